@@ -1,0 +1,19 @@
+// The authentication seam: who is calling. The JWT authenticator arrives with its own issue; until then every
+// route that is not `auth: none` is refused, so a missing piece can never mean an open door.
+import { GatewayError } from '../errors.js';
+import type { Identity, RequestContext } from '../pipeline/request-context.js';
+
+export interface Authenticator {
+  /** Returns the verified caller, or throws a GatewayError (401). May return a promise when it needs I/O. */
+  authenticate(ctx: RequestContext): Identity | Promise<Identity>;
+}
+
+/** The authenticator of a gateway with no `auth` section: nobody is authenticated. */
+export const refuseAll: Authenticator = {
+  authenticate() {
+    throw new GatewayError('PG_AUTH_REQUIRED', {
+      detail: 'no token authentication is configured on this gateway',
+      headers: { 'www-authenticate': 'Bearer realm="permgate"' },
+    });
+  },
+};

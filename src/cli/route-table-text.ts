@@ -1,0 +1,29 @@
+// `permgate check` output: the compiled route table as an aligned text table, in precedence-independent file order.
+import type { RouteTable } from '../routing/route-table.js';
+
+export function routeTableText(routes: RouteTable): string {
+  const rows: string[][] = [['PATTERN', 'METHODS', 'PERMISSION', 'UPSTREAM', 'FLAGS']];
+  for (const route of routes.routes) {
+    const methods = route.methods.size === 7 ? '*' : [...route.methods].join(',');
+    const codes = new Map<string, string[]>();
+    for (const [method, template] of route.permissions) {
+      const list = codes.get(template.source) ?? [];
+      list.push(method);
+      codes.set(template.source, list);
+    }
+    const permission =
+      route.config.auth === 'none'
+        ? '(public)'
+        : codes.size === 1
+          ? [...codes.keys()][0]!
+          : [...codes].map(([code, ms]) => `${ms.join(',')}=${code}`).join(' ');
+    const flags = [
+      route.config.auth === 'none' ? 'public' : 'auth',
+      route.config.sensitive ? 'sensitive' : '',
+      route.config.bodyLimit !== undefined ? `body<=${route.config.bodyLimit}` : '',
+    ].filter(Boolean).join(',');
+    rows.push([route.pattern, methods, permission, `${route.upstream.name} (${route.upstream.url.origin})`, flags]);
+  }
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,85 @@
+// The validated configuration: what every other module receives. Shapes here are the contract of gateway.config.yaml.
+import type { Milliseconds } from './units.js';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+export const HTTP_METHODS: readonly HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** Where a value came from, for error messages that point at the file. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface ListenConfig {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServerConfig {
+  readonly listen: ListenConfig;
+  /** CIDRs whose X-Forwarded-For and X-Request-Id are believed. Empty: the socket peer is the client. */
+  readonly trustProxy: readonly string[];
+  readonly admin: ListenConfig & { readonly token: string };
+  readonly paths: { readonly caseInsensitive: boolean };
+  readonly limits: {
+    readonly urlLength: number;
+    readonly headerSize: number;
+    readonly bodySize: number;
+  };
+  /** Names of the identity headers the gateway sets for the upstream (and strips from every client request). */
+  readonly identityHeaders: { readonly subject: string; readonly roles: string; readonly tenant: string };
+  /** More client header names to strip, on top of the built-in list (see upstream/request-headers.ts). */
+  readonly stripHeaders: readonly string[];
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** One structured log line per request. Off by default, as in Envoy: denials and errors are logged anyway. */
+  readonly accessLog: boolean;
+}
+
+export interface StoreConfig {
+  /** redis:// URL, or undefined for the embedded in-memory store. */
+  readonly redis: string | undefined;
+  /** Each Redis command on the request path gives up after this long. */
+  readonly commandTimeout: Milliseconds;
+}
+
+export interface UpstreamConfig {
+  readonly name: string;
+  /** Origin plus an optional base path that is put before every forwarded path. */
+  readonly url: URL;
+  readonly timeout: Milliseconds;
+  readonly connectTimeout: Milliseconds;
+  /** Upper bound of pooled keep-alive connections to this upstream. */
+  readonly connections: number;
+  /** Send the client's Host instead of the upstream's own (only for upstreams that route on it). */
+  readonly preserveHost: boolean;
+}
+
+/** Raw permission spec of a route, as written: one code for every method, or one per method (`*`: the rest). */
+export type PermissionSpec =
+  | { readonly kind: 'single'; readonly code: string }
+  | { readonly kind: 'perMethod'; readonly codes: ReadonlyMap<HttpMethod | '*', string> };
+
+export interface RouteConfig {
+  readonly path: string;
+  readonly upstream: string;
+  readonly auth: 'none' | 'required';
+  /** Methods the route accepts; undefined: those its permission names, or all when it names one code. */
+  readonly methods: readonly HttpMethod[] | undefined;
+  readonly permission: PermissionSpec | undefined;
+  readonly sensitive: boolean;
+  /** Extra grammar per path parameter (an anchored regular expression). */
+  readonly params: ReadonlyMap<string, RegExp>;
+  readonly bodyLimit: number | undefined;
+  readonly location: SourceLocation;
+  /** Where `path` and `permission` stand, for the route table's own errors. */
+  readonly keyLocations: { readonly path: SourceLocation; readonly permission: SourceLocation };
+}
+
+export interface GatewayConfig {
+  readonly file: string;
+  readonly server: ServerConfig;
+  readonly store: StoreConfig;
+  readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
+  readonly routes: readonly RouteConfig[];
+}

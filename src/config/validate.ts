@@ -1,0 +1,365 @@
+// Checks the parsed YAML against the schema and builds the typed GatewayConfig. Collects every problem, not the first.
+import { isIP } from 'node:net';
+import { formatKeyPath, type ConfigIssue } from './config-error.js';
+import { closest } from './suggest.js';
+import {
+  HTTP_METHODS,
+  type GatewayConfig,
+  type HttpMethod,
+  type PermissionSpec,
+  type RouteConfig,
+  type ServerConfig,
+  type SourceLocation,
+  type StoreConfig,
+  type UpstreamConfig,
+} from './types.js';
+import { parseDuration, parseSize } from './units.js';
+
+type KeyPath = readonly (string | number)[];
+type Plain = Record<string, unknown>;
+
+/** Maps a key path to where it stands in the file; `key: true` points at the key rather than its value. */
+export type Locate = (path: KeyPath, options?: { key?: boolean }) => SourceLocation;
+
+/** Sections that later versions fill in. Writing one now is an error rather than a silently ignored setting. */
+const RESERVED_SECTIONS: Readonly<Record<string, string>> = {
+  auth: 'token authentication (JWT) is not available in this version',
+  rbac: 'the RBAC store is not available in this version',
+  rateLimits: 'rate limiting is not available in this version',
+};
+
+class Checker {
+  readonly issues: ConfigIssue[] = [];
+  constructor(readonly locate: Locate) {}
+
+  fail(path: KeyPath, message: string, hint?: string, key = false): undefined {
+    this.issues.push({ location: this.locate(path, { key }), keyPath: formatKeyPath(path), message, hint });
+    return undefined;
+  }
+
+  /** An object with only known keys. Unknown keys are reported with the closest known one. */
+  object(path: KeyPath, value: unknown, known: readonly string[]): Plain | undefined {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return this.fail(path, `expected a mapping (key: value), got ${describe(value)}`);
+    }
+    const plain = value as Plain;
+    for (const key of Object.keys(plain)) {
+      if (known.includes(key)) continue;
+      const guess = closest(key, known);
+      this.fail([...path, key], 'unknown key', guess ? `did you mean "${guess}"?` : `known keys: ${known.join(', ')}`, true);
+    }
+    return plain;
+  }
+
+  string(path: KeyPath, value: unknown, options: { fallback?: string; allowEmpty?: boolean } = {}): string | undefined {
+    if (value === undefined || value === null) {
+      if (options.fallback !== undefined) return options.fallback;
+      return this.fail(path, 'is required');
+    }
+    if (typeof value !== 'string' && typeof value !== 'number') return this.fail(path, `expected a string, got ${describe(value)}`);
+    const text = String(value);
+    if (text === '' && !options.allowEmpty) {
+      if (options.fallback !== undefined) return options.fallback;
+      return this.fail(path, 'must not be empty');
+    }
+    return text;
+  }
+
+  integer(path: KeyPath, value: unknown, min: number, max: number, fallback?: number): number | undefined {
+    if (value === undefined || value === null || value === '') {
+      if (fallback !== undefined) return fallback;
+      return this.fail(path, 'is required');
+    }
+    // Values from ${VAR} arrive as strings; a whole-number string is accepted.
+    const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isInteger(number)) return this.fail(path, `expected a whole number, got ${describe(value)}`);
+    if (number < min || number > max) return this.fail(path, `must be between ${min} and ${max}, got ${number}`);
+    return number;
+  }
+
+  boolean(path: KeyPath, value: unknown, fallback: boolean): boolean | undefined {
+    if (value === undefined || value === null || value === '') return fallback;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    return this.fail(path, `expected true or false, got ${describe(value)}`);
+  }
+
+  duration(path: KeyPath, value: unknown, fallback: number): number | undefined {
+    if (value === undefined || value === null || value === '') return fallback;
+    const parsed = typeof value === 'string' ? parseDuration(value) : undefined;
+    if (parsed === undefined) return this.fail(path, `expected a duration, got ${describe(value)}`, 'write it with a unit: 250ms, 5s, 1m');
+    return parsed;
+  }
+
+  size(path: KeyPath, value: unknown, fallback: number): number | undefined {
+    if (value === undefined || value === null || value === '') return fallback;
+    const parsed = typeof value === 'string' ? parseSize(value) : undefined;
+    if (parsed === undefined) return this.fail(path, `expected a size, got ${describe(value)}`, 'write it with a unit: 512kb, 10mb');
+    return parsed;
+  }
+
+  oneOf<T extends string>(path: KeyPath, value: unknown, choices: readonly T[], fallback: T): T | undefined {
+    if (value === undefined || value === null || value === '') return fallback;
+    if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+    const guess = typeof value === 'string' ? closest(value, choices) : undefined;
+    return this.fail(path, `expected one of ${choices.join(', ')}, got ${describe(value)}`, guess ? `did you mean "${guess}"?` : undefined);
+  }
+
+  list(path: KeyPath, value: unknown): unknown[] | undefined {
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) return this.fail(path, `expected a list, got ${describe(value)}`);
+    return value;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  return String(value);
+}
+
+const HEADER_NAME = /^[A-Za-z0-9-]+$/;
+
+function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
+  const s = c.object(['server'], value ?? {}, ['listen', 'trustProxy', 'admin', 'paths', 'limits', 'identityHeaders', 'stripHeaders', 'logLevel', 'accessLog']);
+  if (!s) return undefined;
+  const listen = c.object(['server', 'listen'], s.listen ?? {}, ['host', 'port']);
+  const admin = c.object(['server', 'admin'], s.admin ?? {}, ['host', 'port', 'token']);
+  const paths = c.object(['server', 'paths'], s.paths ?? {}, ['caseInsensitive']);
+  const limits = c.object(['server', 'limits'], s.limits ?? {}, ['urlLength', 'headerSize', 'bodySize']);
+  const identity = c.object(['server', 'identityHeaders'], s.identityHeaders ?? {}, ['subject', 'roles', 'tenant']);
+  const trustProxy = (c.list(['server', 'trustProxy'], s.trustProxy) ?? []).map((entry, index) => {
+    const text = c.string(['server', 'trustProxy', index], entry);
+    if (text !== undefined && !isCidr(text)) {
+      return c.fail(['server', 'trustProxy', index], `"${text}" is not an IP address or CIDR`, 'e.g. 10.0.0.0/8 or 127.0.0.1; trusting every peer is not offered');
+    }
+    return text;
+  });
+  const header = (key: string, fallback: string): string | undefined => {
+    const name = c.string(['server', 'identityHeaders', key], identity?.[key], { fallback });
+    if (name !== undefined && !HEADER_NAME.test(name)) return c.fail(['server', 'identityHeaders', key], 'a header name holds letters, digits and -');
+    return name?.toLowerCase();
+  };
+  const stripHeaders = (c.list(['server', 'stripHeaders'], s.stripHeaders) ?? []).map((entry, index) => {
+    const name = c.string(['server', 'stripHeaders', index], entry);
+    if (name !== undefined && !/^[A-Za-z0-9_-]+\*?$/.test(name)) return c.fail(['server', 'stripHeaders', index], 'a header name, optionally ending in * for a prefix');
+    return name?.toLowerCase();
+  });
+  const server = {
+    listen: {
+      host: c.string(['server', 'listen', 'host'], listen?.host, { fallback: '0.0.0.0' }),
+      port: c.integer(['server', 'listen', 'port'], listen?.port, 0, 65535, 8080),
+    },
+    trustProxy,
+    admin: {
+      host: c.string(['server', 'admin', 'host'], admin?.host, { fallback: '127.0.0.1' }),
+      port: c.integer(['server', 'admin', 'port'], admin?.port, 0, 65535, 9901),
+      token: c.string(['server', 'admin', 'token'], admin?.token, { fallback: '', allowEmpty: true }),
+    },
+    paths: { caseInsensitive: c.boolean(['server', 'paths', 'caseInsensitive'], paths?.caseInsensitive, false) },
+    limits: {
+      urlLength: c.integer(['server', 'limits', 'urlLength'], limits?.urlLength, 64, 65536, 8192),
+      headerSize: c.size(['server', 'limits', 'headerSize'], limits?.headerSize, 16 * 1024),
+      bodySize: c.size(['server', 'limits', 'bodySize'], limits?.bodySize, 10 * 1024 * 1024),
+    },
+    identityHeaders: {
+      subject: header('subject', 'X-Auth-Subject'),
+      roles: header('roles', 'X-Auth-Roles'),
+      tenant: header('tenant', 'X-Auth-Tenant'),
+    },
+    stripHeaders,
+    logLevel: c.oneOf(['server', 'logLevel'], s.logLevel, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    accessLog: c.boolean(['server', 'accessLog'], s.accessLog, false),
+  };
+  return server as ServerConfig; // fields left undefined above have an issue recorded, and the config is refused
+}
+
+function isCidr(text: string): boolean {
+  const [address, prefix, extra] = text.split('/');
+  if (extra !== undefined || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d+$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function checkStore(c: Checker, value: unknown): StoreConfig {
+  const s = c.object(['store'], value ?? {}, ['redis', 'commandTimeout']) ?? {};
+  let redis = c.string(['store', 'redis'], s.redis, { fallback: '', allowEmpty: true });
+  if (redis === '') redis = undefined;
+  if (redis !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(redis);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+      c.fail(['store', 'redis'], 'expected a redis:// or rediss:// URL', 'leave it empty for the embedded in-memory store');
+    }
+  }
+  return { redis, commandTimeout: c.duration(['store', 'commandTimeout'], s.commandTimeout, 50)! };
+}
+
+function checkUpstreams(c: Checker, value: unknown): Map<string, UpstreamConfig> {
+  const upstreams = new Map<string, UpstreamConfig>();
+  if (value === undefined || value === null) {
+    c.fail(['upstreams'], 'is required', 'name at least one backend: upstreams: { orders: { url: http://127.0.0.1:9001 } }');
+    return upstreams;
+  }
+  const all = c.object(['upstreams'], value, Object.keys(value as object));
+  for (const [name, raw] of Object.entries(all ?? {})) {
+    const path = ['upstreams', name];
+    const u = c.object(path, raw, ['url', 'timeout', 'connectTimeout', 'connections', 'preserveHost']);
+    if (!u) continue;
+    const text = c.string([...path, 'url'], u.url);
+    let url: URL | undefined;
+    if (text !== undefined) {
+      try {
+        url = new URL(text);
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+        c.fail([...path, 'url'], `expected an http:// or https:// URL, got ${describe(text)}`);
+        url = undefined;
+      } else if (url.search || url.hash || url.username || url.password) {
+        c.fail([...path, 'url'], 'an upstream URL holds no query, fragment or credentials');
+        url = undefined;
+      }
+    }
+    const upstream = {
+      name,
+      url,
+      timeout: c.duration([...path, 'timeout'], u.timeout, 30_000),
+      connectTimeout: c.duration([...path, 'connectTimeout'], u.connectTimeout, 5_000),
+      connections: c.integer([...path, 'connections'], u.connections, 1, 10_000, 128),
+      preserveHost: c.boolean([...path, 'preserveHost'], u.preserveHost, false),
+    };
+    if (upstream.url) upstreams.set(name, upstream as UpstreamConfig);
+  }
+  return upstreams;
+}
+
+const ROUTE_KEYS = ['path', 'upstream', 'auth', 'methods', 'permission', 'sensitive', 'params', 'bodyLimit', 'rateLimit', 'onStoreDown'];
+
+function checkRoute(c: Checker, raw: unknown, index: number, upstreams: ReadonlyMap<string, UpstreamConfig>): RouteConfig | undefined {
+  const path: KeyPath = ['routes', index];
+  const r = c.object(path, raw, ROUTE_KEYS);
+  if (!r) return undefined;
+  for (const reserved of ['rateLimit', 'onStoreDown']) {
+    if (r[reserved] !== undefined) c.fail([...path, reserved], 'is not available in this version', undefined, true);
+  }
+  const pattern = c.string([...path, 'path'], r.path);
+  const upstream = c.string([...path, 'upstream'], r.upstream);
+  if (upstream !== undefined && !upstreams.has(upstream)) {
+    const guess = closest(upstream, upstreams.keys());
+    c.fail([...path, 'upstream'], `names no upstream: "${upstream}"`, guess ? `did you mean "${guess}"?` : `upstreams: ${[...upstreams.keys()].join(', ') || 'none defined'}`);
+  }
+  const auth = c.oneOf([...path, 'auth'], r.auth, ['none', 'required'] as const, 'required');
+  let methods: HttpMethod[] | undefined;
+  if (r.methods !== undefined) {
+    methods = [];
+    for (const [i, m] of (c.list([...path, 'methods'], r.methods) ?? []).entries()) {
+      const method = checkMethod(c, [...path, 'methods', i], m);
+      if (method) methods.push(method);
+    }
+    if (methods.length === 0) c.fail([...path, 'methods'], 'must name at least one method');
+  }
+  const permission = checkPermission(c, [...path, 'permission'], r.permission);
+  if (auth === 'required' && r.permission === undefined) {
+    c.fail(path, `route ${pattern ?? ''} requires authentication but names no permission`, 'add `permission: <code>`, or `auth: none` for a public route');
+  }
+  if (auth === 'none' && r.permission !== undefined) {
+    c.fail([...path, 'permission'], 'a public route (auth: none) cannot require a permission', 'remove `auth: none` or the permission');
+  }
+  if (permission?.kind === 'perMethod' && methods !== undefined) {
+    for (const method of methods) {
+      if (!permission.codes.has(method) && !permission.codes.has('*') && !(method === 'HEAD' && permission.codes.has('GET'))) {
+        c.fail([...path, 'permission'], `method ${method} is accepted but has no permission code`, `add ${method}: <code>, or "*": <code> for every other method`);
+      }
+    }
+    for (const method of permission.codes.keys()) {
+      if (method !== '*' && !methods.includes(method)) c.fail([...path, 'permission', method], `method ${method} is not in this route's methods`);
+    }
+  }
+  const params = new Map<string, RegExp>();
+  const rawParams = r.params === undefined ? {} : c.object([...path, 'params'], r.params, Object.keys(r.params as object));
+  for (const [name, grammar] of Object.entries(rawParams ?? {})) {
+    const text = c.string([...path, 'params', name], grammar);
+    if (text === undefined) continue;
+    try {
+      params.set(name, new RegExp(`^(?:${text})$`));
+    } catch (err) {
+      c.fail([...path, 'params', name], `is not a valid regular expression: ${(err as Error).message}`);
+    }
+  }
+  const bodyLimit = r.bodyLimit === undefined ? undefined : c.size([...path, 'bodyLimit'], r.bodyLimit, 0);
+  return {
+    path: pattern!,
+    upstream: upstream!,
+    auth: auth!,
+    methods,
+    permission,
+    sensitive: c.boolean([...path, 'sensitive'], r.sensitive, false)!,
+    params,
+    bodyLimit,
+    location: c.locate(path),
+    keyLocations: { path: c.locate([...path, 'path']), permission: c.locate([...path, 'permission']) },
+  };
+}
+
+function checkMethod(c: Checker, path: KeyPath, value: unknown): HttpMethod | undefined {
+  if (typeof value === 'string' && (HTTP_METHODS as readonly string[]).includes(value)) return value as HttpMethod;
+  const guess = typeof value === 'string' ? closest(value.toUpperCase(), HTTP_METHODS) : undefined;
+  return c.fail(path, `expected an HTTP method (${HTTP_METHODS.join(', ')}), got ${describe(value)}`, guess ? `did you mean "${guess}"?` : undefined);
+}
+
+function checkPermission(c: Checker, path: KeyPath, value: unknown): PermissionSpec | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return { kind: 'single', code: value };
+  const map = c.object(path, value, [...HTTP_METHODS, '*']);
+  if (!map) return undefined;
+  const codes = new Map<HttpMethod | '*', string>();
+  for (const [method, code] of Object.entries(map)) {
+    if (method !== '*' && !(HTTP_METHODS as readonly string[]).includes(method)) continue; // reported as unknown key
+    const text = c.string([...path, method], code);
+    if (text !== undefined) codes.set(method as HttpMethod | '*', text);
+  }
+  if (codes.size === 0) return c.fail(path, 'names no permission code');
+  return { kind: 'perMethod', codes };
+}
+
+export interface ValidationResult {
+  /** Present only when there is no issue at all. */
+  readonly config?: GatewayConfig;
+  /** What did validate, so later checks (the route table) can still report their own problems in the same run. */
+  readonly partial: Pick<GatewayConfig, 'upstreams' | 'routes'> & { readonly caseInsensitive: boolean };
+  readonly issues: ConfigIssue[];
+}
+
+/** Validates the whole document. */
+export function validateConfig(file: string, value: unknown, locate: Locate): ValidationResult {
+  const c = new Checker(locate);
+  const top = c.object([], value ?? {}, ['server', 'store', 'upstreams', 'routes', ...Object.keys(RESERVED_SECTIONS)]);
+  if (!top) return { partial: { upstreams: new Map(), routes: [], caseInsensitive: false }, issues: c.issues };
+  for (const [section, why] of Object.entries(RESERVED_SECTIONS)) {
+    if (top[section] !== undefined) c.fail([section], `${why}`, 'remove the section', true);
+  }
+  const server = checkServer(c, top.server);
+  const store = checkStore(c, top.store);
+  const upstreams = checkUpstreams(c, top.upstreams);
+  const routes: RouteConfig[] = [];
+  const rawRoutes = c.list(['routes'], top.routes) ?? [];
+  if (top.routes === undefined || rawRoutes.length === 0) c.fail(['routes'], 'is required', 'map at least one route; every unmapped path is 404');
+  rawRoutes.forEach((raw, index) => {
+    const route = checkRoute(c, raw, index, upstreams);
+    if (route) routes.push(route);
+  });
+  const partial = { upstreams, routes, caseInsensitive: server?.paths.caseInsensitive ?? false };
+  if (c.issues.length > 0 || !server) return { partial, issues: c.issues };
+  return { config: { file, server, store, upstreams, routes }, partial, issues: [] };
+}

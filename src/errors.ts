@@ -1,0 +1,63 @@
+// Every error permgate can answer with: one named code, one status, one short message. The only place statuses are chosen.
+
+/** The catalogue. `docs/errors.md` lists the same codes; test/errors.test.ts keeps the two in sync. */
+export const ERRORS = {
+  // 400: the request itself is malformed or ambiguous
+  PG_PATH_INVALID: { status: 400, message: 'the request path is malformed or ambiguous' },
+  PG_TARGET_NOT_ORIGIN_FORM: { status: 400, message: 'the request target must be an absolute path (origin-form)' },
+  PG_PARAM_INVALID: { status: 400, message: 'a path parameter is not valid for this route' },
+  PG_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
+  // 401/403: who the caller is and what they may do
+  PG_AUTH_REQUIRED: { status: 401, message: 'this route requires authentication' },
+  PG_FORBIDDEN: { status: 403, message: 'the caller lacks a permission this route requires' },
+  // 404/405: deny by default
+  PG_ROUTE_NOT_FOUND: { status: 404, message: 'no route matches this path' },
+  PG_METHOD_NOT_ALLOWED: { status: 405, message: 'this route does not accept this method' },
+  // 413/414/431: bounded everything
+  PG_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than this route accepts' },
+  PG_URI_TOO_LONG: { status: 414, message: 'the request target is too long' },
+  // 5xx: the gateway or what stands behind it
+  PG_INTERNAL: { status: 500, message: 'the gateway failed to handle this request' },
+  PG_UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream could not be reached' },
+  PG_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'the upstream sent an invalid response' },
+  PG_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * The one error type the request path throws or returns. `message` is safe to show a client: it never carries
+ * request data that could hold a credential. `detail` adds a short, client-safe explanation.
+ */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string | undefined;
+  /** Response headers the error implies (Allow, Retry-After, WWW-Authenticate…). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(code: ErrorCode, options: { detail?: string; headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(ERRORS[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.detail = options.detail;
+    this.headers = options.headers;
+  }
+}
+
+/** The JSON body of every local reply: short, stable, no stack. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; detail?: string; requestId?: string };
+}
+
+export function errorBody(err: GatewayError, requestId?: string): ErrorBody {
+  const body: ErrorBody = { error: { code: err.code, message: err.message } };
+  if (err.detail !== undefined) body.error.detail = err.detail;
+  if (requestId !== undefined) body.error.requestId = requestId;
+  return body;
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}

@@ -1,0 +1,222 @@
+// buildGateway(config, deps): the data-plane Fastify app and the admin app, wired to the journey. No listen here
+// except in `listen()`, so tests drive a gateway directly.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { buildAdminServer } from './admin/admin-server.js';
+import { refuseAll, type Authenticator } from './auth/authenticator.js';
+import type { LoadedConfig } from './config/load.js';
+import { HTTP_METHODS } from './config/types.js';
+import { errorBody, GatewayError, isGatewayError } from './errors.js';
+import { loggerOptions } from './observability/logger.js';
+import { GatewayMetrics } from './observability/metrics.js';
+import { buildJourney } from './pipeline/index.js';
+import type { RequestContext } from './pipeline/request-context.js';
+import { runStages } from './pipeline/stage.js';
+import { denyAll, type Authorizer } from './rbac/authorizer.js';
+import { openStore, type Store } from './stores/store.js';
+import { plainAddress, resolveClientAddress, TrustedProxies } from './upstream/client-address.js';
+import { Forwarder } from './upstream/forward.js';
+import { limitBody } from './upstream/limit-body.js';
+import { createUpstreamDispatcher } from './upstream/upstream-pool.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    pg: RequestContext | null;
+    pgError: GatewayError | null;
+  }
+}
+
+export interface GatewayDeps {
+  readonly authenticator?: Authenticator;
+  readonly authorizer?: Authorizer;
+  readonly store?: Store;
+  /** Overrides the configured logger (tests pass false). */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Registers process-wide metrics (CPU, memory, event loop). Off in tests that build several gateways. */
+  readonly processMetrics?: boolean;
+}
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly admin: FastifyInstance;
+  readonly metrics: GatewayMetrics;
+  readonly store: Store;
+  /** Listens on the configured addresses (port 0 picks a free one) and returns both base URLs. */
+  listen(): Promise<{ url: string; adminUrl: string }>;
+  /** Stops accepting, lets in-flight requests finish, closes pools and the store. */
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {}): Promise<Gateway> {
+  const { config } = loaded;
+  const { server } = config;
+  const logger = deps.logger !== undefined ? deps.logger : loggerOptions(server);
+  const trusted = new TrustedProxies(server.trustProxy);
+  const metrics = new GatewayMetrics({ processMetrics: deps.processMetrics ?? true });
+  const store = deps.store ?? openStore(config.store);
+  const journey = buildJourney(loaded, { authenticator: deps.authenticator ?? refuseAll, authorizer: deps.authorizer ?? denyAll });
+
+  const app = Fastify({
+    logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false, // SECURITY.md rule 8: the client address is resolved by upstream/client-address.ts
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      // A trusted proxy's request id is kept, so one id follows the request through the whole chain.
+      const sent = req.headers['x-request-id'];
+      if (typeof sent === 'string' && REQUEST_ID.test(sent) && trusted.trusts(plainAddress(req.socket.remoteAddress))) return sent;
+      return randomUUID();
+    },
+    serverFactory: (handler) => createServer({ maxHeaderSize: server.limits.headerSize }, handler) as Server,
+    return503OnClosing: true,
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+      const body = JSON.stringify({ error: { code: status === 431 ? 'PG_HEADERS_TOO_LARGE' : 'PG_BAD_REQUEST', message: 'the request is not valid HTTP' } });
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      } else socket.destroy();
+    },
+    frameworkErrors: (error, request, reply) => {
+      sendError(request, reply, new GatewayError(error.code === 'FST_ERR_BAD_URL' ? 'PG_PATH_INVALID' : 'PG_BAD_REQUEST', { cause: error }));
+    },
+  });
+  app.decorateRequest('pg', null);
+  app.decorateRequest('pgError', null);
+
+  function sendError(request: FastifyRequest, reply: FastifyReply, err: GatewayError): void {
+    request.pgError = err;
+    if (reply.sent) return;
+    reply
+      .code(err.status)
+      .headers({ ...err.headers, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-request-id': request.id })
+      .send(JSON.stringify(errorBody(err, request.id)));
+  }
+
+  const forwarder = new Forwarder(config, {
+    onUpstreamDone(ctx, outcome) {
+      ctx.upstreamDoneAt = performance.now();
+      const seconds = (ctx.upstreamDoneAt - (ctx.forwardedAt ?? ctx.upstreamDoneAt)) / 1000;
+      const label = typeof outcome === 'number' ? (outcome >= 500 ? '5xx' : 'ok') : outcome.code === 'PG_UPSTREAM_TIMEOUT' ? 'timeout' : 'error';
+      metrics.upstreamDuration.observe({ upstream: ctx.match!.route.upstream.name, outcome: label }, seconds);
+    },
+    sendError,
+  });
+  const dispatcher = createUpstreamDispatcher(config.upstreams.values());
+  await forwarder.register(app, dispatcher);
+
+  // Bodies are streamed to the upstream as they arrive, never parsed or buffered by the gateway.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (request, payload, done) => {
+    const ctx = request.pg;
+    const limit = ctx?.match?.route.config.bodyLimit ?? server.limits.bodySize;
+    done(null, limitBody(payload as Readable, limit, () => ctx && (ctx.bodyTooLarge = true)));
+  });
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const raw = request.raw;
+    const client = resolveClientAddress(raw.socket.remoteAddress, raw.headers['x-forwarded-for'], trusted);
+    const sentProto = raw.headers['x-forwarded-proto'];
+    const ctx: RequestContext = {
+      requestId: request.id,
+      method: raw.method ?? 'GET',
+      rawTarget: raw.url ?? '',
+      headers: raw.headers,
+      client,
+      proto: client.peerTrusted && sentProto === 'https' ? 'https' : 'http',
+      startedAt: performance.now(),
+      target: undefined,
+      match: undefined,
+      identity: undefined,
+      identityHeaders: {},
+      forwardedAt: undefined,
+      upstreamDoneAt: undefined,
+      bodyTooLarge: false,
+    };
+    request.pg = ctx;
+    reply.header('x-request-id', request.id);
+    let pending: void | Promise<void>;
+    try {
+      pending = runStages(journey, ctx);
+    } catch (err) {
+      return fail(request, reply, err);
+    }
+    if (pending === undefined) return done();
+    pending.then(() => done(), (err: unknown) => fail(request, reply, err));
+  });
+
+  function fail(request: FastifyRequest, reply: FastifyReply, err: unknown): void {
+    if (isGatewayError(err)) return sendError(request, reply, err);
+    request.log.error({ err }, 'pipeline stage failed');
+    sendError(request, reply, new GatewayError('PG_INTERNAL', { cause: err }));
+  }
+
+  app.route({
+    method: [...HTTP_METHODS],
+    url: '/*',
+    handler(request, reply) {
+      const ctx = request.pg;
+      // Only a request that went through every stage has a match; anything else is refused, never forwarded.
+      if (ctx?.match === undefined || ctx.target === undefined) return sendError(request, reply, new GatewayError('PG_ROUTE_NOT_FOUND'));
+      try {
+        forwarder.forward(request, reply, ctx);
+      } catch (err) {
+        fail(request, reply, err);
+      }
+    },
+  });
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, new GatewayError('PG_ROUTE_NOT_FOUND')));
+  app.setErrorHandler((err, request, reply) => {
+    const ctx = request.pg;
+    if (ctx?.bodyTooLarge) return sendError(request, reply, new GatewayError('PG_BODY_TOO_LARGE'));
+    if (isGatewayError(err)) return sendError(request, reply, err);
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) return sendError(request, reply, new GatewayError('PG_BAD_REQUEST', { cause: err }));
+    request.log.error({ err }, 'request failed');
+    sendError(request, reply, new GatewayError('PG_INTERNAL', { cause: err }));
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    const ctx = request.pg;
+    const route = ctx?.match?.route.pattern ?? '(none)';
+    const err = request.pgError;
+    const status = reply.statusCode;
+    metrics.requests.inc({ route, method: ctx?.method ?? request.method, status, code: err?.code ?? '' });
+    if (ctx) {
+      const end = ctx.forwardedAt ?? performance.now();
+      metrics.gatewayDuration.observe({ route }, (end - ctx.startedAt) / 1000);
+    }
+    if (err && err.status < 500) {
+      // Every denial is logged with its reason code (never the token or the raw target).
+      request.log.info({ code: err.code, status, route, method: ctx?.method, path: ctx?.target?.path, client: ctx?.client.ip, subject: ctx?.identity?.subject }, 'request refused');
+    } else if (server.accessLog) {
+      request.log.info({ route, method: ctx?.method, path: ctx?.target?.path, status, client: ctx?.client.ip, subject: ctx?.identity?.subject, ms: reply.elapsedTime }, 'request');
+    }
+    done();
+  });
+
+  const admin = buildAdminServer({ metrics, store, logger });
+
+  return {
+    app,
+    admin,
+    metrics,
+    store,
+    async listen() {
+      const url = await app.listen({ host: server.listen.host, port: server.listen.port });
+      const adminUrl = await admin.listen({ host: server.admin.host, port: server.admin.port });
+      return { url, adminUrl };
+    },
+    async close() {
+      await app.close();
+      await admin.close();
+      await dispatcher.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// The request's journey, top to bottom. A new stage is one file and one line here.
+//
+//   normalize-path → match-route → check-body-size → authenticate → authorize → [forward] → [record]
+//
+// Forwarding (upstream/forward.ts) and recording (gateway.ts, onResponse) follow once every stage has passed.
+import type { Authenticator } from '../auth/authenticator.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Authorizer } from '../rbac/authorizer.js';
+import { authenticateStage } from './authenticate.js';
+import { authorizeStage } from './authorize.js';
+import { checkBodySizeStage } from './check-body-size.js';
+import { matchRouteStage } from './match-route.js';
+import { normalizePathStage } from './normalize-path.js';
+import type { Identity } from './request-context.js';
+import type { Stage } from './stage.js';
+
+export interface JourneyDeps {
+  readonly authenticator: Authenticator;
+  readonly authorizer: Authorizer;
+}
+
+export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps): readonly Stage[] {
+  const { server } = config;
+  const names = server.identityHeaders;
+  const renderIdentity = (identity: Identity): Record<string, string> => {
+    const headers: Record<string, string> = { [names.subject]: identity.subject };
+    if (identity.roles.length > 0) headers[names.roles] = identity.roles.join(',');
+    if (identity.tenant !== undefined) headers[names.tenant] = identity.tenant;
+    return headers;
+  };
+  return [
+    normalizePathStage({ caseInsensitive: server.paths.caseInsensitive, urlLength: server.limits.urlLength }),
+    matchRouteStage(routes),
+    checkBodySizeStage(server.limits.bodySize),
+    authenticateStage(deps.authenticator, renderIdentity),
+    authorizeStage(deps.authorizer),
+  ];
+}

@@ -1,0 +1,36 @@
+// What the pipeline knows about one request, filled stage by stage. Later stages read what earlier ones wrote.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { NormalizedTarget } from '../routing/normalize-path.js';
+import type { RouteMatch } from '../routing/route-table.js';
+import type { ClientAddress } from '../upstream/client-address.js';
+
+/** The verified caller (filled by the authentication stage). */
+export interface Identity {
+  readonly subject: string;
+  readonly roles: readonly string[];
+  readonly tenant: string | undefined;
+}
+
+export interface RequestContext {
+  readonly requestId: string;
+  readonly method: string;
+  /** The raw request-target as received: for the normalize stage only, never forwarded. */
+  readonly rawTarget: string;
+  /** The client's headers as received (read-only: the upstream's set is built in upstream/request-headers.ts). */
+  readonly headers: IncomingHttpHeaders;
+  readonly client: ClientAddress;
+  readonly proto: 'http' | 'https';
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+  target: NormalizedTarget | undefined;
+  match: RouteMatch | undefined;
+  identity: Identity | undefined;
+  /** Identity headers for the upstream, rendered once the caller is known. */
+  identityHeaders: Readonly<Record<string, string>>;
+  /** performance.now() when the request was handed to the upstream; undefined for a local reply. */
+  forwardedAt: number | undefined;
+  /** performance.now() when the upstream's response head (or its failure) arrived. */
+  upstreamDoneAt: number | undefined;
+  /** Set when a streamed body went over the route's limit, so the failed upstream call is reported as 413. */
+  bodyTooLarge: boolean;
+}

@@ -1,0 +1,63 @@
+// The shared store: one ioredis connection with settings fit for a request path (TOOLCHAIN.md): no offline queue,
+// a short command timeout and reconnection with capped backoff, so a Redis outage fails fast instead of hanging.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Store, StoreStatus } from '../store.js';
+
+export interface RedisStoreOptions {
+  /** Each command gives up after this many milliseconds. */
+  readonly commandTimeout: number;
+}
+
+export function requestPathRedisOptions(options: RedisStoreOptions): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    commandTimeout: options.commandTimeout,
+    maxRetriesPerRequest: 1,
+    enableAutoPipelining: true,
+    connectTimeout: 2_000,
+    // Reconnect forever, 50 ms doubling up to 2 s: the store comes back by itself when Redis does.
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
+  };
+}
+
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  readonly client: Redis;
+  #lastError: string | undefined;
+
+  constructor(url: string, options: RedisStoreOptions) {
+    this.client = new Redis(url, requestPathRedisOptions(options));
+    // An error event without a listener would crash the process; the status says what happened instead.
+    this.client.on('error', (err: Error & { code?: string }) => {
+      this.#lastError = err.code ?? 'connection error';
+    });
+    this.client.on('ready', () => {
+      this.#lastError = undefined;
+    });
+  }
+
+  /** Resolves when the connection is ready, or rejects after `timeoutMs`. */
+  async ready(timeoutMs: number): Promise<void> {
+    if (this.client.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(new Error(`redis not ready after ${timeoutMs} ms (${this.#lastError ?? this.client.status})`));
+      }, timeoutMs);
+      const onReady = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.client.once('ready', onReady);
+    });
+  }
+
+  status(): StoreStatus {
+    const ready = this.client.status === 'ready';
+    return ready ? { kind: 'redis', ready } : { kind: 'redis', ready, detail: this.#lastError ?? this.client.status };
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}
