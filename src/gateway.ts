@@ -75,9 +75,11 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     serverFactory: (handler) => createServer({ maxHeaderSize: server.limits.headerSize }, handler) as Server,
     return503OnClosing: true,
     clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      // Node's parser refused the bytes before any route ran: answer in the same JSON shape, then close.
+      const error = new GatewayError(err.code === 'HPE_HEADER_OVERFLOW' ? 'PG_HEADERS_TOO_LARGE' : 'PG_BAD_REQUEST');
+      const status = error.status;
       const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
-      const body = JSON.stringify({ error: { code: status === 431 ? 'PG_HEADERS_TOO_LARGE' : 'PG_BAD_REQUEST', message: 'the request is not valid HTTP' } });
+      const body = JSON.stringify(errorBody(error));
       if (socket.writable) {
         socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       } else socket.destroy();
@@ -215,7 +217,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     async close() {
       await app.close();
       await admin.close();
-      await dispatcher.close();
+      await dispatcher.destroy(); // in-flight requests are done once app.close() resolves
       await store.close();
     },
   };

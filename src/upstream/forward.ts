@@ -57,7 +57,8 @@ export class Forwarder {
         res.send(upstreamResponse.stream);
       },
       onError: (res, { error }) => {
-        const err = upstreamError(error);
+        // A streamed body cut at its limit fails the upstream call; the client's error is the body, not the upstream.
+        const err = ctx.bodyTooLarge ? new GatewayError('PG_BODY_TOO_LARGE') : upstreamError(error);
         this.#hooks.onUpstreamDone(ctx, err);
         request.log.warn({ code: err.code, upstream: upstream.name, cause: (error as Error).message }, 'upstream failed');
         this.#hooks.sendError(request, res as FastifyReply, err);

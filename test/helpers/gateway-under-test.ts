@@ -1,0 +1,25 @@
+// Starts a real, listening gateway from YAML text (ports 0), with logging off and no process metrics.
+import { parseConfig } from '../../src/config/load.js';
+import { buildGateway, type Gateway, type GatewayDeps } from '../../src/gateway.js';
+
+export interface GatewayUnderTest {
+  readonly gateway: Gateway;
+  readonly url: string;
+  readonly port: number;
+  readonly adminUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `yaml` may use ${VAR} placeholders filled from `env` (e.g. the recording upstream's URL).
+ * `server.listen` and `server.admin` default to 127.0.0.1 on port 0 unless the YAML sets them.
+ */
+export async function startGateway(yaml: string, env: Record<string, string> = {}, deps: GatewayDeps = {}): Promise<GatewayUnderTest> {
+  const text = yaml.includes('server:')
+    ? yaml
+    : `server:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n${yaml}`;
+  const loaded = parseConfig(text, 'test.yaml', env);
+  const gateway = await buildGateway(loaded, { logger: false, processMetrics: false, ...deps });
+  const { url, adminUrl } = await gateway.listen();
+  return { gateway, url, port: Number(new URL(url).port), adminUrl, close: () => gateway.close() };
+}
