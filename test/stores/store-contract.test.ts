@@ -1,0 +1,59 @@
+// One contract, run against every Store: the embedded memory store and a private real Redis.
+import t, { type Test } from 'tap';
+import { MemoryStore } from '../../src/stores/memory/memory-store.js';
+import { RedisStore } from '../../src/stores/redis/redis-store.js';
+import type { Store } from '../../src/stores/store.js';
+import { openStore } from '../../src/stores/store.js';
+import { startPrivateRedis } from '../helpers/private-redis.js';
+
+async function contract(t: Test, open: () => Promise<Store>, kind: string): Promise<void> {
+  const store = await open();
+  t.equal(store.kind, kind);
+  t.equal(store.status().ready, true, 'a reachable store reports ready');
+  t.equal(store.status().kind, kind);
+  await store.close();
+}
+
+t.test('the memory store keeps the Store contract', (t) => contract(t, async () => new MemoryStore(), 'memory'));
+
+t.test('the redis store keeps the Store contract', async (t) => {
+  const redis = await startPrivateRedis();
+  t.teardown(() => redis.close());
+  await contract(t, async () => {
+    const store = new RedisStore(redis.url, { commandTimeout: 50 });
+    await store.ready(2_000);
+    return store;
+  }, 'redis');
+});
+
+t.test('openStore picks the memory store without a URL and Redis with one', async (t) => {
+  t.equal(openStore({ redis: undefined, commandTimeout: 50 }).kind, 'memory');
+  const redis = await startPrivateRedis();
+  t.teardown(() => redis.close());
+  const store = openStore({ redis: redis.url, commandTimeout: 50 });
+  t.teardown(() => store.close());
+  t.equal(store.kind, 'redis');
+});
+
+t.test('a redis store reports an outage at once, fails commands fast, and recovers by itself', async (t) => {
+  const redis = await startPrivateRedis();
+  t.teardown(() => redis.close());
+  const store = new RedisStore(redis.url, { commandTimeout: 50 });
+  t.teardown(() => store.close());
+  await store.ready(2_000);
+
+  await redis.stop();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const down = store.status();
+  t.equal(down.ready, false, 'not ready while Redis is down');
+  t.ok(down.detail, 'says why');
+  t.notMatch(JSON.stringify(down), /redis:\/\//, 'the status never carries the URL');
+  const started = Date.now();
+  await t.rejects(store.client.get('k'), 'a command fails instead of queueing');
+  t.ok(Date.now() - started < 500, 'and fails fast');
+
+  await redis.start();
+  await store.ready(5_000);
+  t.equal(store.status().ready, true, 'ready again without any help');
+  t.equal(await store.client.set('k', 'v'), 'OK');
+});
