@@ -38,7 +38,12 @@ export class GatewayError extends Error {
   readonly headers: Readonly<Record<string, string>> | undefined;
 
   constructor(code: ErrorCode, options: { detail?: string; headers?: Record<string, string>; cause?: unknown } = {}) {
+    // A refusal is an expected outcome, not a bug: no stack is captured (it is most of the cost of a 404 under
+    // attack traffic). A `cause` keeps its own stack for the log.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(ERRORS[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'GatewayError';
     this.code = code;
     this.status = ERRORS[code].status;

@@ -1,0 +1,30 @@
+# permgate: multi-stage build. The runtime image has production dependencies and compiled JavaScript only,
+# runs as a non-root user, and reads its configuration from /etc/permgate/gateway.config.yaml (mount your own).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY test ./test
+COPY bench ./bench
+RUN npx tsc -p tsconfig.json
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist/src ./dist/src
+COPY package.json ./
+COPY gateway.config.yaml /etc/permgate/gateway.config.yaml
+USER node
+EXPOSE 8080 9901
+HEALTHCHECK --interval=10s --timeout=2s --start-period=5s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PERMGATE_ADMIN_PORT||9901)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "dist/src/cli.js"]
+CMD ["start", "-c", "/etc/permgate/gateway.config.yaml"]
