@@ -2,6 +2,7 @@
 // The permgate command: start a gateway, or check a configuration and print its route table.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { mintToken } from './cli/mint-token.js';
 import { routeTableText } from './cli/route-table-text.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load.js';
@@ -13,6 +14,8 @@ const HELP = `permgate: an edge API gateway that decides, per request, whether t
 Usage:
   permgate start -c FILE [--example-backends]   validate FILE, then serve it
   permgate check -c FILE                        validate FILE and print its route table
+  permgate token -c FILE --sub NAME [--scopes a:b,c:d] [--roles a,b] [--tenant T] [--ttl 1h]
+                                                mint a token with the configured HS secret (for trying it out)
   permgate --help | --version
 
 Options:
@@ -36,6 +39,11 @@ async function main(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c', default: 'gateway.config.yaml' },
         'example-backends': { type: 'boolean', default: false },
+        sub: { type: 'string' },
+        roles: { type: 'string', default: '' },
+        scopes: { type: 'string', default: '' },
+        tenant: { type: 'string' },
+        ttl: { type: 'string', default: '1h' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -54,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (command !== 'start' && command !== 'check') {
+  if (command !== 'start' && command !== 'check' && command !== 'token') {
     process.stderr.write(`permgate: unknown command "${command}"\n\n${HELP}\n`);
     return 2;
   }
@@ -68,6 +76,22 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     throw err;
+  }
+
+  if (command === 'token') {
+    if (values.sub === undefined || values.sub === '') {
+      process.stderr.write('permgate token: --sub NAME is required\n');
+      return 2;
+    }
+    try {
+      const list = (text: string): string[] => text.split(',').map((r) => r.trim()).filter(Boolean);
+      const options = { subject: values.sub, roles: list(values.roles), scopes: list(values.scopes), tenant: values.tenant, ttl: values.ttl };
+      process.stdout.write((await mintToken(loaded.config.auth, options)) + '\n');
+      return 0;
+    } catch (err) {
+      process.stderr.write(`permgate token: ${(err as Error).message}\n`);
+      return 2;
+    }
   }
 
   if (command === 'check') {

@@ -7,12 +7,24 @@ export const ERRORS = {
   PG_TARGET_NOT_ORIGIN_FORM: { status: 400, message: 'the request target must be an absolute path (origin-form)' },
   PG_PARAM_INVALID: { status: 400, message: 'a path parameter is not valid for this route' },
   PG_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
+  PG_ADMIN_BAD_INPUT: { status: 400, message: 'the admin request is not valid' },
   // 401/403: who the caller is and what they may do
   PG_AUTH_REQUIRED: { status: 401, message: 'this route requires authentication' },
+  PG_TOKEN_MISSING: { status: 401, message: 'a bearer token is required' },
+  PG_TOKEN_MALFORMED: { status: 401, message: 'the token is malformed' },
+  PG_TOKEN_TOO_LARGE: { status: 401, message: 'the token is larger than this gateway accepts' },
+  PG_TOKEN_EXPIRED: { status: 401, message: 'the token has expired' },
+  PG_TOKEN_NOT_YET_VALID: { status: 401, message: 'the token is not valid yet' },
+  PG_TOKEN_BAD_SIGNATURE: { status: 401, message: 'the token signature or algorithm is not accepted' },
+  PG_TOKEN_WRONG_ISSUER: { status: 401, message: 'the token was issued by an issuer this gateway does not accept' },
+  PG_TOKEN_WRONG_AUDIENCE: { status: 401, message: 'the token is not meant for this gateway' },
+  PG_TOKEN_REVOKED: { status: 401, message: 'the token has been revoked' },
+  PG_ADMIN_UNAUTHORIZED: { status: 401, message: 'the admin API requires the admin token' },
   PG_FORBIDDEN: { status: 403, message: 'the caller lacks a permission this route requires' },
   // 404/405: deny by default
   PG_ROUTE_NOT_FOUND: { status: 404, message: 'no route matches this path' },
   PG_METHOD_NOT_ALLOWED: { status: 405, message: 'this route does not accept this method' },
+  PG_ADMIN_NOT_FOUND: { status: 404, message: 'the admin API has no such entry' },
   // 413/414/431: bounded everything
   PG_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than this route accepts' },
   PG_URI_TOO_LONG: { status: 414, message: 'the request target is too long' },
@@ -21,6 +33,8 @@ export const ERRORS = {
   PG_INTERNAL: { status: 500, message: 'the gateway failed to handle this request' },
   PG_UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream could not be reached' },
   PG_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'the upstream sent an invalid response' },
+  PG_STORE_UNAVAILABLE: { status: 503, message: 'a dependency of this route is unavailable; retry shortly' },
+  PG_ADMIN_DISABLED: { status: 503, message: 'the admin API is disabled: no admin token is configured' },
   PG_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -5,7 +5,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { adminTokenCheck } from './admin/admin-auth.js';
 import { buildAdminServer } from './admin/admin-server.js';
+import { registerRevocationRoutes } from './admin/revocation-routes.js';
+import { auditTrailFor, buildAuth } from './auth/build-auth.js';
+import type { RevocationList } from './auth/revocation-list.js';
+import type { AuditTrail } from './observability/audit-trail.js';
 import { refuseAll, type Authenticator } from './auth/authenticator.js';
 import type { LoadedConfig } from './config/load.js';
 import { HTTP_METHODS } from './config/types.js';
@@ -16,6 +21,7 @@ import { buildJourney } from './pipeline/index.js';
 import type { RequestContext } from './pipeline/request-context.js';
 import { runStages } from './pipeline/stage.js';
 import { denyAll, type Authorizer } from './rbac/authorizer.js';
+import { scopeAuthorizer } from './rbac/scope-authorizer.js';
 import { openStore, type Store } from './stores/store.js';
 import { plainAddress, resolveClientAddress, TrustedProxies } from './upstream/client-address.js';
 import { Forwarder } from './upstream/forward.js';
@@ -37,6 +43,8 @@ export interface GatewayDeps {
   readonly logger?: FastifyServerOptions['logger'];
   /** Registers process-wide metrics (CPU, memory, event loop). Off in tests that build several gateways. */
   readonly processMetrics?: boolean;
+  /** The clock (milliseconds since the epoch); tests inject one instead of sleeping. */
+  readonly now?: () => number;
 }
 
 export interface Gateway {
@@ -44,6 +52,9 @@ export interface Gateway {
   readonly admin: FastifyInstance;
   readonly metrics: GatewayMetrics;
   readonly store: Store;
+  /** Present when `auth` is configured. */
+  readonly revocations: RevocationList | undefined;
+  readonly audit: AuditTrail;
   /** Listens on the configured addresses (port 0 picks a free one) and returns both base URLs. */
   listen(): Promise<{ url: string; adminUrl: string }>;
   /** Stops accepting, lets in-flight requests finish, closes pools and the store. */
@@ -59,7 +70,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   const trusted = new TrustedProxies(server.trustProxy);
   const metrics = new GatewayMetrics({ processMetrics: deps.processMetrics ?? true });
   const store = deps.store ?? openStore(config.store);
-  const journey = buildJourney(loaded, { authenticator: deps.authenticator ?? refuseAll, authorizer: deps.authorizer ?? denyAll });
+  const now = deps.now ?? Date.now;
 
   const app = Fastify({
     logger,
@@ -88,6 +99,18 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       sendError(request, reply, new GatewayError(error.code === 'FST_ERR_BAD_URL' ? 'PG_PATH_INVALID' : 'PG_BAD_REQUEST', { cause: error }));
     },
   });
+  const audit = auditTrailFor(store);
+  const auth = config.auth === undefined ? undefined : await buildAuth(config.auth, store, metrics, app.log, now);
+  const journey = buildJourney(loaded, {
+    authenticator: deps.authenticator ?? auth?.authenticator ?? refuseAll,
+    authorizer: deps.authorizer ?? (auth ? scopeAuthorizer : denyAll),
+    revocations: auth && {
+      list: auth.revocations,
+      onStoreDown: config.auth!.revocation.onStoreDown,
+      outcomes: { onCheck: (outcome) => metrics.revocationChecks.inc({ outcome }) },
+    },
+  });
+
   app.decorateRequest('pg', null);
   app.decorateRequest('pgError', null);
 
@@ -135,6 +158,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       target: undefined,
       match: undefined,
       identity: undefined,
+      token: undefined,
       identityHeaders: {},
       forwardedAt: undefined,
       upstreamDoneAt: undefined,
@@ -202,13 +226,30 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     done();
   });
 
-  const admin = buildAdminServer({ metrics, store, logger });
+  const admin = buildAdminServer({
+    metrics,
+    store,
+    logger,
+    readiness: () => (auth ? { revocations: { current: auth.revocations.isCurrent() } } : {}),
+  });
+  const authorizeAdmin = adminTokenCheck(server.admin.token);
+  if (auth) {
+    registerRevocationRoutes(admin, {
+      revocations: auth.revocations,
+      audit,
+      authorize: authorizeAdmin,
+      maxLifetimeSeconds: Math.ceil(config.auth!.jwt.maxLifetime / 1000),
+      now,
+    });
+  }
 
   return {
     app,
     admin,
     metrics,
     store,
+    revocations: auth?.revocations,
+    audit,
     async listen() {
       const url = await app.listen({ host: server.listen.host, port: server.listen.port });
       const adminUrl = await admin.listen({ host: server.admin.host, port: server.admin.port });
@@ -218,6 +259,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       await app.close();
       await admin.close();
       await dispatcher.destroy(); // in-flight requests are done once app.close() resolves
+      await auth?.close();
       await store.close();
     },
   };

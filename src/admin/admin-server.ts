@@ -1,5 +1,7 @@
-// The admin listener: health, readiness and metrics, on its own port so the data plane never serves them.
+// The admin listener: health, readiness, metrics and the admin API, on its own port so the data plane never
+// serves them. Its errors have the same JSON shape and codes as the data plane's.
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { errorBody, GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Store } from '../stores/store.js';
 
@@ -7,20 +9,37 @@ export interface AdminDeps {
   readonly metrics: GatewayMetrics;
   readonly store: Store;
   readonly logger: FastifyServerOptions['logger'];
+  /** Readiness beyond the store (e.g. the revocation mirror); each returns a name → detail when not ready. */
+  readonly readiness?: () => Record<string, unknown>;
 }
 
 export function buildAdminServer(deps: AdminDeps): FastifyInstance {
-  const admin = Fastify({ logger: deps.logger ?? false, logController: new LogController({ disableRequestLogging: true }) });
+  const admin = Fastify({ logger: deps.logger ?? false, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   admin.get('/healthz', async () => ({ status: 'ok' }));
   admin.get('/readyz', async (_request, reply) => {
     const store = deps.store.status();
     // Issue #6 defines serving degraded without the shared store; until then readiness follows the store.
     reply.code(store.ready ? 200 : 503);
-    return { status: store.ready ? 'ready' : 'not ready', store };
+    return { status: store.ready ? 'ready' : 'not ready', store, ...deps.readiness?.() };
   });
   admin.get('/metrics', async (_request, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
+  });
+  admin.setErrorHandler((err, request, reply) => {
+    let error: GatewayError;
+    if (isGatewayError(err)) error = err;
+    else if ((err as { statusCode?: number }).statusCode !== undefined && (err as { statusCode: number }).statusCode < 500) {
+      error = new GatewayError('PG_ADMIN_BAD_INPUT', { detail: 'the body is not valid JSON', cause: err });
+    } else {
+      request.log.error({ err }, 'admin request failed');
+      error = new GatewayError('PG_INTERNAL', { cause: err });
+    }
+    void reply.code(error.status).headers({ ...error.headers, 'cache-control': 'no-store' }).send(errorBody(error, request.id));
+  });
+  admin.setNotFoundHandler((request, reply) => {
+    const error = new GatewayError('PG_ROUTE_NOT_FOUND');
+    void reply.code(404).send(errorBody(error, request.id));
   });
   return admin;
 }

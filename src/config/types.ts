@@ -1,4 +1,5 @@
 // The validated configuration: what every other module receives. Shapes here are the contract of gateway.config.yaml.
+import type { AuthConfig, OnStoreDown } from './auth-types.js';
 import type { Milliseconds } from './units.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -67,7 +68,10 @@ export interface RouteConfig {
   /** Methods the route accepts; undefined: those its permission names, or all when it names one code. */
   readonly methods: readonly HttpMethod[] | undefined;
   readonly permission: PermissionSpec | undefined;
+  /** Sensitive routes fail closed whenever a dependency is down, whatever else is configured. */
   readonly sensitive: boolean;
+  /** Overrides `auth.revocation.onStoreDown` for this route. */
+  readonly onStoreDown: OnStoreDown | undefined;
   /** Extra grammar per path parameter (an anchored regular expression). */
   readonly params: ReadonlyMap<string, RegExp>;
   readonly bodyLimit: number | undefined;
@@ -82,4 +86,6 @@ export interface GatewayConfig {
   readonly store: StoreConfig;
   readonly upstreams: ReadonlyMap<string, UpstreamConfig>;
   readonly routes: readonly RouteConfig[];
+  /** Absent: no caller can be authenticated, so every route that is not `auth: none` answers 401. */
+  readonly auth: AuthConfig | undefined;
 }

@@ -14,6 +14,7 @@ import {
   type UpstreamConfig,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
+import { checkAuth } from './validate-auth.js';
 
 type KeyPath = readonly (string | number)[];
 type Plain = Record<string, unknown>;
@@ -23,12 +24,11 @@ export type Locate = (path: KeyPath, options?: { key?: boolean }) => SourceLocat
 
 /** Sections that later versions fill in. Writing one now is an error rather than a silently ignored setting. */
 const RESERVED_SECTIONS: Readonly<Record<string, string>> = {
-  auth: 'token authentication (JWT) is not available in this version',
   rbac: 'the RBAC store is not available in this version',
   rateLimits: 'rate limiting is not available in this version',
 };
 
-class Checker {
+export class Checker {
   readonly issues: ConfigIssue[] = [];
   constructor(readonly locate: Locate) {}
 
@@ -250,7 +250,7 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
   const path: KeyPath = ['routes', index];
   const r = c.object(path, raw, ROUTE_KEYS);
   if (!r) return undefined;
-  for (const reserved of ['rateLimit', 'onStoreDown']) {
+  for (const reserved of ['rateLimit']) {
     if (r[reserved] !== undefined) c.fail([...path, reserved], 'is not available in this version', undefined, true);
   }
   const pattern = c.string([...path, 'path'], r.path);
@@ -305,6 +305,7 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
     methods,
     permission,
     sensitive: c.boolean([...path, 'sensitive'], r.sensitive, false)!,
+    onStoreDown: r.onStoreDown === undefined ? undefined : c.oneOf([...path, 'onStoreDown'], r.onStoreDown, ['deny', 'allow-cached'] as const, 'deny'),
     params,
     bodyLimit,
     location: c.locate(path),
@@ -344,12 +345,13 @@ export interface ValidationResult {
 /** Validates the whole document. */
 export function validateConfig(file: string, value: unknown, locate: Locate): ValidationResult {
   const c = new Checker(locate);
-  const top = c.object([], value ?? {}, ['server', 'store', 'upstreams', 'routes', ...Object.keys(RESERVED_SECTIONS)]);
+  const top = c.object([], value ?? {}, ['server', 'store', 'upstreams', 'routes', 'auth', ...Object.keys(RESERVED_SECTIONS)]);
   if (!top) return { partial: { upstreams: new Map(), routes: [], caseInsensitive: false }, issues: c.issues };
   for (const [section, why] of Object.entries(RESERVED_SECTIONS)) {
     if (top[section] !== undefined) c.fail([section], `${why}`, 'remove the section', true);
   }
   const server = checkServer(c, top.server);
+  const auth = top.auth === undefined ? undefined : checkAuth(c, top.auth, file);
   const store = checkStore(c, top.store);
   const upstreams = checkUpstreams(c, top.upstreams);
   const routes: RouteConfig[] = [];
@@ -361,5 +363,5 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   });
   const partial = { upstreams, routes, caseInsensitive: server?.paths.caseInsensitive ?? false };
   if (c.issues.length > 0 || !server) return { partial, issues: c.issues };
-  return { config: { file, server, store, upstreams, routes }, partial, issues: [] };
+  return { config: { file, server, store, upstreams, routes, auth }, partial, issues: [] };
 }

@@ -27,6 +27,31 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly authentications = new Counter({
+    name: 'permgate_authentications_total',
+    help: 'Token authentications by outcome: ok (signature verified), cached (verified earlier), or the error code',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly revocationChecks = new Counter({
+    name: 'permgate_revocation_checks_total',
+    help: 'Revocation checks by outcome: ok, revoked, store-down-denied, store-down-cached',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly revocationResyncs = new Counter({
+    name: 'permgate_revocation_resyncs_total',
+    help: 'Full reloads of the local revocation mirror, by reason (start, reconnected, version gap, version check)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly jwksRefreshes = new Counter({
+    name: 'permgate_jwks_refreshes_total',
+    help: 'JWKS fetches by outcome (ok, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics: boolean }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'permgate_' });
   }

@@ -1,6 +1,6 @@
 // The request's journey, top to bottom. A new stage is one file and one line here.
 //
-//   normalize-path → match-route → check-body-size → authenticate → authorize → [forward] → [record]
+//   normalize-path → match-route → check-body-size → authenticate → check-revocation → authorize → [forward] → [record]
 //
 // Forwarding (upstream/forward.ts) and recording (gateway.ts, onResponse) follow once every stage has passed.
 import type { Authenticator } from '../auth/authenticator.js';
@@ -8,7 +8,10 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Authorizer } from '../rbac/authorizer.js';
 import { authenticateStage } from './authenticate.js';
 import { authorizeStage } from './authorize.js';
+import type { RevocationList } from '../auth/revocation-list.js';
+import type { OnStoreDown } from '../config/auth-types.js';
 import { checkBodySizeStage } from './check-body-size.js';
+import { checkRevocationStage, type RevocationOutcomes } from './check-revocation.js';
 import { matchRouteStage } from './match-route.js';
 import { normalizePathStage } from './normalize-path.js';
 import type { Identity } from './request-context.js';
@@ -17,6 +20,8 @@ import type { Stage } from './stage.js';
 export interface JourneyDeps {
   readonly authenticator: Authenticator;
   readonly authorizer: Authorizer;
+  /** Present when `auth` is configured. */
+  readonly revocations: { readonly list: RevocationList; readonly onStoreDown: OnStoreDown; readonly outcomes: RevocationOutcomes } | undefined;
 }
 
 export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps): readonly Stage[] {
@@ -33,6 +38,7 @@ export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps
     matchRouteStage(routes),
     checkBodySizeStage(server.limits.bodySize),
     authenticateStage(deps.authenticator, renderIdentity),
+    ...(deps.revocations ? [checkRevocationStage(deps.revocations.list, deps.revocations.onStoreDown, deps.revocations.outcomes)] : []),
     authorizeStage(deps.authorizer),
   ];
 }

@@ -1,5 +1,6 @@
 // What the pipeline knows about one request, filled stage by stage. Later stages read what earlier ones wrote.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { VerifiedToken } from '../auth/claims.js';
 import type { NormalizedTarget } from '../routing/normalize-path.js';
 import type { RouteMatch } from '../routing/route-table.js';
 import type { ClientAddress } from '../upstream/client-address.js';
@@ -9,6 +10,8 @@ export interface Identity {
   readonly subject: string;
   readonly roles: readonly string[];
   readonly tenant: string | undefined;
+  /** Permission codes the token itself grants (its scope claim). */
+  readonly scopes: readonly string[];
 }
 
 export interface RequestContext {
@@ -25,6 +28,8 @@ export interface RequestContext {
   target: NormalizedTarget | undefined;
   match: RouteMatch | undefined;
   identity: Identity | undefined;
+  /** The verified token behind `identity` (jti, iat, exp), for the revocation check. */
+  token: VerifiedToken | undefined;
   /** Identity headers for the upstream, rendered once the caller is known. */
   identityHeaders: Readonly<Record<string, string>>;
   /** performance.now() when the request was handed to the upstream; undefined for a local reply. */

@@ -1,0 +1,66 @@
+// Assembles authentication from the `auth` section: keys (secrets, PEM, JWKS), the JWT authenticator, and the
+// revocation list and audit trail on the configured store.
+import type { FastifyBaseLogger } from 'fastify';
+import type { AuthConfig } from '../config/auth-types.js';
+import type { AuditTrail } from '../observability/audit-trail.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import { MemoryAuditTrail } from '../stores/memory/memory-audit-trail.js';
+import { MemoryRevocationList } from '../stores/memory/memory-revocation-list.js';
+import { RedisAuditTrail } from '../stores/redis/redis-audit-trail.js';
+import { RedisRevocationList } from '../stores/redis/redis-revocation-list.js';
+import { RedisStore } from '../stores/redis/redis-store.js';
+import type { Store } from '../stores/store.js';
+import { JwksKeySource } from './jwks-key-source.js';
+import { JwtAuthenticator } from './jwt-authenticator.js';
+import { KeyResolver } from './key-resolver.js';
+import type { RevocationList } from './revocation-list.js';
+
+export interface AuthParts {
+  readonly authenticator: JwtAuthenticator;
+  readonly revocations: RevocationList;
+  readonly jwks: JwksKeySource | undefined;
+  close(): Promise<void>;
+}
+
+export function auditTrailFor(store: Store): AuditTrail {
+  return store instanceof RedisStore ? new RedisAuditTrail(store.client) : new MemoryAuditTrail();
+}
+
+export async function buildAuth(
+  config: AuthConfig,
+  store: Store,
+  metrics: GatewayMetrics,
+  log: FastifyBaseLogger,
+  now: () => number,
+): Promise<AuthParts> {
+  let jwks: JwksKeySource | undefined;
+  if (config.jwt.jwks !== undefined) {
+    jwks = new JwksKeySource(config.jwt.jwks, {
+      onRefresh(outcome, reason) {
+        metrics.jwksRefreshes.inc({ outcome });
+        if (outcome === 'failed') log.warn({ reason }, 'JWKS refresh failed; keeping the keys already known');
+      },
+    }, now);
+    await jwks.start();
+  }
+  const keys = await KeyResolver.create(config.jwt, jwks);
+  const authenticator = new JwtAuthenticator(config.jwt, keys, { onOutcome: (outcome) => metrics.authentications.inc({ outcome }) }, now);
+  const revocations =
+    store instanceof RedisStore
+      ? new RedisRevocationList(store.client, {
+          syncInterval: config.revocation.syncInterval,
+          now,
+          onResync: (reason) => metrics.revocationResyncs.inc({ reason }),
+        })
+      : new MemoryRevocationList(now);
+  await revocations.start();
+  return {
+    authenticator,
+    revocations,
+    jwks,
+    async close() {
+      jwks?.stop();
+      await revocations.close();
+    },
+  };
+}

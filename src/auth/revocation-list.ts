@@ -1,0 +1,87 @@
+// Revoked tokens (by `jti`) and revoked subjects (every token issued before a moment). Each instance answers from a
+// local mirror, so checking a request costs no Redis round-trip; the store keeps the mirror current.
+import type { VerifiedToken } from './claims.js';
+
+export interface RevokedToken {
+  readonly jti: string;
+  /** The token's own `exp` (seconds): the entry is dropped after it, when the token is dead anyway. */
+  readonly exp: number;
+}
+
+export interface RevokedSubject {
+  readonly subject: string;
+  /** Seconds since the epoch: tokens of this subject with `iat` before this are revoked. */
+  readonly before: number;
+}
+
+export interface RevocationSnapshot {
+  readonly version: number;
+  readonly tokens: readonly RevokedToken[];
+  readonly subjects: readonly RevokedSubject[];
+}
+
+export interface RevocationList {
+  /** Answers from the local mirror, synchronously. */
+  isRevoked(token: VerifiedToken): boolean;
+  /** False while the mirror cannot be known to be current (the shared store is unreachable). */
+  isCurrent(): boolean;
+  revokeToken(entry: RevokedToken): Promise<void>;
+  revokeSubject(entry: RevokedSubject): Promise<void>;
+  /** Undoes a subject-wide revocation; false when there was none. */
+  restoreSubject(subject: string): Promise<boolean>;
+  snapshot(): Promise<RevocationSnapshot>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The in-process view both stores keep: Maps only, so a subject named `constructor` is just a name. */
+export class RevocationMirror {
+  version = 0;
+  readonly tokens = new Map<string, number>();
+  readonly subjects = new Map<string, number>();
+
+  constructor(private readonly now: () => number) {}
+
+  isRevoked(token: VerifiedToken): boolean {
+    if (token.jti !== undefined) {
+      const exp = this.tokens.get(token.jti);
+      if (exp !== undefined && exp * 1000 > this.now()) return true;
+    }
+    const before = this.subjects.get(token.identity.subject);
+    if (before === undefined) return false;
+    // A token without iat cannot prove it is newer than the revocation: when in doubt, deny.
+    return token.iat === undefined || token.iat < before;
+  }
+
+  addToken(entry: RevokedToken): void {
+    this.tokens.set(entry.jti, entry.exp);
+  }
+
+  addSubject(entry: RevokedSubject): void {
+    // Revoking again moves the moment forward, never back.
+    this.subjects.set(entry.subject, Math.max(entry.before, this.subjects.get(entry.subject) ?? -Infinity));
+  }
+
+  replace(snapshot: RevocationSnapshot): void {
+    this.tokens.clear();
+    this.subjects.clear();
+    for (const entry of snapshot.tokens) this.addToken(entry);
+    for (const entry of snapshot.subjects) this.subjects.set(entry.subject, entry.before);
+    this.version = snapshot.version;
+  }
+
+  /** Drops tokens whose own expiry has passed. */
+  prune(): void {
+    const nowSeconds = this.now() / 1000;
+    for (const [jti, exp] of this.tokens) if (exp <= nowSeconds) this.tokens.delete(jti);
+  }
+
+  toSnapshot(): RevocationSnapshot {
+    this.prune();
+    return {
+      version: this.version,
+      tokens: [...this.tokens].map(([jti, exp]) => ({ jti, exp })),
+      subjects: [...this.subjects].map(([subject, before]) => ({ subject, before })),
+    };
+  }
+}

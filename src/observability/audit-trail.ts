@@ -1,0 +1,19 @@
+// The audit trail: who changed what (and, later, which requests were denied), kept in the store so every
+// instance writes to one trail. Entries carry no credential.
+
+export interface AuditEntry {
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+  /** Who did it: `admin-token`, or a subject once admins authenticate as people (issue #4). */
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+export interface AuditTrail {
+  record(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  recent(limit: number): Promise<AuditEntry[]>;
+}
