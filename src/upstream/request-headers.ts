@@ -77,8 +77,11 @@ export class RequestHeaderPolicy {
   }
 }
 
-/** Response headers that describe the upstream connection, not the response. */
-const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate']);
+/**
+ * Response headers that describe the upstream connection, not the response; and `x-request-id`, which the gateway
+ * set for the client and an upstream must not replace.
+ */
+const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'x-request-id']);
 
 export function stripResponseHopHeaders(headers: HeaderMap): HeaderMap {
   const out: HeaderMap = {};
