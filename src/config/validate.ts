@@ -263,11 +263,12 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
   let methods: HttpMethod[] | undefined;
   if (r.methods !== undefined) {
     methods = [];
-    for (const [i, m] of (c.list([...path, 'methods'], r.methods) ?? []).entries()) {
+    const listed = c.list([...path, 'methods'], r.methods);
+    for (const [i, m] of (listed ?? []).entries()) {
       const method = checkMethod(c, [...path, 'methods', i], m);
       if (method) methods.push(method);
     }
-    if (methods.length === 0) c.fail([...path, 'methods'], 'must name at least one method');
+    if (listed?.length === 0) c.fail([...path, 'methods'], 'must name at least one method');
   }
   const permission = checkPermission(c, [...path, 'permission'], r.permission);
   if (auth === 'required' && r.permission === undefined) {
