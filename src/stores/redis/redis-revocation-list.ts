@@ -1,6 +1,7 @@
 // Revocations shared by every instance through Redis. Writes are one MULTI (change + version bump + publish);
 // each instance keeps a local mirror, applies published changes in version order, and compares versions on a
 // timer so a missed message is caught. A request never waits for Redis.
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { VerifiedToken } from '../../auth/claims.js';
 import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
@@ -9,31 +10,43 @@ import { RevocationMirror, type RevocationList, type RevocationSnapshot, type Re
 const TOKENS = '{permgate:revocation}:tokens';
 const SUBJECTS = '{permgate:revocation}:subjects';
 const VERSION = '{permgate:revocation}:version';
+/**
+ * A random id written with the first change. A Redis that lost its data (restart without persistence, flush)
+ * restarts the version counter; the epoch changes with it, so no instance mistakes new version 1 for its old one.
+ */
+const EPOCH = '{permgate:revocation}:epoch';
 export const REVOCATION_CHANNEL = 'permgate:revocation:changes';
 
 /**
- * KEYS: version, tokens, subjects. ARGV: channel, op, then per op: token (jti, exp, now), subject (subject,
- * before), restore (subject). Returns the published change as JSON, or nil when nothing changed.
+ * KEYS: version, tokens, subjects, epoch. ARGV: channel, op, a new epoch in case there is none, then per op:
+ * token (jti, exp, now), subject (subject, before), restore (subject). Returns the published change as JSON, or nil
+ * when nothing changed.
  */
 const REVOKE_SCRIPT = `
-local channel, op = ARGV[1], ARGV[2]
+local channel, op, newEpoch = ARGV[1], ARGV[2], ARGV[3]
 local change
 if op == 'token' then
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
-  change = { op = 'token', jti = ARGV[3], exp = tonumber(ARGV[4]) }
+  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])
+  change = { op = 'token', jti = ARGV[4], exp = tonumber(ARGV[5]) }
 elseif op == 'subject' then
-  local before = tonumber(ARGV[4])
-  local stored = tonumber(redis.call('HGET', KEYS[3], ARGV[3]))
+  local before = tonumber(ARGV[5])
+  local stored = tonumber(redis.call('HGET', KEYS[3], ARGV[4]))
   if stored and stored > before then before = stored end
-  redis.call('HSET', KEYS[3], ARGV[3], before)
-  change = { op = 'subject', subject = ARGV[3], before = before }
+  redis.call('HSET', KEYS[3], ARGV[4], before)
+  change = { op = 'subject', subject = ARGV[4], before = before }
 elseif op == 'restore' then
-  if redis.call('HDEL', KEYS[3], ARGV[3]) == 0 then return nil end
-  change = { op = 'restore', subject = ARGV[3] }
+  if redis.call('HDEL', KEYS[3], ARGV[4]) == 0 then return nil end
+  change = { op = 'restore', subject = ARGV[4] }
 else
   return redis.error_reply('unknown op')
 end
+local epoch = redis.call('GET', KEYS[4])
+if not epoch then
+  epoch = newEpoch
+  redis.call('SET', KEYS[4], epoch)
+end
+change.epoch = epoch
 change.version = redis.call('INCR', KEYS[1])
 local text = cjson.encode(change)
 redis.call('PUBLISH', channel, text)
@@ -44,10 +57,11 @@ type RevocationCommands = Redis & {
   permgateRevoke(...args: (string | number)[]): Promise<unknown>;
 };
 
-type Change =
-  | { readonly version: number; readonly op: 'token'; readonly jti: string; readonly exp: number }
-  | { readonly version: number; readonly op: 'subject'; readonly subject: string; readonly before: number }
-  | { readonly version: number; readonly op: 'restore'; readonly subject: string };
+type Change = { readonly epoch: string; readonly version: number } & (
+  | { readonly op: 'token'; readonly jti: string; readonly exp: number }
+  | { readonly op: 'subject'; readonly subject: string; readonly before: number }
+  | { readonly op: 'restore'; readonly subject: string }
+);
 
 export interface RedisRevocationOptions {
   readonly syncInterval: number;
@@ -63,13 +77,15 @@ export class RedisRevocationList implements RevocationList {
   readonly #options: RedisRevocationOptions;
   readonly #now: () => number;
   #lastSync = -Infinity;
+  /** The epoch the mirror's version belongs to; null while Redis has never had a change. */
+  #epoch: string | null = null;
   #reloading: Promise<void> | undefined;
   #reloadAgain = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(client: Redis, options: RedisRevocationOptions) {
     this.#client = client;
-    if (!('permgateRevoke' in client)) client.defineCommand('permgateRevoke', { numberOfKeys: 3, lua: REVOKE_SCRIPT });
+    if (!('permgateRevoke' in client)) client.defineCommand('permgateRevoke', { numberOfKeys: 4, lua: REVOKE_SCRIPT });
     this.#subscriber = client.duplicate();
     this.#subscriber.on('error', () => {}); // state is read from `status`; the main client reports errors
     this.#options = options;
@@ -126,7 +142,8 @@ export class RedisRevocationList implements RevocationList {
   }
 
   async snapshot(): Promise<RevocationSnapshot> {
-    return this.#load();
+    const { epoch: _epoch, ...snapshot } = await this.#load();
+    return snapshot;
   }
 
   async close(): Promise<void> {
@@ -136,7 +153,8 @@ export class RedisRevocationList implements RevocationList {
 
   /** One script: the change, its version bump and its publication commit together, in one round-trip. */
   async #write(op: Change['op'], ...args: (string | number)[]): Promise<Change | undefined> {
-    const text = (await (this.#client as RevocationCommands).permgateRevoke(VERSION, TOKENS, SUBJECTS, REVOCATION_CHANNEL, op, ...args)) as string | null;
+    const commands = this.#client as RevocationCommands;
+    const text = (await commands.permgateRevoke(VERSION, TOKENS, SUBJECTS, EPOCH, REVOCATION_CHANNEL, op, randomUUID(), ...args)) as string | null;
     if (text === null) return undefined;
     const change = JSON.parse(text) as Change;
     this.#apply(change);
@@ -158,6 +176,7 @@ export class RedisRevocationList implements RevocationList {
       this.#reloadAgain = true;
       return;
     }
+    if (change.epoch !== this.#epoch) return void this.#reload('epoch changed');
     if (change.version <= this.#mirror.version) return; // already seen (our own write, or a reload included it)
     if (change.version !== this.#mirror.version + 1) return void this.#reload('version gap');
     if (change.op === 'token') this.#mirror.addToken(change);
@@ -168,8 +187,8 @@ export class RedisRevocationList implements RevocationList {
 
   async #checkVersion(): Promise<void> {
     try {
-      const version = Number((await this.#client.get(VERSION)) ?? 0);
-      if (version !== this.#mirror.version) await this.#reload('version check');
+      const [version, epoch] = await this.#client.mget(VERSION, EPOCH);
+      if (Number(version ?? 0) !== this.#mirror.version || (epoch ?? null) !== this.#epoch) await this.#reload('version check');
       else this.#lastSync = this.#now();
       this.#mirror.prune();
     } catch {
@@ -182,8 +201,9 @@ export class RedisRevocationList implements RevocationList {
       try {
         do {
           this.#reloadAgain = false;
-          const snapshot = await this.#load();
+          const { epoch, ...snapshot } = await this.#load();
           this.#mirror.replace(snapshot);
+          this.#epoch = epoch;
           this.#lastSync = this.#now();
         } while (this.#reloadAgain);
         this.#options.onResync?.(reason);
@@ -196,9 +216,9 @@ export class RedisRevocationList implements RevocationList {
     return this.#reloading;
   }
 
-  async #load(): Promise<RevocationSnapshot> {
+  async #load(): Promise<RevocationSnapshot & { readonly epoch: string | null }> {
     const nowSeconds = Math.floor(this.#now() / 1000);
-    const results = await this.#client.multi().get(VERSION).zrangebyscore(TOKENS, nowSeconds, '+inf', 'WITHSCORES').hgetall(SUBJECTS).exec();
+    const results = await this.#client.multi().get(VERSION).zrangebyscore(TOKENS, nowSeconds, '+inf', 'WITHSCORES').hgetall(SUBJECTS).get(EPOCH).exec();
     if (!results || results.some(([err]) => err !== null)) throw new Error('revocation snapshot failed');
     const version = Number(results[0]![1] ?? 0);
     const flat = results[1]![1] as string[];
@@ -206,6 +226,6 @@ export class RedisRevocationList implements RevocationList {
     for (let i = 0; i < flat.length; i += 2) tokens.push({ jti: flat[i]!, exp: Number(flat[i + 1]) });
     const hash = results[2]![1] as Record<string, string>;
     const subjects = Object.entries(hash).map(([subject, before]) => ({ subject, before: Number(before) }));
-    return { version, tokens, subjects };
+    return { version, tokens, subjects, epoch: (results[3]![1] as string | null) ?? null };
   }
 }
