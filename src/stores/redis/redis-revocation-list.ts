@@ -157,7 +157,7 @@ export class RedisRevocationList implements RevocationList {
     const text = (await commands.permgateRevoke(VERSION, TOKENS, SUBJECTS, EPOCH, REVOCATION_CHANNEL, op, randomUUID(), ...args)) as string | null;
     if (text === null) return undefined;
     const change = JSON.parse(text) as Change;
-    this.#apply(change);
+    await this.#apply(change);
     return change;
   }
 
@@ -168,21 +168,26 @@ export class RedisRevocationList implements RevocationList {
     } catch {
       return void this.#reload('unreadable message');
     }
-    this.#apply(change);
+    void this.#apply(change);
   }
 
-  #apply(change: Change): void {
+  /**
+   * Applies a change in version order, or reloads whole when it cannot (a gap, another epoch). Returns the reload
+   * when one is needed, so a writer can wait until its own change is visible on this instance.
+   */
+  #apply(change: Change): Promise<void> | undefined {
     if (this.#reloading) {
       this.#reloadAgain = true;
-      return;
+      return this.#reloading;
     }
-    if (change.epoch !== this.#epoch) return void this.#reload('epoch changed');
-    if (change.version <= this.#mirror.version) return; // already seen (our own write, or a reload included it)
-    if (change.version !== this.#mirror.version + 1) return void this.#reload('version gap');
+    if (change.epoch !== this.#epoch) return this.#reload('epoch changed');
+    if (change.version <= this.#mirror.version) return undefined; // already seen (our own write, or a reload included it)
+    if (change.version !== this.#mirror.version + 1) return this.#reload('version gap');
     if (change.op === 'token') this.#mirror.addToken(change);
     else if (change.op === 'subject') this.#mirror.addSubject(change);
     else this.#mirror.subjects.delete(change.subject);
     this.#mirror.version = change.version;
+    return undefined;
   }
 
   async #checkVersion(): Promise<void> {

@@ -1,0 +1,68 @@
+// One contract, run against the memory and the Redis revocation lists: the same semantics for one instance or many.
+import t, { type Test } from 'tap';
+import type { VerifiedToken } from '../../src/auth/claims.js';
+import type { RevocationList } from '../../src/auth/revocation-list.js';
+import { MemoryRevocationList } from '../../src/stores/memory/memory-revocation-list.js';
+import { RedisRevocationList } from '../../src/stores/redis/redis-revocation-list.js';
+import { RedisStore } from '../../src/stores/redis/redis-store.js';
+import { startPrivateRedis } from '../helpers/private-redis.js';
+
+const T0 = 1_800_000_000; // seconds
+
+function tok(subject: string, options: { jti?: string; iat?: number } = {}): VerifiedToken {
+  return { identity: { subject, roles: [], tenant: undefined, scopes: [] }, jti: options.jti, iat: 'iat' in options ? options.iat : T0, exp: T0 + 3600 };
+}
+
+async function contract(t: Test, open: (now: () => number) => Promise<RevocationList>): Promise<void> {
+  let nowMs = T0 * 1000;
+  const list = await open(() => nowMs);
+  t.teardown(() => list.close());
+  t.equal(list.isCurrent(), true);
+
+  await list.revokeToken({ jti: 'j1', exp: T0 + 60 });
+  t.equal(list.isRevoked(tok('alice', { jti: 'j1' })), true, 'a revoked jti is revoked');
+  t.equal(list.isRevoked(tok('alice', { jti: 'j2' })), false, 'another jti is not');
+  nowMs = (T0 + 61) * 1000;
+  t.equal(list.isRevoked(tok('alice', { jti: 'j1' })), false, 'the entry ends with the token\u2019s own exp');
+
+  await list.revokeSubject({ subject: 'bob', before: T0 + 100 });
+  t.equal(list.isRevoked(tok('bob', { iat: T0 + 99 })), true, 'tokens issued before the moment are revoked');
+  t.equal(list.isRevoked(tok('bob', { iat: T0 + 100 })), false, 'tokens issued from the moment on are not');
+  t.equal(list.isRevoked(tok('bob', { iat: undefined })), true, 'a token without iat cannot prove it is newer');
+  await list.revokeSubject({ subject: 'bob', before: T0 + 50 });
+  t.equal(list.isRevoked(tok('bob', { iat: T0 + 99 })), true, 'revoking again never moves the moment back');
+
+  for (const name of ['constructor', '__proto__', 'toString']) {
+    t.equal(list.isRevoked(tok(name)), false, `${name} is a plain name`);
+    await list.revokeSubject({ subject: name, before: T0 + 100 });
+    t.equal(list.isRevoked(tok(name)), true);
+  }
+  const snapshot = await list.snapshot();
+  t.same(snapshot.subjects.map((s) => s.subject).sort(), ['__proto__', 'bob', 'constructor', 'toString']);
+  t.same(snapshot.subjects.find((s) => s.subject === 'bob'), { subject: 'bob', before: T0 + 100 });
+
+  t.equal(await list.restoreSubject('bob'), true);
+  t.equal(list.isRevoked(tok('bob', { iat: T0 })), false, 'restored');
+  t.equal(await list.restoreSubject('bob'), false, 'nothing to restore twice');
+}
+
+t.test('the memory revocation list keeps the contract', (t) => contract(t, async (now) => {
+  const list = new MemoryRevocationList(now);
+  await list.start();
+  return list;
+}));
+
+t.test('the Redis revocation list keeps the contract', async (t) => {
+  const redis = await startPrivateRedis();
+  const store = new RedisStore(redis.url, { commandTimeout: 200 });
+  t.teardown(async () => {
+    await store.close();
+    await redis.close();
+  });
+  await store.ready(2_000);
+  await contract(t, async (now) => {
+    const list = new RedisRevocationList(store.client, { syncInterval: 100, now });
+    await list.start();
+    return list;
+  });
+});
