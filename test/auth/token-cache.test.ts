@@ -1,0 +1,57 @@
+// A verified token is remembered, so its signature is checked once; but its exp is checked on every use and a
+// revocation is honoured at once, cached or not.
+import t from 'tap';
+import { startGateway } from '../helpers/gateway-under-test.js';
+import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { AUDIENCE, ISSUER, TEST_SECRET, token } from '../helpers/tokens.js';
+
+const ADMIN = 'admin-token-for-cache-tests';
+
+t.test('the cache skips the signature check, never the clock and never revocation', async (t) => {
+  let nowMs = Date.now();
+  const upstream = await startRecordingUpstream();
+  const gw = await startGateway(`
+server:
+  listen: { host: 127.0.0.1, port: 0 }
+  admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
+auth:
+  jwt:
+    algorithms: [HS256]
+    issuer: ${ISSUER}
+    audience: ${AUDIENCE}
+    secret: "${TEST_SECRET}"
+    clockTolerance: 0s
+upstreams:
+  svc: { url: "${upstream.url}" }
+routes:
+  - { path: /api/**, upstream: svc, permission: order:read }
+`, {}, { now: () => nowMs });
+  t.teardown(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+  const outcome = async (name: string): Promise<number> => {
+    const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    return Number(new RegExp(`permgate_authentications_total\\{outcome="${name}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+  };
+  const call = async (jwt: string): Promise<number> => (await fetch(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${jwt}` } })).status;
+
+  const jwt = await token({ jti: 'cached-1' }, { now: nowMs, ttlSeconds: 60 });
+  for (let i = 0; i < 5; i++) t.equal(await call(jwt), 200);
+  t.equal(await outcome('ok'), 1, 'the signature was verified once');
+  t.equal(await outcome('cached'), 4, 'and remembered four times');
+
+  nowMs += 61_000;
+  t.equal(await call(jwt), 401, 'a cached token stops the moment its exp passes');
+
+  nowMs -= 61_000;
+  const other = await token({ sub: 'erin', jti: 'cached-2' }, { now: nowMs, ttlSeconds: 60 });
+  t.equal(await call(other), 200);
+  const res = await fetch(`${gw.adminUrl}/admin/revocations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ jti: 'cached-2', exp: Math.floor(nowMs / 1000) + 60 }),
+  });
+  t.equal(res.status, 201);
+  t.equal(await call(other), 401, 'a revoked token is refused although it is cached');
+});
