@@ -1,0 +1,120 @@
+// Starting and stopping what the bench loads: each contender is a child process on 127.0.0.1.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const children = new Set<ChildProcess>();
+
+export interface Contender {
+  readonly name: string;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
+    });
+}
+
+/** Starts a node script that prints its port as its first line. */
+async function startPrinting(name: string, script: string, args: string[]): Promise<Contender> {
+  const child = track(spawn(process.execPath, [join(ROOT, 'dist/bench', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  return { name, url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
+export const startOrigin = (): Promise<Contender> => startPrinting('origin', 'origin.js', []);
+export const startBareProxy = (origin: string): Promise<Contender> => startPrinting('bare fastify + http-proxy', 'bare-proxy.js', [origin]);
+
+/** permgate from the CLI with the shipped config, its upstreams pointed at the origin; ready when /readyz is 200. */
+export async function startPermgate(origin: string, env: Record<string, string>): Promise<Contender> {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  let stderr = '';
+  const child = track(
+    spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'start', '-c', join(ROOT, 'gateway.config.yaml')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PERMGATE_HOST: '127.0.0.1',
+        PERMGATE_PORT: String(port),
+        PERMGATE_ADMIN_PORT: String(adminPort),
+        ORDERS_URL: origin,
+        CHANNELS_URL: origin,
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`permgate exited with ${child.exitCode}:\n${stderr}`);
+    if (Date.now() > deadline) throw new Error(`permgate did not become ready:\n${stderr}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { name: 'permgate', url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
+/** nginx as a plain keep-alive reverse proxy, when the binary is installed. */
+export async function startNginx(origin: string): Promise<Contender | undefined> {
+  const which = spawn('sh', ['-c', 'command -v nginx']);
+  const found = await new Promise<boolean>((resolve) => which.once('exit', (code) => resolve(code === 0)));
+  if (!found) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'permgate-bench-nginx-'));
+  const port = await freePort();
+  const upstream = new URL(origin);
+  await writeFile(join(dir, 'nginx.conf'), `
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream origin { server ${upstream.host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}`);
+  const child = track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' }));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  if (child.exitCode !== null) return undefined;
+  return { name: 'nginx', url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
+/** Kills every child still running: on normal exit, on error and on SIGINT. */
+export function stopAll(): void {
+  for (const child of children) child.kill('SIGKILL');
+}

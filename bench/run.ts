@@ -1,0 +1,102 @@
+// `npm run bench`: the same load against the origin directly, a bare Fastify + @fastify/http-proxy, permgate with
+// the shipped config (and nginx when installed), in one run, with the ratios that matter.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { ROOT, startBareProxy, startNginx, startOrigin, startPermgate, stopAll, type Contender } from './contenders.js';
+import { load, type LoadResult, type Scenario } from './load.js';
+
+const settings = {
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
+  durationSeconds: Number(process.env.BENCH_DURATION ?? 10),
+  warmupSeconds: Number(process.env.BENCH_WARMUP ?? 2),
+};
+const SECRET = 'permgate-bench-secret-of-at-least-32-bytes';
+
+async function benchToken(): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope: 'order:read', jti: 'bench' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject('bench-user')
+    .setIssuer('permgate-dev')
+    .setAudience('permgate')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+interface Row {
+  readonly scenario: string;
+  readonly target: string;
+  readonly result: LoadResult;
+}
+
+function print(rows: readonly Row[]): void {
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(28) : c.padStart(10))).join(' ');
+  process.stdout.write('\n' + line(['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx']) + '\n');
+  for (const { scenario, target, result: r } of rows) {
+    process.stdout.write(line([scenario, target, r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99), String(r.errors), String(r.non2xx)]) + '\n');
+  }
+}
+
+async function main(): Promise<void> {
+  process.on('SIGINT', () => {
+    stopAll();
+    process.exit(130);
+  });
+  const origin = await startOrigin();
+  const contenders: Contender[] = [
+    { ...origin, name: 'direct' },
+    await startBareProxy(origin.url),
+    await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET }),
+  ];
+  const nginx = await startNginx(origin.url);
+  if (nginx) contenders.push(nginx);
+  else process.stdout.write('nginx: not installed, skipped\n');
+
+  const token = await benchToken();
+  // The direct and bare targets get the same path; only permgate checks anything.
+  const scenarios: Scenario[] = [
+    { name: 'public route', path: '/public/hello' },
+    { name: 'token + revocation + scope', path: '/api/orders/1', headers: { authorization: `Bearer ${token}` } },
+  ];
+  process.stdout.write(`load: ${settings.connections} connections, ${settings.durationSeconds}s measured after ${settings.warmupSeconds}s warm-up, each target in turn\n`);
+  const rows: Row[] = [];
+  for (const scenario of scenarios) {
+    for (const contender of contenders) {
+      const result = await load(contender.url, scenario, settings);
+      rows.push({ scenario: scenario.name, target: contender.name, result });
+      process.stdout.write(`  ${scenario.name} / ${contender.name}: ${result.requestsPerSecond.toFixed(0)} req/s\n`);
+    }
+  }
+  print(rows);
+
+  const ratios: Record<string, Record<string, number>> = {};
+  for (const scenario of scenarios) {
+    const get = (target: string): LoadResult | undefined => rows.find((r) => r.scenario === scenario.name && r.target === target)?.result;
+    const pg = get('permgate')!;
+    const bare = get('bare fastify + http-proxy')!;
+    const direct = get('direct')!;
+    ratios[scenario.name] = {
+      'permgate/bare req/s': pg.requestsPerSecond / bare.requestsPerSecond,
+      'permgate/direct req/s': pg.requestsPerSecond / direct.requestsPerSecond,
+      'permgate/bare p99': pg.p99 / bare.p99,
+    };
+    const n = get('nginx');
+    if (n) ratios[scenario.name]!['permgate/nginx req/s'] = pg.requestsPerSecond / n.requestsPerSecond;
+  }
+  process.stdout.write('\nratios\n');
+  for (const [scenario, values] of Object.entries(ratios)) {
+    process.stdout.write(`  ${scenario}: ${Object.entries(values).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}\n`);
+  }
+  const dir = join(ROOT, 'bench/results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'latest.json'), JSON.stringify({ date: new Date().toISOString(), settings, rows, ratios }, null, 2));
+  for (const contender of contenders.reverse()) await contender.stop();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  stopAll();
+  process.exitCode = 1;
+});
