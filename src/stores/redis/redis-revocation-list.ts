@@ -101,10 +101,10 @@ export class RedisRevocationList implements RevocationList {
     this.#timer.unref();
     // Wait briefly for a first sync, so a gateway that starts with Redis up starts current; with Redis down it
     // starts not current and routes follow their onStoreDown until Redis returns.
-    await Promise.race([
-      new Promise<void>((resolve) => this.#subscriber.once('permgate:synced', resolve)),
-      new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref()),
-    ]);
+    const synced = new Promise<void>((resolve) => this.#subscriber.once('permgate:synced', resolve));
+    // The connection may have become ready before the handler above was attached.
+    if (this.#subscriber.status === 'ready') void this.#resubscribe();
+    await Promise.race([synced, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]);
   }
 
   async #resubscribe(): Promise<void> {
