@@ -12,7 +12,25 @@ const children = new Set<ChildProcess>();
 export interface Contender {
   readonly name: string;
   readonly url: string;
+  /** The process serving `url`, so the bench can read how much CPU it spent. */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
+}
+
+/**
+ * CPU time (user + system) a process has used so far, in microseconds, from /proc (Linux). CPU per request is far
+ * steadier than req/s on a 2-core machine where load generator, origin and proxy compete for the cores.
+ */
+export async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    return (ticks * 1_000_000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -46,7 +64,7 @@ async function startPrinting(name: string, script: string, args: string[]): Prom
     child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
   });
-  return { name, url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+  return { name, url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
 }
 
 export const startOrigin = (): Promise<Contender> => startPrinting('origin', 'origin.js', []);
@@ -83,7 +101,7 @@ export async function startPermgate(origin: string, env: Record<string, string>)
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { name: 'permgate', url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+  return { name: 'permgate', url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
 }
 
 /** nginx as a plain keep-alive reverse proxy, when the binary is installed. */
@@ -111,10 +129,23 @@ http {
   const child = track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' }));
   await new Promise((resolve) => setTimeout(resolve, 500));
   if (child.exitCode !== null) return undefined;
-  return { name: 'nginx', url: `http://127.0.0.1:${port}`, stop: stopper(child) };
+  // nginx runs a master and a worker; the worker does the proxying: its pid is the master's child.
+  const workers = await readChildren(child.pid);
+  return { name: 'nginx', url: `http://127.0.0.1:${port}`, pid: workers[0], stop: stopper(child) };
 }
 
 /** Kills every child still running: on normal exit, on error and on SIGINT. */
 export function stopAll(): void {
   for (const child of children) child.kill('SIGKILL');
+}
+
+async function readChildren(pid: number | undefined): Promise<number[]> {
+  if (pid === undefined) return [];
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    return text.trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }

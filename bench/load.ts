@@ -33,8 +33,10 @@ function once(url: string, scenario: Scenario, connections: number, duration: nu
   });
 }
 
-export async function load(url: string, scenario: Scenario, settings: LoadSettings): Promise<LoadResult> {
+/** `beforeMeasure` runs between the warm-up and the measured run (e.g. to read the server's CPU counter). */
+export async function load(url: string, scenario: Scenario, settings: LoadSettings, beforeMeasure?: () => Promise<void>): Promise<LoadResult> {
   await once(url, scenario, settings.connections, settings.warmupSeconds);
+  await beforeMeasure?.();
   const result = await once(url, scenario, settings.connections, settings.durationSeconds);
   return {
     requestsPerSecond: result.requests.average,

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { ROOT, startBareProxy, startNginx, startOrigin, startPermgate, stopAll, type Contender } from './contenders.js';
+import { cpuMicros, ROOT, startBareProxy, startNginx, startOrigin, startPermgate, stopAll, type Contender } from './contenders.js';
 import { load, type LoadResult, type Scenario } from './load.js';
 
 const settings = {
@@ -29,13 +29,16 @@ interface Row {
   readonly scenario: string;
   readonly target: string;
   readonly result: LoadResult;
+  /** CPU microseconds the serving process spent per request during the measured run (warm-up excluded). */
+  readonly cpuPerRequest: number | undefined;
 }
 
 function print(rows: readonly Row[]): void {
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(28) : c.padStart(10))).join(' ');
-  process.stdout.write('\n' + line(['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx']) + '\n');
-  for (const { scenario, target, result: r } of rows) {
-    process.stdout.write(line([scenario, target, r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99), String(r.errors), String(r.non2xx)]) + '\n');
+  process.stdout.write('\n' + line(['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU µs/req']) + '\n');
+  for (const { scenario, target, result: r, cpuPerRequest } of rows) {
+    const cpu = cpuPerRequest === undefined ? '-' : cpuPerRequest.toFixed(1);
+    process.stdout.write(line([scenario, target, r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99), String(r.errors), String(r.non2xx), cpu]) + '\n');
   }
 }
 
@@ -64,8 +67,14 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const scenario of scenarios) {
     for (const contender of contenders) {
-      const result = await load(contender.url, scenario, settings);
-      rows.push({ scenario: scenario.name, target: contender.name, result });
+      let cpuBefore: number | undefined;
+      const result = await load(contender.url, scenario, settings, async () => {
+        cpuBefore = await cpuMicros(contender.pid);
+      });
+      const cpuAfter = await cpuMicros(contender.pid);
+      const requests = result.requestsPerSecond * settings.durationSeconds;
+      const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined || requests === 0 ? undefined : (cpuAfter - cpuBefore) / requests;
+      rows.push({ scenario: scenario.name, target: contender.name, result, cpuPerRequest });
       process.stdout.write(`  ${scenario.name} / ${contender.name}: ${result.requestsPerSecond.toFixed(0)} req/s\n`);
     }
   }
@@ -77,7 +86,9 @@ async function main(): Promise<void> {
     const pg = get('permgate')!;
     const bare = get('bare fastify + http-proxy')!;
     const direct = get('direct')!;
+    const cpu = (target: string): number | undefined => rows.find((r) => r.scenario === scenario.name && r.target === target)?.cpuPerRequest;
     ratios[scenario.name] = {
+      'permgate/bare CPU per request': (cpu('permgate') ?? NaN) / (cpu('bare fastify + http-proxy') ?? NaN),
       'permgate/bare req/s': pg.requestsPerSecond / bare.requestsPerSecond,
       'permgate/direct req/s': pg.requestsPerSecond / direct.requestsPerSecond,
       'permgate/bare p99': pg.p99 / bare.p99,
