@@ -70,12 +70,23 @@ async function startPrinting(name: string, script: string, args: string[]): Prom
 export const startOrigin = (): Promise<Contender> => startPrinting('origin', 'origin.js', []);
 export const startBareProxy = (origin: string): Promise<Contender> => startPrinting('bare fastify + http-proxy', 'bare-proxy.js', [origin]);
 
-/** permgate from the CLI with the shipped config, its upstreams pointed at the origin; ready when /readyz is 200. */
-export async function startPermgate(origin: string, env: Record<string, string>): Promise<Contender> {
+/**
+ * permgate from the CLI with the shipped config (or a variant of it), its upstreams pointed at the origin; ready
+ * when /readyz is 200.
+ */
+export async function startPermgate(origin: string, env: Record<string, string>, variant?: { name: string; edit: (yaml: string) => string }): Promise<Contender> {
+  let config = join(ROOT, 'gateway.config.yaml');
+  if (variant) {
+    const { readFile } = await import('node:fs/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'permgate-bench-'));
+    const edited = variant.edit(await readFile(config, 'utf8'));
+    config = join(dir, 'gateway.config.yaml');
+    await writeFile(config, edited);
+  }
   const [port, adminPort] = [await freePort(), await freePort()];
   let stderr = '';
   const child = track(
-    spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'start', '-c', join(ROOT, 'gateway.config.yaml')], {
+    spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'start', '-c', config], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -101,7 +112,7 @@ export async function startPermgate(origin: string, env: Record<string, string>)
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { name: 'permgate', url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
+  return { name: variant?.name ?? 'permgate', url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
 }
 
 /** nginx as a plain keep-alive reverse proxy, when the binary is installed. */

@@ -52,6 +52,11 @@ async function main(): Promise<void> {
     { ...origin, name: 'direct' },
     await startBareProxy(origin.url),
     await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET }),
+    // The same gateway with the verified-token cache off: what the cache saves per request.
+    await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET }, {
+      name: 'permgate, no token cache',
+      edit: (yaml) => yaml.replace(/^( +)secret: (.*)$/m, '$1secret: $2\n$1cacheSize: 0'),
+    }),
   ];
   const nginx = await startNginx(origin.url);
   if (nginx) contenders.push(nginx);
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const scenario of scenarios) {
     for (const contender of contenders) {
+      if (contender.name === 'permgate, no token cache' && !scenario.headers?.authorization) continue;
       let cpuBefore: number | undefined;
       const result = await load(contender.url, scenario, settings, async () => {
         cpuBefore = await cpuMicros(contender.pid);
@@ -93,6 +99,8 @@ async function main(): Promise<void> {
       'permgate/direct req/s': pg.requestsPerSecond / direct.requestsPerSecond,
       'permgate/bare p99': pg.p99 / bare.p99,
     };
+    const uncached = get('permgate, no token cache');
+    if (uncached) ratios[scenario.name]!['permgate/no-cache req/s'] = pg.requestsPerSecond / uncached.requestsPerSecond;
     const n = get('nginx');
     if (n) ratios[scenario.name]!['permgate/nginx req/s'] = pg.requestsPerSecond / n.requestsPerSecond;
   }

@@ -22,6 +22,7 @@ import type { RequestContext } from './pipeline/request-context.js';
 import { runStages } from './pipeline/stage.js';
 import { denyAll, type Authorizer } from './rbac/authorizer.js';
 import { scopeAuthorizer } from './rbac/scope-authorizer.js';
+import { RedisStore } from './stores/redis/redis-store.js';
 import { openStore, type Store } from './stores/store.js';
 import { plainAddress, resolveClientAddress, TrustedProxies } from './upstream/client-address.js';
 import { Forwarder } from './upstream/forward.js';
@@ -100,6 +101,18 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     },
   });
   const audit = auditTrailFor(store);
+  if (store instanceof RedisStore) {
+    // Log transitions only, not every reconnection attempt.
+    let reachable = store.status().ready;
+    store.client.on('ready', () => {
+      if (!reachable) app.log.info('shared store reachable again');
+      reachable = true;
+    });
+    store.client.on('close', () => {
+      if (reachable) app.log.warn('shared store unreachable: routes follow their onStoreDown until it returns');
+      reachable = false;
+    });
+  }
   const auth = config.auth === undefined ? undefined : await buildAuth(config.auth, store, metrics, app.log, now);
   const journey = buildJourney(loaded, {
     authenticator: deps.authenticator ?? auth?.authenticator ?? refuseAll,
@@ -217,9 +230,12 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       const end = ctx.forwardedAt ?? performance.now();
       metrics.gatewayDuration.observe({ route }, (end - ctx.startedAt) / 1000);
     }
-    if (err && err.status < 500) {
-      // Every denial is logged with its reason code (never the token or the raw target).
-      request.log.info({ code: err.code, status, route, method: ctx?.method, path: ctx?.target?.path, client: ctx?.client.ip, subject: ctx?.identity?.subject }, 'request refused');
+    if (err) {
+      // Every refusal is logged with its reason code (never the token or the raw target); a 5xx of the gateway's
+      // own (store down, upstream failing) at warn.
+      const fields = { code: err.code, status, route, method: ctx?.method, path: ctx?.target?.path, client: ctx?.client.ip, subject: ctx?.identity?.subject };
+      if (err.status < 500) request.log.info(fields, 'request refused');
+      else request.log.warn(fields, 'request failed');
     } else if (server.accessLog) {
       request.log.info({ route, method: ctx?.method, path: ctx?.target?.path, status, client: ctx?.client.ip, subject: ctx?.identity?.subject, ms: reply.elapsedTime }, 'request');
     }

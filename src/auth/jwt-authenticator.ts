@@ -22,7 +22,8 @@ export class JwtAuthenticator implements Authenticator {
   readonly #config: JwtConfig;
   readonly #keys: KeyResolver;
   readonly #options: JWTVerifyOptions;
-  readonly #cache: LRUCache<string, VerifiedToken>;
+  /** Undefined when `cacheSize` is 0: every request then pays the signature check. */
+  readonly #cache: LRUCache<string, VerifiedToken> | undefined;
   readonly #now: () => number;
   readonly #outcomes: AuthOutcomes;
 
@@ -41,7 +42,7 @@ export class JwtAuthenticator implements Authenticator {
     if (config.audience.length > 0) options.audience = [...config.audience];
     if (config.maxTokenAge !== undefined) options.maxTokenAge = config.maxTokenAge / 1000;
     this.#options = options;
-    this.#cache = new LRUCache({ max: Math.max(1, config.cacheSize) });
+    this.#cache = config.cacheSize > 0 ? new LRUCache({ max: config.cacheSize }) : undefined;
   }
 
   authenticate(ctx: RequestContext): Identity | Promise<Identity> {
@@ -53,14 +54,14 @@ export class JwtAuthenticator implements Authenticator {
     }
     if (token.length > this.#config.maxTokenSize) throw this.#fail('PG_TOKEN_TOO_LARGE', 'token too large');
     const nowSeconds = this.#now() / 1000;
-    const cached = this.#cache.get(token);
+    const cached = this.#cache?.get(token);
     // A cached token is re-checked against the clock on every use; only the signature check is skipped.
     if (cached !== undefined && cached.exp + this.#config.clockTolerance / 1000 > nowSeconds) {
       this.#outcomes.onOutcome('cached');
       return this.#accept(ctx, cached);
     }
     return this.#verify(token).then((verified) => {
-      this.#cache.set(token, verified);
+      this.#cache?.set(token, verified);
       this.#outcomes.onOutcome('ok');
       return this.#accept(ctx, verified);
     });

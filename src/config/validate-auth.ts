@@ -19,7 +19,8 @@ export function checkAuth(c: Checker, value: unknown, configFile: string): AuthC
   if (a.jwt === undefined) return c.fail(jwtPath, 'is required when `auth` is present');
   const j = c.object(jwtPath, a.jwt, [
     'algorithms', 'issuer', 'audience', 'clockTolerance', 'maxTokenAge', 'maxLifetime', 'requiredClaims',
-    'secret', 'secrets', 'publicKeys', 'jwks', 'cookie', 'claims', 'maxTokenSize', 'cacheSize',
+    'secret', 'secrets', 'publicKeys', 'jwksUri', 'jwksCooldown', 'jwksRefresh', 'jwksTimeout', 'cookie', 'claims',
+    'maxTokenSize', 'cacheSize',
   ]);
   if (!j) return undefined;
 
@@ -91,10 +92,8 @@ export function checkAuth(c: Checker, value: unknown, configFile: string): AuthC
   });
 
   let jwks: AuthConfig['jwt']['jwks'];
-  if (j.jwks !== undefined) {
-    const path = [...jwtPath, 'jwks'];
-    const k = c.object(path, j.jwks, ['uri', 'cooldown', 'refreshInterval', 'timeout']);
-    const text = k ? c.string([...path, 'uri'], k.uri) : undefined;
+  if (j.jwksUri !== undefined) {
+    const text = c.string([...jwtPath, 'jwksUri'], j.jwksUri);
     let uri: URL | undefined;
     try {
       uri = text === undefined ? undefined : new URL(text);
@@ -103,18 +102,22 @@ export function checkAuth(c: Checker, value: unknown, configFile: string): AuthC
     }
     const loopback = uri !== undefined && ['127.0.0.1', 'localhost', '[::1]'].includes(uri.hostname);
     if (text !== undefined && (!uri || !(uri.protocol === 'https:' || (uri.protocol === 'http:' && loopback)))) {
-      c.fail([...path, 'uri'], 'expected an https:// URL (http:// only on this machine)');
-    } else if (k && uri) {
+      c.fail([...jwtPath, 'jwksUri'], 'expected an https:// URL (http:// only on this machine)');
+    } else if (uri) {
       jwks = {
         uri,
-        cooldown: c.duration([...path, 'cooldown'], k.cooldown, 30_000)!,
-        refreshInterval: c.duration([...path, 'refreshInterval'], k.refreshInterval, 600_000)!,
-        timeout: c.duration([...path, 'timeout'], k.timeout, 2_000)!,
+        cooldown: c.duration([...jwtPath, 'jwksCooldown'], j.jwksCooldown, 30_000)!,
+        refreshInterval: c.duration([...jwtPath, 'jwksRefresh'], j.jwksRefresh, 600_000)!,
+        timeout: c.duration([...jwtPath, 'jwksTimeout'], j.jwksTimeout, 2_000)!,
       };
     }
+  } else {
+    for (const key of ['jwksCooldown', 'jwksRefresh', 'jwksTimeout']) {
+      if (j[key] !== undefined) c.fail([...jwtPath, key], 'has no effect without jwksUri', undefined, true);
+    }
   }
-  if (wantsAsymmetric && publicKeys.length === 0 && j.jwks === undefined) {
-    c.fail([...jwtPath, 'algorithms'], 'an asymmetric algorithm is allowed but no publicKeys or jwks is configured');
+  if (wantsAsymmetric && publicKeys.length === 0 && j.jwksUri === undefined) {
+    c.fail([...jwtPath, 'algorithms'], 'an asymmetric algorithm is allowed but no publicKeys or jwksUri is configured');
   }
 
   const claimsRaw = j.claims === undefined ? {} : c.object([...jwtPath, 'claims'], j.claims, ['subject', 'roles', 'tenant', 'scopes']);

@@ -50,7 +50,9 @@ auth:
     algorithms: [RS256]
     issuer: ${ISSUER}
     audience: ${AUDIENCE}
-    jwks: { uri: "${keys.url}", cooldown: 1s, refreshInterval: 10m, timeout: 1s }
+    jwksUri: "${keys.url}"
+    jwksCooldown: 1s
+    jwksTimeout: 1s
 upstreams:
   svc: { url: "${upstream.url}" }
 routes:

@@ -55,3 +55,29 @@ routes:
   t.equal(res.status, 201);
   t.equal(await call(other), 401, 'a revoked token is refused although it is cached');
 });
+
+t.test('cacheSize 0 turns the cache off: every request pays the signature check', async (t) => {
+  const upstream = await startRecordingUpstream();
+  const gw = await startGateway(`
+auth:
+  jwt:
+    algorithms: [HS256]
+    issuer: ${ISSUER}
+    audience: ${AUDIENCE}
+    secret: "${TEST_SECRET}"
+    cacheSize: 0
+upstreams:
+  svc: { url: "${upstream.url}" }
+routes:
+  - { path: /api/**, upstream: svc, permission: order:read }
+`);
+  t.teardown(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+  const jwt = await token();
+  for (let i = 0; i < 3; i++) t.equal((await fetch(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${jwt}` } })).status, 200);
+  const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+  t.match(text, /permgate_authentications_total\{outcome="ok"\} 3/);
+  t.notMatch(text, /outcome="cached"/);
+});
