@@ -8,9 +8,18 @@ import { load, type LoadResult, type Scenario } from './load.js';
 
 const settings = {
   connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
-  durationSeconds: Number(process.env.BENCH_DURATION ?? 10),
-  warmupSeconds: Number(process.env.BENCH_WARMUP ?? 2),
+  durationSeconds: Number(process.env.BENCH_DURATION ?? 5),
+  warmupSeconds: Number(process.env.BENCH_WARMUP ?? 1),
+  // Targets are measured in interleaved rounds and each figure is the median: on two shared cores one run of one
+  // target swings by ±25 %, which would decide the ratios by chance.
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
 };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 const SECRET = 'permgate-bench-secret-of-at-least-32-bytes';
 
 async function benchToken(): Promise<string> {
@@ -68,22 +77,36 @@ async function main(): Promise<void> {
     { name: 'public route', path: '/public/hello' },
     { name: 'token + revocation + scope', path: '/api/orders/1', headers: { authorization: `Bearer ${token}` } },
   ];
-  process.stdout.write(`load: ${settings.connections} connections, ${settings.durationSeconds}s measured after ${settings.warmupSeconds}s warm-up, each target in turn\n`);
-  const rows: Row[] = [];
-  for (const scenario of scenarios) {
-    for (const contender of contenders) {
-      if (contender.name === 'permgate, no token cache' && !scenario.headers?.authorization) continue;
-      let cpuBefore: number | undefined;
-      const result = await load(contender.url, scenario, settings, async () => {
-        cpuBefore = await cpuMicros(contender.pid);
-      });
-      const cpuAfter = await cpuMicros(contender.pid);
-      const requests = result.requestsPerSecond * settings.durationSeconds;
-      const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined || requests === 0 ? undefined : (cpuAfter - cpuBefore) / requests;
-      rows.push({ scenario: scenario.name, target: contender.name, result, cpuPerRequest });
-      process.stdout.write(`  ${scenario.name} / ${contender.name}: ${result.requestsPerSecond.toFixed(0)} req/s\n`);
+  process.stdout.write(`load: ${settings.connections} connections, ${settings.durationSeconds}s measured after ${settings.warmupSeconds}s warm-up, ${settings.rounds} interleaved rounds, medians\n`);
+  const samples = new Map<string, { result: LoadResult; cpu: number | undefined }[]>();
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const scenario of scenarios) {
+      for (const contender of contenders) {
+        if (contender.name === 'permgate, no token cache' && !scenario.headers?.authorization) continue;
+        let cpuBefore: number | undefined;
+        const result = await load(contender.url, scenario, settings, async () => {
+          cpuBefore = await cpuMicros(contender.pid);
+        });
+        const cpuAfter = await cpuMicros(contender.pid);
+        const requests = result.requestsPerSecond * settings.durationSeconds;
+        const cpu = cpuBefore === undefined || cpuAfter === undefined || requests === 0 ? undefined : (cpuAfter - cpuBefore) / requests;
+        const key = `${scenario.name}\u0000${contender.name}`;
+        samples.set(key, [...(samples.get(key) ?? []), { result, cpu }]);
+        process.stdout.write(`  round ${round}: ${scenario.name} / ${contender.name}: ${result.requestsPerSecond.toFixed(0)} req/s, ${cpu?.toFixed(1) ?? '-'} CPU µs/req\n`);
+      }
     }
   }
+  const rows: Row[] = [...samples].map(([key, runs]) => {
+    const [scenario, target] = key.split('\u0000') as [string, string];
+    const pick = (f: (r: LoadResult) => number): number => median(runs.map((run) => f(run.result)));
+    const cpus = runs.flatMap((run) => (run.cpu === undefined ? [] : [run.cpu]));
+    return {
+      scenario,
+      target,
+      result: { requestsPerSecond: pick((r) => r.requestsPerSecond), p50: pick((r) => r.p50), p99: pick((r) => r.p99), errors: runs.reduce((n, run) => n + run.result.errors, 0), non2xx: runs.reduce((n, run) => n + run.result.non2xx, 0) },
+      cpuPerRequest: cpus.length > 0 ? median(cpus) : undefined,
+    };
+  });
   print(rows);
 
   const ratios: Record<string, Record<string, number>> = {};
