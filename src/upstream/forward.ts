@@ -3,7 +3,7 @@
 import replyFrom from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import type { GatewayConfig } from '../config/types.js';
+import type { GatewayConfig, UpstreamConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { RequestHeaderPolicy, stripResponseHopHeaders, type HeaderMap } from './request-headers.js';
@@ -17,13 +17,23 @@ export interface ForwardHooks {
 
 const SAFE_HOST = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
 
+type FromOptions = NonNullable<Parameters<FastifyReply['from']>[1]>;
+
+/** What forward() needs per upstream, prepared once: the options object and its callbacks are shared by requests. */
+interface UpstreamPlan {
+  readonly base: string;
+  readonly options: FromOptions;
+}
+
 export class Forwarder {
   readonly #headers: RequestHeaderPolicy;
   readonly #hooks: ForwardHooks;
+  readonly #plans = new Map<string, UpstreamPlan>();
 
   constructor(config: GatewayConfig, hooks: ForwardHooks) {
     this.#headers = new RequestHeaderPolicy(config.server);
     this.#hooks = hooks;
+    for (const upstream of config.upstreams.values()) this.#plans.set(upstream.name, this.#plan(upstream));
   }
 
   /** Registers reply-from with the shared dispatcher. Retries are off: the gateway never replays a request. */
@@ -31,39 +41,51 @@ export class Forwarder {
     await app.register(replyFrom, { undici: dispatcher as never, disableRequestLogging: true, disableCache: true });
   }
 
-  forward(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): void {
-    const route = ctx.match!.route;
-    const upstream = route.upstream;
-    const base = upstream.url.pathname === '/' ? '' : upstream.url.pathname.replace(/\/$/, '');
-    const clientHost = request.headers.host;
-    const facts = {
-      requestId: ctx.requestId,
-      forwardedFor: ctx.client.forwardedFor,
-      clientIp: ctx.client.ip,
-      proto: ctx.proto,
-      host: clientHost !== undefined && SAFE_HOST.test(clientHost) ? clientHost : undefined,
-      identity: ctx.identityHeaders,
-    };
-    const preserveHost = upstream.preserveHost && facts.host !== undefined ? facts.host : undefined;
+  forward(_request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): void {
+    const plan = this.#plans.get(ctx.match!.route.upstream.name)!;
     ctx.forwardedAt = performance.now();
-    reply.from(base + ctx.target!.path, {
-      getUpstream: () => upstream.url.origin,
+    reply.from(plan.base + ctx.target!.path, plan.options);
+  }
+
+  /** Callbacks read the request's context from `request.pg`, so no closure is allocated per request. */
+  #plan(upstream: UpstreamConfig): UpstreamPlan {
+    const origin = upstream.url.origin;
+    const headers = this.#headers;
+    const hooks = this.#hooks;
+    const options: FromOptions = {
+      getUpstream: () => origin,
       timeout: upstream.timeout,
       retryDelay: () => null,
-      rewriteRequestHeaders: (_req, headers) => this.#headers.apply(headers as HeaderMap, facts, preserveHost) as never,
-      rewriteHeaders: (headers) => stripResponseHopHeaders(headers as HeaderMap) as never,
-      onResponse: (_req, res, upstreamResponse) => {
-        this.#hooks.onUpstreamDone(ctx, upstreamResponse.statusCode);
-        res.send(upstreamResponse.stream);
+      rewriteRequestHeaders: (request, incoming) => {
+        const ctx = request.pg!;
+        const clientHost = request.headers.host;
+        const host = clientHost !== undefined && SAFE_HOST.test(clientHost) ? clientHost : undefined;
+        const facts = {
+          requestId: ctx.requestId,
+          forwardedFor: ctx.client.forwardedFor,
+          clientIp: ctx.client.ip,
+          proto: ctx.proto,
+          host,
+          identity: ctx.identityHeaders,
+        };
+        return headers.apply(incoming as HeaderMap, facts, upstream.preserveHost ? host : undefined) as never;
       },
-      onError: (res, { error }) => {
+      rewriteHeaders: (incoming) => stripResponseHopHeaders(incoming as HeaderMap) as never,
+      onResponse: (request, reply, upstreamResponse) => {
+        hooks.onUpstreamDone(request.pg!, upstreamResponse.statusCode);
+        reply.send(upstreamResponse.stream);
+      },
+      onError: (reply, { error }) => {
+        const request = reply.request;
+        const ctx = request.pg!;
         // A streamed body cut at its limit fails the upstream call; the client's error is the body, not the upstream.
         const err = ctx.bodyTooLarge ? new GatewayError('PG_BODY_TOO_LARGE') : upstreamError(error);
-        this.#hooks.onUpstreamDone(ctx, err);
+        hooks.onUpstreamDone(ctx, err);
         request.log.warn({ code: err.code, upstream: upstream.name, cause: (error as Error).message }, 'upstream failed');
-        this.#hooks.sendError(request, res as FastifyReply, err);
+        hooks.sendError(request as unknown as FastifyRequest, reply as FastifyReply, err);
       },
-    });
+    };
+    return { base: upstream.url.pathname === '/' ? '' : upstream.url.pathname.replace(/\/$/, ''), options };
   }
 }
 
