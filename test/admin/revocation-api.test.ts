@@ -3,7 +3,7 @@ import t from 'tap';
 import { startGateway, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
-import { AUDIENCE, ISSUER, TEST_SECRET, token } from '../helpers/tokens.js';
+import { hsAuth, token } from '../helpers/tokens.js';
 
 const ADMIN = 'the-admin-token-of-this-test';
 
@@ -14,13 +14,7 @@ server:
   admin: { host: 127.0.0.1, port: 0, token: "${adminToken}" }
 store:
   redis: "${redisUrl}"
-auth:
-  jwt:
-    algorithms: [HS256]
-    issuer: ${ISSUER}
-    audience: ${AUDIENCE}
-    secret: "${TEST_SECRET}"
-upstreams:
+${hsAuth()}upstreams:
   svc: { url: "${upstreamUrl}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { startGateway } from '../helpers/gateway-under-test.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
-import { AUDIENCE, ISSUER, TEST_SECRET, token } from '../helpers/tokens.js';
+import { hsAuth, token } from '../helpers/tokens.js';
 
 const ADMIN = 'admin-token-for-cache-tests';
 
@@ -14,14 +14,7 @@ t.test('the cache skips the signature check, never the clock and never revocatio
 server:
   listen: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
-auth:
-  jwt:
-    algorithms: [HS256]
-    issuer: ${ISSUER}
-    audience: ${AUDIENCE}
-    secret: "${TEST_SECRET}"
-    clockTolerance: 0s
-upstreams:
+${hsAuth({ jwt: 'clockTolerance: 0s' })}upstreams:
   svc: { url: "${upstream.url}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }
@@ -59,14 +52,7 @@ routes:
 t.test('cacheSize 0 turns the cache off: every request pays the signature check', async (t) => {
   const upstream = await startRecordingUpstream();
   const gw = await startGateway(`
-auth:
-  jwt:
-    algorithms: [HS256]
-    issuer: ${ISSUER}
-    audience: ${AUDIENCE}
-    secret: "${TEST_SECRET}"
-    cacheSize: 0
-upstreams:
+${hsAuth({ jwt: 'cacheSize: 0' })}upstreams:
   svc: { url: "${upstream.url}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { startGateway, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
-import { AUDIENCE, handmadeHs256, HS_AUTH, ISSUER, keyPair, TEST_SECRET, token } from '../helpers/tokens.js';
+import { AUDIENCE, handmadeHs256, hsAuth, HS_AUTH, ISSUER, keyPair, TEST_SECRET, token } from '../helpers/tokens.js';
 
 const rsa = keyPair('rsa');
 const ec = keyPair('ec');
@@ -137,7 +137,7 @@ t.test('identity claims named like Object.prototype members are plain names', as
 });
 
 t.test('maxTokenAge and requiredClaims are enforced', async (t) => {
-  const { gw } = await setup(t, `${HS_AUTH}    maxTokenAge: 5m\n    requiredClaims: [jti]\n`);
+  const { gw } = await setup(t, hsAuth({ jwt: 'maxTokenAge: 5m\nrequiredClaims: [jti]' }));
   const now = Math.floor(Date.now() / 1000);
   t.equal((await call(gw, await token({ iat: now - 600, exp: now + 60 }))).code, 'PG_TOKEN_EXPIRED', 'older than maxTokenAge');
   t.equal((await call(gw, await token({ jti: undefined }))).code, 'PG_TOKEN_MALFORMED', 'jti required');
@@ -145,7 +145,7 @@ t.test('maxTokenAge and requiredClaims are enforced', async (t) => {
 });
 
 t.test('the token may come from a configured cookie', async (t) => {
-  const { gw } = await setup(t, `${HS_AUTH}    cookie: session\n`);
+  const { gw } = await setup(t, hsAuth({ jwt: 'cookie: session' }));
   const res = await fetch(`${gw.url}/api/x`, { headers: { cookie: `theme=dark; session=${await token()}` } });
   t.equal(res.status, 200);
 });

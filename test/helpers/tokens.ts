@@ -52,11 +52,19 @@ export async function handmadeHs256(headerJson: string, payloadJson: string, sec
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
 }
 
-export const HS_AUTH = `
+/**
+ * An `auth` section accepting HS256 tokens made by `token()`. `jwt` lines are added under `auth.jwt` (indent 4),
+ * `revocation` is the flow map of `auth.revocation`.
+ */
+export function hsAuth(options: { jwt?: string; revocation?: string } = {}): string {
+  return `
 auth:
   jwt:
     algorithms: [HS256]
     issuer: ${ISSUER}
     audience: ${AUDIENCE}
     secret: "${TEST_SECRET}"
-`;
+${options.jwt ? options.jwt.replace(/^/gm, '    ') + '\n' : ''}${options.revocation ? `  revocation: ${options.revocation}\n` : ''}`;
+}
+
+export const HS_AUTH = hsAuth();

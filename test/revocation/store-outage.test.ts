@@ -4,7 +4,7 @@ import t from 'tap';
 import { startGateway, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
-import { AUDIENCE, ISSUER, TEST_SECRET, token } from '../helpers/tokens.js';
+import { hsAuth, token } from '../helpers/tokens.js';
 
 const ADMIN = 'admin-token-for-tests';
 
@@ -34,14 +34,7 @@ server:
   admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
 store:
   redis: "${redis.url}"
-auth:
-  jwt:
-    algorithms: [HS256]
-    issuer: ${ISSUER}
-    audience: ${AUDIENCE}
-    secret: "${TEST_SECRET}"
-  revocation: { onStoreDown: deny, syncInterval: 100ms }
-upstreams:
+${hsAuth({ revocation: '{ onStoreDown: deny, syncInterval: 100ms }' })}upstreams:
   svc: { url: "${upstream.url}" }
 routes:
   - { path: /strict/**, upstream: svc, permission: order:read }
