@@ -10,6 +10,12 @@ import { extractBearerToken } from './bearer-token.js';
 import { hasDuplicateTopLevelKey, identityFromClaims, invalidTokenChallenge, type VerifiedToken } from './claims.js';
 import type { KeyResolver } from './key-resolver.js';
 
+interface CachedToken {
+  readonly verified: VerifiedToken;
+  /** Seconds since the epoch. */
+  readonly validUntil: number;
+}
+
 /** Header parameters that would let a token choose its own key or rules; refused outright (RFC 8725 §3.10). */
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'crit'];
 
@@ -23,7 +29,7 @@ export class JwtAuthenticator implements Authenticator {
   readonly #keys: KeyResolver;
   readonly #options: JWTVerifyOptions;
   /** Undefined when `cacheSize` is 0: every request then pays the signature check. */
-  readonly #cache: LRUCache<string, VerifiedToken> | undefined;
+  readonly #cache: LRUCache<string, CachedToken> | undefined;
   readonly #now: () => number;
   readonly #outcomes: AuthOutcomes;
 
@@ -56,15 +62,25 @@ export class JwtAuthenticator implements Authenticator {
     const nowSeconds = this.#now() / 1000;
     const cached = this.#cache?.get(token);
     // A cached token is re-checked against the clock on every use; only the signature check is skipped.
-    if (cached !== undefined && cached.exp + this.#config.clockTolerance / 1000 > nowSeconds) {
+    if (cached !== undefined && cached.validUntil > nowSeconds) {
       this.#outcomes.onOutcome('cached');
-      return this.#accept(ctx, cached);
+      return this.#accept(ctx, cached.verified);
     }
     return this.#verify(token).then((verified) => {
-      this.#cache?.set(token, verified);
+      this.#cache?.set(token, { verified, validUntil: this.#validUntil(verified) });
       this.#outcomes.onOutcome('ok');
       return this.#accept(ctx, verified);
     });
+  }
+
+  /** The last second a verified token may be answered from the cache: its exp, or its maxTokenAge, if sooner. */
+  #validUntil(verified: VerifiedToken): number {
+    const tolerance = this.#config.clockTolerance / 1000;
+    let until = verified.exp + tolerance;
+    if (this.#config.maxTokenAge !== undefined && verified.iat !== undefined) {
+      until = Math.min(until, verified.iat + this.#config.maxTokenAge / 1000 + tolerance);
+    }
+    return until;
   }
 
   #accept(ctx: RequestContext, verified: VerifiedToken): Identity {

@@ -67,3 +67,25 @@ routes:
   t.match(text, /permgate_authentications_total\{outcome="ok"\} 3/);
   t.notMatch(text, /outcome="cached"/);
 });
+
+t.test('a cached token stops being accepted when it grows older than maxTokenAge, even before its exp', async (t) => {
+  let nowMs = Date.now();
+  const upstream = await startRecordingUpstream();
+  const gw = await startGateway(`
+${hsAuth({ jwt: 'clockTolerance: 0s\nmaxTokenAge: 5m' })}upstreams:
+  svc: { url: "${upstream.url}" }
+routes:
+  - { path: /api/**, upstream: svc, permission: order:read }
+`, {}, { now: () => nowMs });
+  t.teardown(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+  const jwt = await token({}, { now: nowMs, ttlSeconds: 3600 });
+  const call = async (): Promise<number> => (await fetch(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${jwt}` } })).status;
+  t.equal(await call(), 200);
+  nowMs += 4 * 60_000;
+  t.equal(await call(), 200, 'cached while younger than maxTokenAge');
+  nowMs += 2 * 60_000;
+  t.equal(await call(), 401, 'refused once older, although its exp is an hour away');
+});
