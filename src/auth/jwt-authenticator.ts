@@ -102,7 +102,13 @@ export class JwtAuthenticator implements Authenticator {
       throw this.#fail('PG_TOKEN_MALFORMED', 'the kid header must be a short string');
     }
     const payloadText = payloadOf(token);
-    if (payloadText === undefined || hasDuplicateTopLevelKey(payloadText)) throw this.#fail('PG_TOKEN_MALFORMED', 'duplicate or unreadable claims');
+    let duplicate: boolean;
+    try {
+      duplicate = payloadText === undefined || hasDuplicateTopLevelKey(payloadText);
+    } catch {
+      duplicate = true; // a key that is not a valid JSON string: unreadable
+    }
+    if (duplicate) throw this.#fail('PG_TOKEN_MALFORMED', 'duplicate or unreadable claims');
 
     let payload: Record<string, unknown>;
     try {

@@ -102,6 +102,7 @@ auth:
     ['garbage', 'not-a-token-at-all', 'PG_TOKEN_MALFORMED'],
     ['malformed base64', '!!!.@@@.###', 'PG_TOKEN_MALFORMED'],
     ['malformed JSON', `${Buffer.from('{"alg":').toString('base64url')}.${Buffer.from('{').toString('base64url')}.sig`, 'PG_TOKEN_MALFORMED'],
+    ['a claim name that is not a valid JSON string', handmadeHs256(header({}), '{"sub\\x":"alice"}'), 'PG_TOKEN_MALFORMED'],
     ['duplicate sub claims', handmadeHs256(header({}), claims({}).replace('"sub":"alice"', '"sub":"alice","sub":"admin"')), 'PG_TOKEN_MALFORMED'],
     ['sub as a list', token({ sub: ['u-admin'] as unknown as string }), 'PG_TOKEN_MALFORMED'],
     ['sub as a number', handmadeHs256(header({}), claims({ sub: 42 })), 'PG_TOKEN_MALFORMED'],
