@@ -72,8 +72,8 @@ function acceptedMethods(config: RouteConfig): HttpMethod[] {
   else if (config.permission?.kind === 'perMethod' && !config.permission.codes.has('*')) {
     methods = [...config.permission.codes.keys()] as HttpMethod[];
   } else methods = [...HTTP_METHODS];
-  // HEAD is GET without a body: accepted wherever GET is, with GET's permission, unless written otherwise.
-  if (methods.includes('GET') && !methods.includes('HEAD') && config.methods === undefined) methods.push('HEAD');
+  // HEAD is GET without a body (RFC 9110 §9.3.2): accepted wherever GET is, with GET's permission.
+  if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD');
   return methods;
 }
 

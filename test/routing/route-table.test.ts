@@ -79,6 +79,8 @@ t.test('methods: per-method codes, HEAD with GET, 405 with Allow, and a specific
   }
   t.equal(match(routes, 'GET', '/api/orders/special'), 'PG_METHOD_NOT_ALLOWED', 'the specific route owns its path');
   t.equal(match(routes, 'PROPFIND', '/api/orders/1'), 'PG_METHOD_NOT_ALLOWED');
+  const listed = table(`  - { path: /r, upstream: s, methods: [GET], permission: r:read }\n`);
+  t.same(match(listed, 'HEAD', '/r'), { pattern: '/r', codes: ['r:read'] }, 'HEAD comes with GET even when methods are listed');
 });
 
 t.test('scoped codes are filled from the path; values that would change a code are refused', async (t) => {
