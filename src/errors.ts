@@ -28,6 +28,7 @@ export const ERRORS = {
   // 413/414/431: bounded everything
   PG_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than this route accepts' },
   PG_URI_TOO_LONG: { status: 414, message: 'the request target is too long' },
+  PG_RATE_LIMITED: { status: 429, message: 'too many requests; retry after the time in Retry-After' },
   PG_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },
   // 5xx: the gateway or what stands behind it
   PG_INTERNAL: { status: 500, message: 'the gateway failed to handle this request' },

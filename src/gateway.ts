@@ -9,6 +9,7 @@ import { adminTokenCheck } from './admin/admin-auth.js';
 import { buildAdminServer } from './admin/admin-server.js';
 import { registerRevocationRoutes } from './admin/revocation-routes.js';
 import { auditTrailFor, buildAuth } from './auth/build-auth.js';
+import { buildRateLimiter } from './ratelimit/build-rate-limiter.js';
 import type { RevocationList } from './auth/revocation-list.js';
 import type { AuditTrail } from './observability/audit-trail.js';
 import { refuseAll, type Authenticator } from './auth/authenticator.js';
@@ -122,6 +123,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       onStoreDown: config.auth!.revocation.onStoreDown,
       outcomes: { onCheck: (outcome) => metrics.revocationChecks.inc({ outcome }) },
     },
+    rateLimiter: buildRateLimiter(config, store, metrics, app.log, now),
   });
 
   app.decorateRequest('pg', null);
@@ -175,6 +177,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       identityHeaders: {},
       forwardedAt: undefined,
       upstreamDoneAt: undefined,
+      responseHeaders: undefined,
       bodyTooLarge: false,
     };
     request.pg = ctx;
@@ -185,9 +188,14 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     } catch (err) {
       return fail(request, reply, err);
     }
-    if (pending === undefined) return done();
-    pending.then(() => done(), (err: unknown) => fail(request, reply, err));
+    if (pending === undefined) return passed(reply, ctx, done);
+    pending.then(() => passed(reply, ctx, done), (err: unknown) => fail(request, reply, err));
   });
+
+  function passed(reply: FastifyReply, ctx: RequestContext, done: () => void): void {
+    if (ctx.responseHeaders !== undefined) reply.headers(ctx.responseHeaders);
+    done();
+  }
 
   function fail(request: FastifyRequest, reply: FastifyReply, err: unknown): void {
     if (isGatewayError(err)) return sendError(request, reply, err);

@@ -1,5 +1,6 @@
 // The validated configuration: what every other module receives. Shapes here are the contract of gateway.config.yaml.
 import type { AuthConfig, OnStoreDown } from './auth-types.js';
+import type { RateLimitConfig, RouteRateLimit } from './rate-limit-types.js';
 import type { Milliseconds } from './units.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -70,6 +71,8 @@ export interface RouteConfig {
   readonly permission: PermissionSpec | undefined;
   /** Sensitive routes fail closed whenever a dependency is down, whatever else is configured. */
   readonly sensitive: boolean;
+  /** This route's own rate-limit budgets; undefined: the `rateLimits` defaults. */
+  readonly rateLimit: RouteRateLimit | undefined;
   /** Overrides `auth.revocation.onStoreDown` for this route. */
   readonly onStoreDown: OnStoreDown | undefined;
   /** Extra grammar per path parameter (an anchored regular expression). */
@@ -88,4 +91,6 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[];
   /** Absent: no caller can be authenticated, so every route that is not `auth: none` answers 401. */
   readonly auth: AuthConfig | undefined;
+  /** Absent: no rate limits, unless a route sets its own `rateLimit`. */
+  readonly rateLimits: RateLimitConfig | undefined;
 }

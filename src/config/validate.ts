@@ -15,6 +15,7 @@ import {
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { checkAuth } from './validate-auth.js';
+import { checkRateLimits, checkRouteRateLimit } from './validate-rate-limits.js';
 
 type KeyPath = readonly (string | number)[];
 type Plain = Record<string, unknown>;
@@ -25,7 +26,6 @@ export type Locate = (path: KeyPath, options?: { key?: boolean }) => SourceLocat
 /** Sections that later versions fill in. Writing one now is an error rather than a silently ignored setting. */
 const RESERVED_SECTIONS: Readonly<Record<string, string>> = {
   rbac: 'the RBAC store is not available in this version',
-  rateLimits: 'rate limiting is not available in this version',
 };
 
 export class Checker {
@@ -250,9 +250,6 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
   const path: KeyPath = ['routes', index];
   const r = c.object(path, raw, ROUTE_KEYS);
   if (!r) return undefined;
-  for (const reserved of ['rateLimit']) {
-    if (r[reserved] !== undefined) c.fail([...path, reserved], 'is not available in this version', undefined, true);
-  }
   const pattern = c.string([...path, 'path'], r.path);
   const upstream = c.string([...path, 'upstream'], r.upstream);
   if (upstream !== undefined && !upstreams.has(upstream)) {
@@ -306,6 +303,7 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
     methods,
     permission,
     sensitive: c.boolean([...path, 'sensitive'], r.sensitive, false)!,
+    rateLimit: checkRouteRateLimit(c, [...path, 'rateLimit'], r.rateLimit),
     onStoreDown: r.onStoreDown === undefined ? undefined : c.oneOf([...path, 'onStoreDown'], r.onStoreDown, ['deny', 'allow-cached'] as const, 'deny'),
     params,
     bodyLimit,
@@ -346,13 +344,14 @@ export interface ValidationResult {
 /** Validates the whole document. */
 export function validateConfig(file: string, value: unknown, locate: Locate): ValidationResult {
   const c = new Checker(locate);
-  const top = c.object([], value ?? {}, ['server', 'store', 'upstreams', 'routes', 'auth', ...Object.keys(RESERVED_SECTIONS)]);
+  const top = c.object([], value ?? {}, ['server', 'store', 'upstreams', 'routes', 'auth', 'rateLimits', ...Object.keys(RESERVED_SECTIONS)]);
   if (!top) return { partial: { upstreams: new Map(), routes: [], caseInsensitive: false }, issues: c.issues };
   for (const [section, why] of Object.entries(RESERVED_SECTIONS)) {
     if (top[section] !== undefined) c.fail([section], `${why}`, 'remove the section', true);
   }
   const server = checkServer(c, top.server);
   const auth = top.auth === undefined ? undefined : checkAuth(c, top.auth, file);
+  const rateLimits = top.rateLimits === undefined ? undefined : checkRateLimits(c, top.rateLimits);
   const store = checkStore(c, top.store);
   const upstreams = checkUpstreams(c, top.upstreams);
   const routes: RouteConfig[] = [];
@@ -364,5 +363,5 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   });
   const partial = { upstreams, routes, caseInsensitive: server?.paths.caseInsensitive ?? false };
   if (c.issues.length > 0 || !server) return { partial, issues: c.issues };
-  return { config: { file, server, store, upstreams, routes, auth }, partial, issues: [] };
+  return { config: { file, server, store, upstreams, routes, auth, rateLimits }, partial, issues: [] };
 }

@@ -52,6 +52,24 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly rateLimitDecisions = new Counter({
+    name: 'permgate_rate_limit_decisions_total',
+    help: 'Rate-limit decisions: allowed (dimension "all"), or refused by the named dimension',
+    labelNames: ['dimension', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimitFallbacks = new Counter({
+    name: 'permgate_rate_limit_fallbacks_total',
+    help: 'Requests limited by the local share because the shared store failed',
+    registers: [this.registry],
+  });
+  readonly rateLimitStoreDuration = new Histogram({
+    name: 'permgate_rate_limit_store_duration_seconds',
+    help: 'Time of the one store round-trip that checks and spends every budget of a request',
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics: boolean }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'permgate_' });
   }

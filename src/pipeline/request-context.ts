@@ -36,6 +36,8 @@ export interface RequestContext {
   forwardedAt: number | undefined;
   /** performance.now() when the upstream's response head (or its failure) arrived. */
   upstreamDoneAt: number | undefined;
+  /** Headers the gateway adds to the client's response (RateLimit), whatever the upstream answers. */
+  responseHeaders: Readonly<Record<string, string>> | undefined;
   /** Set when a streamed body went over the route's limit, so the failed upstream call is reported as 413. */
   bodyTooLarge: boolean;
 }

@@ -105,10 +105,16 @@ t.test('two routes that match the same requests are refused naming both; disjoin
 });
 
 t.test('reserved sections are refused rather than silently ignored', async (t) => {
-  const issues = issuesOf(`rbac: {}\nrateLimits: {}\n${base}  - { path: /a, upstream: orders, auth: none, rateLimit: {} }\n`);
-  t.ok(issues.some((i) => i.keyPath === 'rbac' && /not available/.test(i.message)));
-  t.ok(issues.some((i) => i.keyPath === 'rateLimits'));
-  t.ok(issues.some((i) => i.keyPath === 'routes[0].rateLimit'));
+  const issues = issuesOf(`rbac: {}\n${base}  - { path: /a, upstream: orders, auth: none }\n`);
+  t.match(issues, [{ keyPath: 'rbac', message: /not available/ }]);
+});
+
+t.test('rate limits: rates must be rates, dimensions must exist', async (t) => {
+  const issues = issuesOf(`rateLimits:\n  ip: 100\n  usr: 5/s\n${base}  - { path: /a, upstream: orders, auth: none, rateLimit: { user+rout: 5/min, ip: lots } }\n`);
+  t.match(issues.find((i) => i.keyPath === 'rateLimits.ip'), { hint: /100\/s/ });
+  t.match(issues.find((i) => i.keyPath === 'rateLimits.usr'), { hint: 'did you mean "user"?' });
+  t.match(issues.find((i) => i.keyPath === 'routes[0].rateLimit.user+rout'), { hint: 'did you mean "user+route"?' });
+  t.ok(issues.find((i) => i.keyPath === 'routes[0].rateLimit.ip'));
 });
 
 t.test('trustProxy takes addresses and CIDRs only', async (t) => {

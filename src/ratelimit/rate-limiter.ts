@@ -1,0 +1,193 @@
+// Decides whether a request fits every budget of its route, in one store call; builds the IETF RateLimit headers.
+// Keys are ones a client cannot choose: the resolved client address (IPv6 by /64), the verified subject, and the
+// matched route pattern with the method — never the raw URL (SECURITY.md rule 10).
+import { isIP } from 'node:net';
+import type { RateDimension, RateLimitConfig } from '../config/rate-limit-types.js';
+import type { RouteConfig } from '../config/types.js';
+import type { Rate } from '../config/units.js';
+import { GatewayError } from '../errors.js';
+import type { RequestContext } from '../pipeline/request-context.js';
+import type { CompiledRoute } from '../routing/route-table.js';
+import type { MemoryRateLimitStore } from '../stores/memory/memory-rate-limit-store.js';
+import type { BucketCheck, RateDecision, RateLimitStore } from './rate-limit-store.js';
+
+export interface RateLimitEvents {
+  onDecision(dimension: RateDimension | 'all', outcome: 'allowed' | 'refused'): void;
+  /** The shared store failed; this request was decided by the local share. */
+  onFallback(err: unknown): void;
+  onStoreLatency(seconds: number): void;
+}
+
+interface Budget {
+  readonly dimension: RateDimension;
+  readonly rate: Rate;
+}
+
+interface RoutePlan {
+  readonly budgets: readonly Budget[];
+  readonly localBudgets: readonly Budget[];
+  readonly policy: string;
+  readonly ipGuard: Rate | undefined;
+}
+
+/** The bucket a client address counts in: IPv4 as is, IPv6 by its /64 (one subscriber's whole prefix). */
+export function addressBucket(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return groups.slice(0, 4).map((g) => (g || '0').toLowerCase().replace(/^0+(?=.)/, '')).join(':') + '::/64';
+}
+
+function budgetsFor(config: RateLimitConfig | undefined, route: RouteConfig): Budget[] {
+  const merged = new Map<RateDimension, Rate>(config?.defaults ?? []);
+  const own = route.rateLimit;
+  if (own?.kind === 'off') return [];
+  if (own?.kind === 'override') {
+    for (const [dimension, rate] of own.budgets) {
+      if (rate === 'off') merged.delete(dimension);
+      else merged.set(dimension, rate);
+    }
+  }
+  return [...merged].map(([dimension, rate]) => ({ dimension, rate }));
+}
+
+export class RateLimiter {
+  readonly #config: RateLimitConfig | undefined;
+  readonly #shared: RateLimitStore;
+  readonly #fallback: MemoryRateLimitStore | undefined;
+  readonly #guard: MemoryRateLimitStore;
+  readonly #events: RateLimitEvents;
+  readonly #plans = new Map<CompiledRoute, RoutePlan | undefined>();
+
+  /**
+   * @param shared where budgets live (Redis, or the memory store for a single instance)
+   * @param fallback the local store used while `shared` fails (undefined when `shared` is already local)
+   * @param guard the local store of the pre-authentication per-IP guard
+   */
+  constructor(config: RateLimitConfig | undefined, shared: RateLimitStore, fallback: MemoryRateLimitStore | undefined, guard: MemoryRateLimitStore, events: RateLimitEvents) {
+    this.#config = config;
+    this.#shared = shared;
+    this.#fallback = fallback;
+    this.#guard = guard;
+    this.#events = events;
+  }
+
+  /** Prepared once per route (house habit: build at load, look up per request). */
+  #plan(route: CompiledRoute): RoutePlan | undefined {
+    if (this.#plans.has(route)) return this.#plans.get(route);
+    const budgets = budgetsFor(this.#config, route.config);
+    const instances = this.#config?.instances ?? 1;
+    const plan =
+      budgets.length === 0
+        ? undefined
+        : {
+            budgets,
+            // While Redis is down each instance takes its share, never less than one request per window.
+            localBudgets: budgets.map((b) => ({ dimension: b.dimension, rate: { limit: Math.max(1, Math.floor(b.rate.limit / instances)), windowMs: b.rate.windowMs } })),
+            policy: budgets.map((b) => `"${b.dimension}";q=${b.rate.limit};w=${Math.ceil(b.rate.windowMs / 1000)}`).join(', '),
+            ipGuard: budgets.find((b) => b.dimension === 'ip')?.rate,
+          };
+    this.#plans.set(route, plan);
+    return plan;
+  }
+
+  /**
+   * Before the token is verified: a local per-IP guard, so a flood of forged tokens is cut before it costs a
+   * signature check each. The exact, shared per-IP budget is checked again after authentication.
+   */
+  guard(ctx: RequestContext): void {
+    const plan = this.#plan(ctx.match!.route);
+    if (plan?.ipGuard === undefined) return;
+    const decision = this.#guard.consume([{ key: `i|${addressBucket(ctx.client.ip)}`, rate: plan.ipGuard }]);
+    if (decision.refusedAt !== -1) throw this.#refusal(plan, decision, 'ip');
+  }
+
+  /** Every budget of the route at once; throws PG_RATE_LIMITED (429) naming the first exhausted dimension. */
+  check(ctx: RequestContext): void | Promise<void> {
+    const route = ctx.match!.route;
+    const plan = this.#plan(route);
+    if (plan === undefined) return;
+    const identity = ctx.identity;
+    if (identity && this.#config && identity.roles.some((role) => this.#config!.exemptRoles.includes(role))) return;
+    const checks = this.#checks(plan.budgets, ctx, route);
+    const started = performance.now();
+    let decided: RateDecision | Promise<RateDecision>;
+    try {
+      decided = this.#shared.consume(checks);
+    } catch (err) {
+      return this.#fallbackCheck(plan, ctx, route, err);
+    }
+    if (decided instanceof Promise) {
+      return decided.then(
+        (decision) => {
+          this.#events.onStoreLatency((performance.now() - started) / 1000);
+          this.#apply(plan, decision, ctx);
+        },
+        (err: unknown) => this.#fallbackCheck(plan, ctx, route, err),
+      );
+    }
+    this.#apply(plan, decided, ctx);
+  }
+
+  #fallbackCheck(plan: RoutePlan, ctx: RequestContext, route: CompiledRoute, err: unknown): void {
+    if (this.#fallback === undefined) throw err;
+    this.#events.onFallback(err);
+    this.#apply(plan, this.#fallback.consume(this.#checks(plan.localBudgets, ctx, route)), ctx, plan.localBudgets);
+  }
+
+  #checks(budgets: readonly Budget[], ctx: RequestContext, route: CompiledRoute): BucketCheck[] {
+    const ip = addressBucket(ctx.client.ip);
+    // Anonymous callers count per address in the user dimensions.
+    const user = ctx.identity ? `u:${encodeURIComponent(ctx.identity.subject)}` : `a:${ip}`;
+    const routeKey = `${ctx.method} ${route.pattern}`;
+    return budgets.map(({ dimension, rate }) => {
+      switch (dimension) {
+        case 'global':
+          return { key: 'g', rate };
+        case 'route':
+          return { key: `r|${routeKey}`, rate };
+        case 'ip':
+          return { key: `i|${ip}`, rate };
+        case 'user':
+          return { key: `u|${user}`, rate };
+        case 'user+route':
+          return { key: `ur|${user}|${routeKey}`, rate };
+        case 'ip+route':
+          return { key: `ir|${ip}|${routeKey}`, rate };
+      }
+    });
+  }
+
+  #apply(plan: RoutePlan, decision: RateDecision, ctx: RequestContext, budgets: readonly Budget[] = plan.budgets): void {
+    if (decision.refusedAt !== -1) {
+      const dimension = budgets[decision.refusedAt]!.dimension;
+      this.#events.onDecision(dimension, 'refused');
+      throw this.#refusal(plan, decision, dimension);
+    }
+    this.#events.onDecision('all', 'allowed');
+    if (this.#config?.headers === false) return;
+    let tightest = 0;
+    decision.buckets.forEach((bucket, i) => {
+      if (bucket.remaining < decision.buckets[tightest]!.remaining) tightest = i;
+    });
+    const bucket = decision.buckets[tightest]!;
+    ctx.responseHeaders = {
+      'ratelimit-policy': plan.policy,
+      ratelimit: `"${budgets[tightest]!.dimension}";r=${bucket.remaining};t=${Math.ceil(bucket.resetMs / 1000)}`,
+    };
+  }
+
+  #refusal(plan: RoutePlan, decision: RateDecision, dimension: RateDimension): GatewayError {
+    const retryAfter = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+    const headers: Record<string, string> = { 'retry-after': retryAfter };
+    if (this.#config?.headers !== false) {
+      headers['ratelimit-policy'] = plan.policy;
+      headers.ratelimit = `"${dimension}";r=0;t=${retryAfter}`;
+    }
+    return new GatewayError('PG_RATE_LIMITED', { detail: `the "${dimension}" rate limit is exhausted`, headers });
+  }
+}
+
+
