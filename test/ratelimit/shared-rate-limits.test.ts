@@ -79,3 +79,24 @@ t.test('with Redis down, each instance limits to its share; when Redis returns i
   const fallbacksAfter = Number(/permgate_rate_limit_fallbacks_total (\d+)/.exec(await (await fetch(`${gw.adminUrl}/metrics`)).text())?.[1]);
   t.equal(fallbacksAfter, fallbacksBefore, 'no request fell back once Redis was back');
 });
+
+t.test('a Redis that is slow (clients paused) costs a request at most the command timeout, then the local share decides', async (t) => {
+  const redis = await startPrivateRedis();
+  const upstream = await startRecordingUpstream();
+  const gw = await startGateway(yaml(redis.url, upstream.url, '{ route: 10/h, instances: 2 }'));
+  const raw = new Redis(redis.url);
+  t.teardown(async () => {
+    raw.disconnect();
+    await gw.close();
+    await upstream.close();
+    await redis.close();
+  });
+  t.equal((await burst([gw], 1))[0], 200);
+  await raw.client('PAUSE', 1500, 'ALL'); // every client, the gateway's included, now waits 1.5 s for an answer
+  const started = performance.now();
+  const status = (await burst([gw], 1))[0];
+  const ms = performance.now() - started;
+  t.equal(status, 200, 'decided by the local share');
+  t.ok(ms < 500, `answered in ${ms.toFixed(0)} ms, not after the pause`);
+  t.match(await (await fetch(`${gw.adminUrl}/metrics`)).text(), /permgate_rate_limit_fallbacks_total [1-9]/);
+});
