@@ -160,3 +160,17 @@ async function readChildren(pid: number | undefined): Promise<number[]> {
     return [];
   }
 }
+
+/** A private redis-server on a free port (never a shared one), or undefined when the binary is missing. */
+export async function startRedis(): Promise<{ url: string; stop(): Promise<void> } | undefined> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'permgate-bench-redis-'));
+  const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] }));
+  const ready = await new Promise<boolean>((resolve) => {
+    child.once('error', () => resolve(false));
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve(true));
+    setTimeout(() => resolve(false), 5_000).unref();
+  });
+  if (!ready) return undefined;
+  return { url: `redis://127.0.0.1:${port}`, stop: stopper(child) };
+}

@@ -3,7 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { cpuMicros, ROOT, startBareProxy, startNginx, startOrigin, startPermgate, stopAll, type Contender } from './contenders.js';
+import { cpuMicros, ROOT, startBareProxy, startNginx, startOrigin, startPermgate, startRedis, stopAll, type Contender } from './contenders.js';
 import { load, type LoadResult, type Scenario } from './load.js';
 
 const settings = {
@@ -21,6 +21,14 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 const SECRET = 'permgate-bench-secret-of-at-least-32-bytes';
+
+/**
+ * The shipped config with its rate limits raised so that nothing is refused: all four dimensions are still checked
+ * and spent on every request, which is the cost being measured.
+ */
+function raisedLimits(yaml: string): string {
+  return yaml.replace(/^(\s+(?:global|route|ip|user): )\d+\/s$/gm, '$11000000/s');
+}
 
 async function benchToken(): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
@@ -60,13 +68,18 @@ async function main(): Promise<void> {
   const contenders: Contender[] = [
     { ...origin, name: 'direct' },
     await startBareProxy(origin.url),
-    await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET }),
+    await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET }, { name: 'permgate', edit: raisedLimits }),
     // The same gateway with the verified-token cache off: what the cache saves per request.
     await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET }, {
       name: 'permgate, no token cache',
-      edit: (yaml) => yaml.replace(/^( +)secret: (.*)$/m, '$1secret: $2\n$1cacheSize: 0'),
+      edit: (yaml) => raisedLimits(yaml).replace(/^( +)secret: (.*)$/m, '$1secret: $2\n$1cacheSize: 0'),
     }),
   ];
+  // The same gateway on a private Redis: rate limits and revocations shared, one Redis round-trip per request.
+  const redis = await startRedis();
+  if (redis) {
+    contenders.push(await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET, REDIS_URL: redis.url }, { name: 'permgate on Redis', edit: raisedLimits }));
+  } else process.stdout.write('redis-server: not installed, the Redis contender is skipped\n');
   const nginx = await startNginx(origin.url);
   if (nginx) contenders.push(nginx);
   else process.stdout.write('nginx: not installed, skipped\n');
@@ -83,6 +96,7 @@ async function main(): Promise<void> {
     for (const scenario of scenarios) {
       for (const contender of contenders) {
         if (contender.name === 'permgate, no token cache' && !scenario.headers?.authorization) continue;
+      if (contender.name === 'permgate on Redis' && !scenario.headers?.authorization) continue;
         let cpuBefore: number | undefined;
         const result = await load(contender.url, scenario, settings, async () => {
           cpuBefore = await cpuMicros(contender.pid);
@@ -122,6 +136,8 @@ async function main(): Promise<void> {
       'permgate/direct req/s': pg.requestsPerSecond / direct.requestsPerSecond,
       'permgate/bare p99': pg.p99 / bare.p99,
     };
+    const onRedis = get('permgate on Redis');
+    if (onRedis) ratios[scenario.name]!['permgate on Redis/bare req/s'] = onRedis.requestsPerSecond / bare.requestsPerSecond;
     const uncached = get('permgate, no token cache');
     if (uncached) ratios[scenario.name]!['permgate/no-cache req/s'] = pg.requestsPerSecond / uncached.requestsPerSecond;
     const n = get('nginx');
@@ -135,6 +151,7 @@ async function main(): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'latest.json'), JSON.stringify({ date: new Date().toISOString(), settings, rows, ratios }, null, 2));
   for (const contender of contenders.reverse()) await contender.stop();
+  await redis?.stop();
 }
 
 main().catch((err: unknown) => {

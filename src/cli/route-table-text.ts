@@ -2,7 +2,7 @@
 import type { RouteTable } from '../routing/route-table.js';
 
 export function routeTableText(routes: RouteTable): string {
-  const rows: string[][] = [['PATTERN', 'METHODS', 'PERMISSION', 'UPSTREAM', 'FLAGS']];
+  const rows: string[][] = [['PATTERN', 'METHODS', 'PERMISSION', 'UPSTREAM', 'RATE LIMITS', 'FLAGS']];
   for (const route of routes.routes) {
     const methods = route.methods.size === 7 ? '*' : [...route.methods].join(',');
     const codes = new Map<string, string[]>();
@@ -22,7 +22,14 @@ export function routeTableText(routes: RouteTable): string {
       route.config.sensitive ? 'sensitive' : '',
       route.config.bodyLimit !== undefined ? `body<=${route.config.bodyLimit}` : '',
     ].filter(Boolean).join(',');
-    rows.push([route.pattern, methods, permission, `${route.upstream.name} (${route.upstream.url.origin})`, flags]);
+    const own = route.config.rateLimit;
+    const limits =
+      own === undefined
+        ? 'defaults'
+        : own.kind === 'off'
+          ? 'off'
+          : [...own.budgets].map(([dim, rate]) => (rate === 'off' ? `${dim}=off` : `${dim}=${rate.limit}/${rate.windowMs / 1000}s`)).join(',') + ' +defaults';
+    rows.push([route.pattern, methods, permission, `${route.upstream.name} (${route.upstream.url.origin})`, limits, flags]);
   }
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');

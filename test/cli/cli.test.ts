@@ -62,8 +62,8 @@ t.test('check prints the route table of the shipped config', async (t) => {
   const result = await run(['check', '-c', 'gateway.config.yaml'], { PERMGATE_JWT_SECRET: 'x'.repeat(40) });
   t.equal(result.code, 0, result.stderr);
   t.match(result.stdout, /gateway\.config\.yaml: ok, 4 routes/);
-  t.match(result.stdout, /PATTERN\s+METHODS\s+PERMISSION\s+UPSTREAM\s+FLAGS/);
-  t.match(result.stdout, /\/api\/channels\/:channelId\/delete\s+POST\s+channel:delete:\{channelId\}\s+channels \(http:\/\/127\.0\.0\.1:9002\)\s+auth,sensitive/);
+  t.match(result.stdout, /PATTERN\s+METHODS\s+PERMISSION\s+UPSTREAM\s+RATE LIMITS\s+FLAGS/);
+  t.match(result.stdout, /\/api\/channels\/:channelId\/delete\s+POST\s+channel:delete:\{channelId\}\s+channels \(http:\/\/127\.0\.0\.1:9002\)\s+user\+route=5\/60s,ip=10\/60s \+defaults\s+auth,sensitive/);
   t.match(result.stdout, /\/api\/orders\/\*\*\s+GET,POST,DELETE,HEAD\s+GET,HEAD=order:read POST=order:write DELETE=order:delete/);
   t.match(result.stdout, /\/public\/\*\*\s+\*\s+\(public\)/);
 });
