@@ -137,3 +137,18 @@ routes:
   const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
   t.match(metrics, /permgate_authentications_total\{outcome="PG_TOKEN_BAD_SIGNATURE"\} 3\n/, 'only three signatures were checked');
 });
+
+t.test('ip+route: one address, one route, its own budget', async (t) => {
+  const { gw } = await gateway(t, (u) => `
+upstreams: { svc: { url: "${u}" } }
+routes:
+  - { path: /a/**, upstream: svc, auth: none, rateLimit: { ip+route: 2/min } }
+  - { path: /b/**, upstream: svc, auth: none, rateLimit: { ip+route: 2/min } }
+  - { path: /c/**, upstream: svc, auth: none }
+`);
+  t.same(await statuses(gw, '/a/x', 3), [200, 200, 429]);
+  t.same(await statuses(gw, '/b/x', 2), [200, 200], 'another route, another bucket');
+  t.same(await statuses(gw, '/c/x', 3), [200, 200, 200], 'a route without limits (and no rateLimits section) is not limited');
+  const res = await get(gw, '/c/x');
+  t.equal(res.headers.get('ratelimit'), null, 'and carries no RateLimit headers');
+});
