@@ -1,13 +1,11 @@
 // The admin listener serves health, readiness and metrics; the data plane serves none of them.
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
 
 t.test('healthz, readyz and metrics answer on the admin port and are 404 on the data plane', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 upstreams:
-  svc: { url: "${upstream.url}" }
+  svc: { url: "${url}" }
 routes:
   - path: /public/**
     upstream: svc
@@ -16,10 +14,6 @@ routes:
     upstream: svc
     permission: x:read
 `);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   t.same(await (await fetch(`${gw.adminUrl}/healthz`)).json(), { status: 'ok' });
   const ready = await fetch(`${gw.adminUrl}/readyz`);
   t.equal(ready.status, 200);

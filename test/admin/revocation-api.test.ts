@@ -1,6 +1,6 @@
 // The revocation admin API: only the admin token gets in, bad input writes nothing, and every change is audited.
 import t from 'tap';
-import { startGateway, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
+import { gatewayWithUpstream, startGateway, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
@@ -51,12 +51,7 @@ t.test('only the admin token gets in; an empty admin token turns the API off', a
 });
 
 t.test('bad input is a 400 with a clear detail and writes nothing', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(yaml(upstream.url, ADMIN));
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => yaml(url, ADMIN));
   for (const body of [{ jti: 'a', subject: 'b' }, {}, { jti: 'a', extra: 1 }, { jti: 5 }, { jti: 'has space' }, { jti: 'a', exp: 1.5 }, { subject: '' }, { subject: 'x', before: 'yesterday' }, [1], '{not json']) {
     const res = await admin(gw, 'POST', '/admin/revocations', body);
     t.equal(res.status, 400, JSON.stringify(body));

@@ -1,28 +1,22 @@
 // A verified token is remembered, so its signature is checked once; but its exp is checked on every use and a
 // revocation is honoured at once, cached or not.
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
 const ADMIN = 'admin-token-for-cache-tests';
 
 t.test('the cache skips the signature check, never the clock and never revocation', async (t) => {
   let nowMs = Date.now();
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 server:
   listen: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
 ${hsAuth({ jwt: 'clockTolerance: 0s' })}upstreams:
-  svc: { url: "${upstream.url}" }
+  svc: { url: "${url}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }
 `, {}, { now: () => nowMs });
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   const outcome = async (name: string): Promise<number> => {
     const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     return Number(new RegExp(`permgate_authentications_total\\{outcome="${name}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
@@ -50,17 +44,12 @@ routes:
 });
 
 t.test('cacheSize 0 turns the cache off: every request pays the signature check', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 ${hsAuth({ jwt: 'cacheSize: 0' })}upstreams:
-  svc: { url: "${upstream.url}" }
+  svc: { url: "${url}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }
 `);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   const jwt = await token();
   for (let i = 0; i < 3; i++) t.equal((await fetch(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${jwt}` } })).status, 200);
   const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
@@ -70,17 +59,12 @@ routes:
 
 t.test('a cached token stops being accepted when it grows older than maxTokenAge, even before its exp', async (t) => {
   let nowMs = Date.now();
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 ${hsAuth({ jwt: 'clockTolerance: 0s\nmaxTokenAge: 5m' })}upstreams:
-  svc: { url: "${upstream.url}" }
+  svc: { url: "${url}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }
 `, {}, { now: () => nowMs });
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   const jwt = await token({}, { now: nowMs, ttlSeconds: 3600 });
   const call = async (): Promise<number> => (await fetch(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${jwt}` } })).status;
   t.equal(await call(), 200);

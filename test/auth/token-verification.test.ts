@@ -1,8 +1,7 @@
 // A good token passes and names its caller to the upstream; a forged, stale or malformed one never passes, and
 // every refusal is a 401 with an RFC 6750 challenge that never echoes the token.
 import t, { type Test } from 'tap';
-import { startGateway, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
-import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
+import { gatewayWithUpstream, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
 import { AUDIENCE, handmadeHs256, hsAuth, HS_AUTH, ISSUER, keyPair, TEST_SECRET, token } from '../helpers/tokens.js';
 
 const rsa = keyPair('rsa');
@@ -16,15 +15,7 @@ routes:
   - { path: /api/**, upstream: svc, permission: order:read }
 `;
 
-async function setup(t: Test, yaml: string): Promise<{ gw: GatewayUnderTest; upstream: RecordingUpstream }> {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(yaml + routes(upstream.url));
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
-  return { gw, upstream };
-}
+const setup = (t: Test, auth: string): ReturnType<typeof gatewayWithUpstream> => gatewayWithUpstream(t, (url) => auth + routes(url));
 
 async function call(gw: GatewayUnderTest, bearer: string | undefined): Promise<{ status: number; code: string | undefined; challenge: string | null; raw: string }> {
   const res = await fetch(`${gw.url}/api/x`, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` } });

@@ -1,6 +1,8 @@
 // Starts a real, listening gateway from YAML text (ports 0), with logging off and no process metrics.
+import type { Test } from 'tap';
 import { parseConfig } from '../../src/config/load.js';
 import { buildGateway, type Gateway, type GatewayDeps } from '../../src/gateway.js';
+import { startRecordingUpstream, type RecordingUpstream } from './recording-upstream.js';
 
 export interface GatewayUnderTest {
   readonly gateway: Gateway;
@@ -22,4 +24,23 @@ export async function startGateway(yaml: string, env: Record<string, string> = {
   const gateway = await buildGateway(loaded, { logger: false, processMetrics: false, ...deps });
   const { url, adminUrl } = await gateway.listen();
   return { gateway, url, port: Number(new URL(url).port), adminUrl, close: () => gateway.close() };
+}
+
+/**
+ * A recording upstream and a gateway in front of it, both closed when the test ends. `yaml` receives the upstream's
+ * URL.
+ */
+export async function gatewayWithUpstream(
+  t: Test,
+  yaml: (upstreamUrl: string) => string,
+  env: Record<string, string> = {},
+  deps: GatewayDeps = {},
+): Promise<{ gw: GatewayUnderTest; upstream: RecordingUpstream }> {
+  const upstream = await startRecordingUpstream();
+  const gw = await startGateway(yaml(upstream.url), env, deps);
+  t.teardown(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+  return { gw, upstream };
 }

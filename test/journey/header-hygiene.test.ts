@@ -1,7 +1,7 @@
 // The gateway owns the header set the upstream sees: what clients may not set never arrives, and what the
 // gateway adds cannot be removed by the client.
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
+import { gatewayWithUpstream, startGateway } from '../helpers/gateway-under-test.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 
@@ -19,17 +19,12 @@ function request(port: number, headers: string): ReturnType<typeof rawRequest> {
 }
 
 t.test('identity, forwarding, override and underscore headers from a client never reach the upstream', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 server:
   listen: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0 }
   stripHeaders: [X-Legacy-Login, X-Internal-*]
-${routes(upstream.url)}`);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+${routes(url)}`);
   const forged = [
     'X-Auth-Subject: admin', 'x-auth-roles: admin', 'X-AUTH-TENANT: t1', 'X_Auth_Subject: admin', 'x_user_id: 1',
     'X-User-Id: 1', 'X-User-Email: a@b', 'X-Remote-User: admin', 'Remote-User: admin', 'X-Forwarded-User: admin',
@@ -60,12 +55,7 @@ ${routes(upstream.url)}`);
 });
 
 t.test("Connection cannot make the upstream lose the gateway's own headers", async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(routes(upstream.url));
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => routes(url));
   const res = await rawRequest(gw.port, 'GET /public/h HTTP/1.1\r\nHost: c\r\nConnection: close, X-Request-Id, X-Forwarded-For, X-Real-IP\r\n\r\n');
   t.equal(res.status, 200);
   const got = upstream.requests[0]!;

@@ -1,9 +1,8 @@
 // On the wire: the upstream receives exactly the canonical path the gateway matched, and an ambiguous path never
 // reaches it. Raw bytes over TCP (fastify.inject would normalize paths before the gateway sees them).
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
+import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
 import { rawGet, rawRequest } from '../helpers/raw-http.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 
 const config = (url: string): string => `
 upstreams:
@@ -21,12 +20,7 @@ routes:
 `;
 
 t.test('tricky targets are forwarded as their canonical form, or refused before the upstream', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(config(upstream.url));
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => config(url));
 
   // [raw target, expected status, what the upstream must receive (undefined: nothing)]
   const table: [string, number, string | undefined][] = [
@@ -83,12 +77,7 @@ t.test('tricky targets are forwarded as their canonical form, or refused before 
 });
 
 t.test('raw non-ASCII bytes and a raw # in the target are refused', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(config(upstream.url));
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => config(url));
   for (const target of [Buffer.from('/public/caf\xe9', 'latin1'), Buffer.from('/public/x#frag'), Buffer.from('/public/x?a=#b')]) {
     const res = await rawRequest(gw.port, Buffer.concat([Buffer.from('GET '), target, Buffer.from(' HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')]));
     t.equal(res.status, 400, `${target.toString('latin1')} is refused`);
@@ -97,12 +86,7 @@ t.test('raw non-ASCII bytes and a raw # in the target are refused', async (t) =>
 });
 
 t.test('request-targets that are not origin-form are refused and never pick a backend', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(config(upstream.url));
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => config(url));
   const absolute = await rawRequest(gw.port, `GET http://127.0.0.1:${upstream.port}/public/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
   t.equal(absolute.status, 400, 'absolute-form');
   const asterisk = await rawRequest(gw.port, 'OPTIONS * HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
@@ -111,17 +95,12 @@ t.test('request-targets that are not origin-form are refused and never pick a ba
 });
 
 t.test('with caseInsensitive paths, /ADMIN is judged and forwarded as /admin', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 server:
   listen: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0 }
   paths: { caseInsensitive: true }
-${config(upstream.url)}`);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+${config(url)}`);
   t.equal((await rawGet(gw.port, '/ADMIN/x')).status, 401, 'the admin route judges it');
   t.equal((await rawGet(gw.port, '/PUBLIC/Hello%3f')).status, 200);
   t.equal(upstream.requests.at(-1)!.target, '/public/hello%3F', 'forwarded in the same lower-cased form it was judged in');

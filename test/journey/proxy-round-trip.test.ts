@@ -1,23 +1,17 @@
 // A real proxied round-trip: the upstream receives the canonical path and the raw query, the body is streamed,
 // and the upstream's answer reaches the client unchanged.
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
 
 t.test('a public route forwards the canonical path and the raw query, and returns the upstream answer', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 upstreams:
-  orders: { url: "\${U}" }
+  orders: { url: "${url}" }
 routes:
   - path: /public/**
     upstream: orders
     auth: none
-`, { U: upstream.url });
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+`);
   upstream.handle((_req, res) => res.writeHead(201, { 'x-from': 'upstream', 'content-type': 'text/plain' }).end('made'));
   const res = await fetch(`${gw.url}/public//%61/b?q=%2F&x=1`);
   t.equal(res.status, 201);
@@ -29,19 +23,14 @@ routes:
 });
 
 t.test('a request body is streamed to the upstream byte for byte, with and without Content-Length', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 upstreams:
-  orders: { url: "\${U}" }
+  orders: { url: "${url}" }
 routes:
   - path: /upload
     upstream: orders
     auth: none
-`, { U: upstream.url });
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+`);
   const payload = Buffer.alloc(300_000, 'x');
   const res = await fetch(`${gw.url}/upload`, { method: 'POST', body: payload, headers: { 'content-type': 'application/octet-stream' } });
   t.equal(res.status, 200);

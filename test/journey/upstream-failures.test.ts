@@ -1,7 +1,7 @@
 // An upstream that is down, slow or broken gives the client a coded 502/504 JSON reply, never a hang.
 import { createServer, type Socket } from 'node:net';
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
+import { gatewayWithUpstream, startGateway } from '../helpers/gateway-under-test.js';
 import { freePort } from '../helpers/private-redis.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 
@@ -76,14 +76,13 @@ t.test('a 503 from the upstream is passed through once, not retried', async (t) 
 });
 
 t.test('a body over the limit is refused with 413 and never reaches the upstream', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 server:
   listen: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0 }
   limits: { bodySize: 1kb }
 upstreams:
-  svc: { url: "${upstream.url}" }
+  svc: { url: "${url}" }
 routes:
   - path: /public/**
     upstream: svc
@@ -93,10 +92,6 @@ routes:
     auth: none
     bodyLimit: 4kb
 `);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   const declared = await fetch(`${gw.url}/public/x`, { method: 'POST', body: 'x'.repeat(2048) });
   t.equal(declared.status, 413, 'a declared Content-Length over the limit');
   t.equal(((await declared.json()) as { error: { code: string } }).error.code, 'PG_BODY_TOO_LARGE');

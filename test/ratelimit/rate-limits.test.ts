@@ -1,23 +1,16 @@
 // Rate limits on the request path (embedded store, injected clock): each dimension, combinations, overrides,
 // exemptions, headers, and keys a client cannot choose.
-import t from 'tap';
-import { startGateway, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
+import t, { type Test } from 'tap';
+import { gatewayWithUpstream, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
 let nowMs = 1_800_000_000_000;
 const clock = { now: () => nowMs };
 
-async function gateway(t: import('tap').Test, yaml: (upstream: string) => string, server = ''): Promise<{ gw: GatewayUnderTest; upstream: RecordingUpstream }> {
-  const upstream = await startRecordingUpstream();
+function gateway(t: Test, yaml: (upstream: string) => string, server = ''): ReturnType<typeof gatewayWithUpstream> {
   const head = server || 'server:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n';
-  const gw = await startGateway(head + yaml(upstream.url), {}, clock);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
-  return { gw, upstream };
+  return gatewayWithUpstream(t, (url) => head + yaml(url), {}, clock);
 }
 
 async function get(gw: GatewayUnderTest, path: string, headers: Record<string, string> = {}): Promise<Response> {
