@@ -103,6 +103,9 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   });
   const audit = auditTrailFor(store);
   if (store instanceof RedisStore) {
+    // Start on the shared store when it is there: without this wait, the first requests of a fresh instance would
+    // be limited by the local share while the connection opens, and their budgets counted twice.
+    await store.ready(2_000).catch((err: Error) => app.log.warn({ reason: err.message }, 'shared store not reachable at start; serving degraded until it is'));
     // Log transitions only, not every reconnection attempt.
     let reachable = store.status().ready;
     store.client.on('ready', () => {
