@@ -1,176 +1,150 @@
-// Starting and stopping what the bench loads: each contender is a child process on 127.0.0.1.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+// The targets the bench loads, each started as its own child process on 127.0.0.1: the origin (loaded directly and
+// upstream of every proxy), a bare Fastify proxy, permgate from its CLI, nginx; and a private Redis for permgate.
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findOnPath, freePort, startChild, tempDir, waitUntilReady, type Child } from './child-processes.js';
+import { childPids } from './cpu-time.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const children = new Set<ChildProcess>();
+/** The repository root, seen from dist/bench/ where this file runs. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface Contender {
   readonly name: string;
   readonly url: string;
-  /** The process serving `url`, so the bench can read how much CPU it spent. */
+  /** The process that does the serving, whose CPU time the bench reads (nginx's worker, not its master). */
   readonly pid: number | undefined;
+  /** Rejects, with its output, once the process has gone. */
+  checkRunning(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/**
- * CPU time (user + system) a process has used so far, in microseconds, from /proc (Linux). CPU per request is far
- * steadier than req/s on a 2-core machine where load generator, origin and proxy compete for the cores.
- */
-export async function cpuMicros(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    const { readFile } = await import('node:fs/promises');
-    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    return (ticks * 1_000_000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return undefined;
+export interface PermgateVariant {
+  readonly name: string;
+  /** Added to the environment the brief fixes (host, ports, upstream URLs). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Rewrites the shipped gateway.config.yaml; without it, permgate runs the shipped file itself. */
+  readonly editConfig?: (yaml: string) => string;
+}
+
+const READY_TIMEOUT_MS = 15_000;
+
+function contender(child: Child, url: string, pid: number | undefined = child.pid): Contender {
+  return { name: child.name, url, pid, checkRunning: () => child.checkRunning(), stop: () => child.stop() };
+}
+
+async function answers200(url: string): Promise<boolean> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+  await response.arrayBuffer();
+  return response.status === 200;
+}
+
+function portMessage(child: Child): number | undefined {
+  for (const message of child.messages) {
+    if (typeof message === 'object' && message !== null && 'port' in message && typeof message.port === 'number') return message.port;
   }
+  return undefined;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** One of our own scripts in dist/bench/, which sends `{ port }` over IPC once it listens. */
+async function startBenchScript(name: string, script: string, args: readonly string[]): Promise<Contender> {
+  const child = startChild(name, process.execPath, [join(REPO_ROOT, 'dist/bench', script), ...args], { ipc: true });
+  await waitUntilReady(child, async () => portMessage(child) !== undefined, READY_TIMEOUT_MS);
+  return contender(child, `http://127.0.0.1:${portMessage(child)}`);
 }
 
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
+export function startOrigin(): Promise<Contender> {
+  return startBenchScript('direct', 'origin.js', []);
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 3_000).unref();
-    });
+export function startBareProxy(originUrl: string): Promise<Contender> {
+  return startBenchScript('bare-proxy', 'bare-proxy.js', [originUrl]);
 }
 
-/** Starts a node script that prints its port as its first line. */
-async function startPrinting(name: string, script: string, args: string[]): Promise<Contender> {
-  const child = track(spawn(process.execPath, [join(ROOT, 'dist/bench', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] }));
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-  return { name, url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
-}
-
-export const startOrigin = (): Promise<Contender> => startPrinting('origin', 'origin.js', []);
-export const startBareProxy = (origin: string): Promise<Contender> => startPrinting('bare fastify + http-proxy', 'bare-proxy.js', [origin]);
-
-/**
- * permgate from the CLI with the shipped config (or a variant of it), its upstreams pointed at the origin; ready
- * when /readyz is 200.
- */
-export async function startPermgate(origin: string, env: Record<string, string>, variant?: { name: string; edit: (yaml: string) => string }): Promise<Contender> {
-  let config = join(ROOT, 'gateway.config.yaml');
-  if (variant) {
-    const { readFile } = await import('node:fs/promises');
-    const dir = await mkdtemp(join(tmpdir(), 'permgate-bench-'));
-    const edited = variant.edit(await readFile(config, 'utf8'));
-    config = join(dir, 'gateway.config.yaml');
-    await writeFile(config, edited);
+/** `permgate start` from the repository root, both upstreams pointed at the origin; ready when /readyz answers 200. */
+export async function startPermgate(originUrl: string, variant: PermgateVariant): Promise<Contender> {
+  let config = 'gateway.config.yaml';
+  if (variant.editConfig) {
+    config = join(tempDir('permgate-bench-'), 'gateway.config.yaml');
+    writeFileSync(config, variant.editConfig(readFileSync(join(REPO_ROOT, 'gateway.config.yaml'), 'utf8')));
   }
   const [port, adminPort] = [await freePort(), await freePort()];
-  let stderr = '';
-  const child = track(
-    spawn(process.execPath, [join(ROOT, 'dist/src/cli.js'), 'start', '-c', config], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PERMGATE_HOST: '127.0.0.1',
-        PERMGATE_PORT: String(port),
-        PERMGATE_ADMIN_PORT: String(adminPort),
-        ORDERS_URL: origin,
-        CHANNELS_URL: origin,
-        ...env,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    }),
-  );
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`permgate exited with ${child.exitCode}:\n${stderr}`);
-    if (Date.now() > deadline) throw new Error(`permgate did not become ready:\n${stderr}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { name: variant?.name ?? 'permgate', url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
+  const child = startChild(variant.name, process.execPath, [join(REPO_ROOT, 'dist/src/cli.js'), 'start', '-c', config], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      ...variant.env,
+      PERMGATE_HOST: '127.0.0.1',
+      PERMGATE_PORT: String(port),
+      PERMGATE_ADMIN_PORT: String(adminPort),
+      ORDERS_URL: originUrl,
+      CHANNELS_URL: originUrl,
+    },
+  });
+  await waitUntilReady(child, () => answers200(`http://127.0.0.1:${adminPort}/readyz`), READY_TIMEOUT_MS);
+  return contender(child, `http://127.0.0.1:${port}`);
 }
 
-/** nginx as a plain keep-alive reverse proxy, when the binary is installed. */
-export async function startNginx(origin: string): Promise<Contender | undefined> {
-  const which = spawn('sh', ['-c', 'command -v nginx']);
-  const found = await new Promise<boolean>((resolve) => which.once('exit', (code) => resolve(code === 0)));
-  if (!found) return undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'permgate-bench-nginx-'));
+/** nginx as a plain keep-alive reverse proxy, one worker like the one event loop of each Node proxy; undefined when not installed. */
+export async function startNginx(originUrl: string): Promise<Contender | undefined> {
+  const nginx = findOnPath('nginx');
+  if (!nginx) return undefined;
+  const dir = tempDir('permgate-bench-nginx-');
+  // Run as root, nginx's workers run as `nobody` and must be able to enter the prefix.
+  chmodSync(dir, 0o755);
   const port = await freePort();
-  const upstream = new URL(origin);
-  await writeFile(join(dir, 'nginx.conf'), `
+  const upstream = new URL(originUrl).host;
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, `daemon off;
 worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
+pid ${join(dir, 'nginx.pid')};
+error_log stderr warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  upstream origin { server ${upstream.host}; keepalive 64; }
+  client_body_temp_path ${join(dir, 'client_body')};
+  proxy_temp_path ${join(dir, 'proxy')};
+  fastcgi_temp_path ${join(dir, 'fastcgi')};
+  uwsgi_temp_path ${join(dir, 'uwsgi')};
+  scgi_temp_path ${join(dir, 'scgi')};
+  # nginx closes a keep-alive connection after 1000 requests by default; the Node proxies never do.
+  keepalive_requests 1000000;
+  upstream origin { server ${upstream}; keepalive 64; keepalive_requests 1000000; }
   server {
     listen 127.0.0.1:${port};
     location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
-}`);
-  const child = track(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' }));
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  if (child.exitCode !== null) return undefined;
-  // nginx runs a master and a worker; the worker does the proxying: its pid is the master's child.
-  const workers = await readChildren(child.pid);
-  return { name: 'nginx', url: `http://127.0.0.1:${port}`, pid: workers[0], stop: stopper(child) };
+}
+`);
+  // `-e stderr`: errors met before the config is read go to stderr too, not to the system's log file.
+  const child = startChild('nginx', nginx, ['-p', `${dir}/`, '-e', 'stderr', '-c', conf], { lastResortSignal: 'SIGTERM' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(child, () => answers200(`${url}/`), READY_TIMEOUT_MS);
+  const [worker] = await childPids(child.pid);
+  return contender(child, url, worker);
 }
 
-/** Kills every child still running: on normal exit, on error and on SIGINT. */
-export function stopAll(): void {
-  for (const child of children) child.kill('SIGKILL');
-}
-
-async function readChildren(pid: number | undefined): Promise<number[]> {
-  if (pid === undefined) return [];
-  try {
-    const { readFile } = await import('node:fs/promises');
-    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
-    return text.trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** A private redis-server on a free port (never a shared one), or undefined when the binary is missing. */
-export async function startRedis(): Promise<{ url: string; stop(): Promise<void> } | undefined> {
-  const port = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'permgate-bench-redis-'));
-  const child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] }));
-  const ready = await new Promise<boolean>((resolve) => {
-    child.once('error', () => resolve(false));
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve(true));
-    setTimeout(() => resolve(false), 5_000).unref();
+function redisAnswersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    socket.setTimeout(1_000, () => socket.destroy());
+    socket.once('data', (chunk: Buffer) => {
+      resolve(chunk.toString().startsWith('+PONG'));
+      socket.destroy();
+    });
+    socket.on('error', () => undefined); // refused while it starts: 'close' follows and says no
+    socket.once('close', () => resolve(false));
   });
-  if (!ready) return undefined;
-  return { url: `redis://127.0.0.1:${port}`, stop: stopper(child) };
+}
+
+/** A private redis-server on a free port, never a shared one; undefined when it is not installed. */
+export async function startRedis(): Promise<Contender | undefined> {
+  const redis = findOnPath('redis-server');
+  if (!redis) return undefined;
+  const port = await freePort();
+  const dir = tempDir('permgate-bench-redis-');
+  const child = startChild('redis', redis, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
+  await waitUntilReady(child, () => redisAnswersPing(port), READY_TIMEOUT_MS);
+  return contender(child, `redis://127.0.0.1:${port}`);
 }

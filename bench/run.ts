@@ -1,161 +1,129 @@
-// `npm run bench`: the same load against the origin directly, a bare Fastify + @fastify/http-proxy, permgate with
-// the shipped config (and nginx when installed), in one run, with the ratios that matter.
+// `npm run bench`: the same requests against the origin directly, through a bare Fastify + @fastify/http-proxy,
+// through permgate (and nginx when installed), all in one run and in interleaved rounds; prints the figures with the
+// ratios that matter and writes them to bench/results/latest.json for bench/RESULTS.md.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
-import { cpuMicros, ROOT, startBareProxy, startNginx, startOrigin, startPermgate, startRedis, stopAll, type Contender } from './contenders.js';
-import { load, type LoadResult, type Scenario } from './load.js';
+import { raisedLimits, withoutTokenCache } from './config-variants.js';
+import { REPO_ROOT, startBareProxy, startNginx, startOrigin, startPermgate, startRedis, type Contender } from './contenders.js';
+import { cpuMicros } from './cpu-time.js';
+import { load } from './load.js';
+import { formatRatios, formatRows, ratiosOf, summarize, type RatioSpec, type Sample } from './report.js';
+import { AUTHENTICATED_ROUTE, BENCH_JWT_SECRET, benchToken, describeScenario, scenarios, type Scenario } from './scenarios.js';
+import { readSettings } from './settings.js';
 
-const settings = {
-  connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
-  durationSeconds: Number(process.env.BENCH_DURATION ?? 5),
-  warmupSeconds: Number(process.env.BENCH_WARMUP ?? 1),
-  // Targets are measured in interleaved rounds and each figure is the median: on two shared cores one run of one
-  // target swings by ±25 %, which would decide the ratios by chance.
-  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
-};
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-const SECRET = 'permgate-bench-secret-of-at-least-32-bytes';
-
-/**
- * The shipped config with its rate limits raised so that nothing is refused: all four dimensions are still checked
- * and spent on every request, which is the cost being measured.
- */
-function raisedLimits(yaml: string): string {
-  return yaml.replace(/^(\s+(?:global|route|ip|user): )\d+\/s$/gm, '$11000000/s');
+interface Target {
+  readonly contender: Contender;
+  /** The scenarios it is loaded with; all when absent. Variants that only differ on some scenarios skip the rest. */
+  readonly only?: readonly string[];
 }
 
-async function benchToken(): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scope: 'order:read', jti: 'bench' })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('bench-user')
-    .setIssuer('permgate-dev')
-    .setAudience('permgate')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(new TextEncoder().encode(SECRET));
-}
+const RATIOS: readonly RatioSpec[] = [
+  { of: 'permgate', to: 'bare-proxy', metric: 'requestsPerSecond' },
+  { of: 'permgate', to: 'bare-proxy', metric: 'p99' },
+  { of: 'permgate', to: 'direct', metric: 'requestsPerSecond' },
+  { of: 'permgate', to: 'direct', metric: 'p99' },
+  { of: 'permgate', to: 'bare-proxy', metric: 'cpuPerRequest' },
+  { of: 'permgate', to: 'permgate (no token cache)', metric: 'requestsPerSecond' },
+  { of: 'permgate (Redis)', to: 'bare-proxy', metric: 'requestsPerSecond' },
+  { of: 'permgate', to: 'nginx', metric: 'requestsPerSecond' },
+];
 
-interface Row {
-  readonly scenario: string;
-  readonly target: string;
-  readonly result: LoadResult;
-  /** CPU microseconds the serving process spent per request during the measured run (warm-up excluded). */
-  readonly cpuPerRequest: number | undefined;
-}
+const out = (text: string): void => void process.stdout.write(text);
 
-function print(rows: readonly Row[]): void {
-  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(28) : c.padStart(10))).join(' ');
-  process.stdout.write('\n' + line(['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU µs/req']) + '\n');
-  for (const { scenario, target, result: r, cpuPerRequest } of rows) {
-    const cpu = cpuPerRequest === undefined ? '-' : cpuPerRequest.toFixed(1);
-    process.stdout.write(line([scenario, target, r.requestsPerSecond.toFixed(0), String(r.p50), String(r.p99), String(r.errors), String(r.non2xx), cpu]) + '\n');
+/** A target that answers an error would be measured answering errors quickly: check each pair once, first. */
+async function preflight(contender: Contender, scenario: Scenario): Promise<void> {
+  const response = await fetch(contender.url + scenario.path, {
+    method: scenario.method,
+    headers: { ...scenario.headers },
+    body: scenario.body ?? null,
+    signal: AbortSignal.timeout(5_000),
+  });
+  const body = await response.text();
+  if (response.status < 200 || response.status > 299) {
+    throw new Error(`${contender.name} answered ${response.status} to ${scenario.method} ${scenario.path} (scenario "${scenario.name}"): ${body.slice(0, 300)}`);
   }
 }
 
-async function main(): Promise<void> {
-  process.on('SIGINT', () => {
-    stopAll();
-    process.exit(130);
-  });
-  const origin = await startOrigin();
-  const contenders: Contender[] = [
-    { ...origin, name: 'direct' },
-    await startBareProxy(origin.url),
-    await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET }, { name: 'permgate', edit: raisedLimits }),
-    // The same gateway with the verified-token cache off: what the cache saves per request.
-    await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET }, {
-      name: 'permgate, no token cache',
-      edit: (yaml) => raisedLimits(yaml).replace(/^( +)secret: (.*)$/m, '$1secret: $2\n$1cacheSize: 0'),
-    }),
+async function startTargets(started: Contender[]): Promise<Target[]> {
+  const keep = (contender: Contender): Contender => (started.push(contender), contender);
+  const origin = keep(await startOrigin());
+  const env = { PERMGATE_JWT_SECRET: BENCH_JWT_SECRET };
+  const targets: Target[] = [
+    { contender: origin },
+    { contender: keep(await startBareProxy(origin.url)) },
+    { contender: keep(await startPermgate(origin.url, { name: 'permgate', env, editConfig: raisedLimits })) },
+    {
+      contender: keep(await startPermgate(origin.url, { name: 'permgate (no token cache)', env, editConfig: (y) => withoutTokenCache(raisedLimits(y)) })),
+      only: [AUTHENTICATED_ROUTE],
+    },
   ];
-  // The same gateway on a private Redis: rate limits and revocations shared, one Redis round-trip per request.
   const redis = await startRedis();
   if (redis) {
-    contenders.push(await startPermgate(origin.url, { PERMGATE_JWT_SECRET: SECRET, REDIS_URL: redis.url }, { name: 'permgate on Redis', edit: raisedLimits }));
-  } else process.stdout.write('redis-server: not installed, the Redis contender is skipped\n');
+    keep(redis);
+    // Rate limits and revocations shared through a private Redis: one Redis round-trip per request.
+    const onRedis = await startPermgate(origin.url, { name: 'permgate (Redis)', env: { ...env, REDIS_URL: redis.url }, editConfig: raisedLimits });
+    targets.push({ contender: keep(onRedis), only: [AUTHENTICATED_ROUTE] });
+  } else out('redis-server: not on PATH, the permgate (Redis) target is skipped\n');
   const nginx = await startNginx(origin.url);
-  if (nginx) contenders.push(nginx);
-  else process.stdout.write('nginx: not installed, skipped\n');
+  if (nginx) targets.push({ contender: keep(nginx) });
+  else out('nginx: not on PATH, the nginx target is skipped\n');
+  return targets;
+}
 
-  const token = await benchToken();
-  // The direct and bare targets get the same path; only permgate checks anything.
-  const scenarios: Scenario[] = [
-    { name: 'public route', path: '/public/hello' },
-    { name: 'token + revocation + scope', path: '/api/orders/1', headers: { authorization: `Bearer ${token}` } },
-  ];
-  process.stdout.write(`load: ${settings.connections} connections, ${settings.durationSeconds}s measured after ${settings.warmupSeconds}s warm-up, ${settings.rounds} interleaved rounds, medians\n`);
-  const samples = new Map<string, { result: LoadResult; cpu: number | undefined }[]>();
-  for (let round = 1; round <= settings.rounds; round++) {
-    for (const scenario of scenarios) {
-      for (const contender of contenders) {
-        if (contender.name === 'permgate, no token cache' && !scenario.headers?.authorization) continue;
-      if (contender.name === 'permgate on Redis' && !scenario.headers?.authorization) continue;
+async function main(): Promise<void> {
+  const settings = readSettings(process.env);
+  const list = scenarios(await benchToken());
+  const started: Contender[] = [];
+  try {
+    const targets = await startTargets(started);
+    const pairs = list.flatMap((scenario) => targets.filter((t) => !t.only || t.only.includes(scenario.name)).map((t) => ({ scenario, contender: t.contender })));
+    for (const { scenario, contender } of pairs) await preflight(contender, scenario);
+
+    out(`targets: ${targets.map((t) => `${t.contender.name} ${t.contender.url}`).join(', ')}\n`);
+    out(`load: ${settings.connections} connections, pipelining ${settings.pipelining}, ${settings.durationSeconds} s measured after ${settings.warmupSeconds} s warm-up, ${settings.rounds} interleaved round(s), medians\n`);
+    const samples = new Map<(typeof pairs)[number], Sample[]>(pairs.map((pair) => [pair, []]));
+    for (let round = 1; round <= settings.rounds; round++) {
+      for (const pair of pairs) {
+        const { scenario, contender } = pair;
+        await contender.checkRunning();
         let cpuBefore: number | undefined;
         const result = await load(contender.url, scenario, settings, async () => {
           cpuBefore = await cpuMicros(contender.pid);
         });
         const cpuAfter = await cpuMicros(contender.pid);
-        const requests = result.requestsPerSecond * settings.durationSeconds;
-        const cpu = cpuBefore === undefined || cpuAfter === undefined || requests === 0 ? undefined : (cpuAfter - cpuBefore) / requests;
-        const key = `${scenario.name}\u0000${contender.name}`;
-        samples.set(key, [...(samples.get(key) ?? []), { result, cpu }]);
-        process.stdout.write(`  round ${round}: ${scenario.name} / ${contender.name}: ${result.requestsPerSecond.toFixed(0)} req/s, ${cpu?.toFixed(1) ?? '-'} CPU µs/req\n`);
+        await contender.checkRunning();
+        const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? undefined : (cpuAfter - cpuBefore) / result.requests;
+        samples.get(pair)!.push({ result, cpuPerRequest });
+        out(`  round ${round}: ${scenario.name} / ${contender.name}: ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.p99} ms, ${cpuPerRequest?.toFixed(1) ?? '-'} CPU µs/req\n`);
       }
     }
-  }
-  const rows: Row[] = [...samples].map(([key, runs]) => {
-    const [scenario, target] = key.split('\u0000') as [string, string];
-    const pick = (f: (r: LoadResult) => number): number => median(runs.map((run) => f(run.result)));
-    const cpus = runs.flatMap((run) => (run.cpu === undefined ? [] : [run.cpu]));
-    return {
-      scenario,
-      target,
-      result: { requestsPerSecond: pick((r) => r.requestsPerSecond), p50: pick((r) => r.p50), p99: pick((r) => r.p99), errors: runs.reduce((n, run) => n + run.result.errors, 0), non2xx: runs.reduce((n, run) => n + run.result.non2xx, 0) },
-      cpuPerRequest: cpus.length > 0 ? median(cpus) : undefined,
-    };
-  });
-  print(rows);
 
-  const ratios: Record<string, Record<string, number>> = {};
-  for (const scenario of scenarios) {
-    const get = (target: string): LoadResult | undefined => rows.find((r) => r.scenario === scenario.name && r.target === target)?.result;
-    const pg = get('permgate')!;
-    const bare = get('bare fastify + http-proxy')!;
-    const direct = get('direct')!;
-    const cpu = (target: string): number | undefined => rows.find((r) => r.scenario === scenario.name && r.target === target)?.cpuPerRequest;
-    ratios[scenario.name] = {
-      'permgate/bare CPU per request': (cpu('permgate') ?? NaN) / (cpu('bare fastify + http-proxy') ?? NaN),
-      'permgate/bare req/s': pg.requestsPerSecond / bare.requestsPerSecond,
-      'permgate/direct req/s': pg.requestsPerSecond / direct.requestsPerSecond,
-      'permgate/bare p99': pg.p99 / bare.p99,
+    const rows = pairs.map((pair) => summarize(pair.scenario.name, pair.contender.name, samples.get(pair)!));
+    const ratios = ratiosOf(rows, RATIOS);
+    out(`\n${formatRows(rows)}\n${formatRatios(ratios)}`);
+    const dir = join(REPO_ROOT, 'bench/results');
+    await mkdir(dir, { recursive: true });
+    // The folder's own .gitignore keeps results out of commits; RESULTS.md is where figures are kept, by hand.
+    await writeFile(join(dir, '.gitignore'), '*\n!.gitignore\n');
+    const json = {
+      date: new Date().toISOString(),
+      machine: { node: process.version, platform: process.platform, cpus: cpus().length },
+      settings,
+      scenarios: list.map(describeScenario),
+      rows,
+      ratios,
+      samples: pairs.map((pair) => ({ scenario: pair.scenario.name, target: pair.contender.name, runs: samples.get(pair)!.map((s) => ({ ...s.result, cpuPerRequest: s.cpuPerRequest ?? null })) })),
     };
-    const onRedis = get('permgate on Redis');
-    if (onRedis) ratios[scenario.name]!['permgate on Redis/bare req/s'] = onRedis.requestsPerSecond / bare.requestsPerSecond;
-    const uncached = get('permgate, no token cache');
-    if (uncached) ratios[scenario.name]!['permgate/no-cache req/s'] = pg.requestsPerSecond / uncached.requestsPerSecond;
-    const n = get('nginx');
-    if (n) ratios[scenario.name]!['permgate/nginx req/s'] = pg.requestsPerSecond / n.requestsPerSecond;
+    await writeFile(join(dir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
+    out(`\nwritten: bench/results/latest.json\n`);
+  } finally {
+    // The proxies before the origin they drain to; redis after the permgate that uses it.
+    for (const contender of started.reverse()) await contender.stop();
   }
-  process.stdout.write('\nratios\n');
-  for (const [scenario, values] of Object.entries(ratios)) {
-    process.stdout.write(`  ${scenario}: ${Object.entries(values).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}\n`);
-  }
-  const dir = join(ROOT, 'bench/results');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'latest.json'), JSON.stringify({ date: new Date().toISOString(), settings, rows, ratios }, null, 2));
-  for (const contender of contenders.reverse()) await contender.stop();
-  await redis?.stop();
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  stopAll();
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

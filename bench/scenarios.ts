@@ -1,0 +1,47 @@
+// What the bench sends: each scenario is one request, as data, sent unchanged to every target that serves it.
+import type autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+
+export type HttpMethod = NonNullable<autocannon.Options['method']>;
+
+export interface Scenario {
+  readonly name: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** The HS256 secret the bench's permgate runs with, so the bench can sign its own tokens. Never a real one. */
+export const BENCH_JWT_SECRET = 'permgate-bench-secret-of-at-least-32-bytes';
+
+/** A token the shipped config accepts (its default issuer and audience) that grants `order:read`. */
+export async function benchToken(): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope: 'order:read', jti: 'bench' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject('bench-user')
+    .setIssuer('permgate-dev')
+    .setAudience('permgate')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode(BENCH_JWT_SECRET));
+}
+
+export const PUBLIC_ROUTE = 'public route';
+export const AUTHENTICATED_ROUTE = 'token + revocation + scope';
+
+/** The direct and bare-proxy targets get the same requests; only permgate checks anything. */
+export function scenarios(token: string): readonly Scenario[] {
+  return [
+    // `auth: none` in the shipped config: canonicalize, match, rate limits, forward to `orders`.
+    { name: PUBLIC_ROUTE, method: 'GET', path: '/public/hello' },
+    // The above plus token verification, the revocation check and the permission check (order:read).
+    { name: AUTHENTICATED_ROUTE, method: 'GET', path: '/api/orders/1', headers: { authorization: `Bearer ${token}` } },
+  ];
+}
+
+/** What may be written to results: the request without header values, which may hold credentials. */
+export function describeScenario(scenario: Scenario): { name: string; method: HttpMethod; path: string; headers: string[] } {
+  return { name: scenario.name, method: scenario.method, path: scenario.path, headers: Object.keys(scenario.headers ?? {}) };
+}
