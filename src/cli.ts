@@ -2,7 +2,9 @@
 // The permgate command: start a gateway, or check a configuration and print its route table.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { explainOffline } from './cli/explain-offline.js';
 import { mintToken } from './cli/mint-token.js';
+import { explanationText } from './rbac/explain-request.js';
 import { routeTableText } from './cli/route-table-text.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load.js';
@@ -16,13 +18,16 @@ Usage:
   permgate check -c FILE                        validate FILE and print its route table
   permgate token -c FILE --sub NAME [--scopes a:b,c:d] [--roles a,b] [--tenant T] [--ttl 1h]
                                                 mint a token with the configured HS secret (for trying it out)
+  permgate explain -c FILE --sub NAME [--roles a,b] [--tenant T] [--json] METHOD PATH
+                                                explain the decision for a caller from FILE's static policy
   permgate --help | --version
 
 Options:
   -c, --config FILE      the configuration (default: gateway.config.yaml)
   --example-backends     also start an echo server for every upstream on 127.0.0.1 (quick start only)
 
-Exit status: 0 ok, 1 runtime failure, 2 invalid configuration or usage.
+Exit status: 0 ok (explain: allowed or public), 1 runtime failure, 2 invalid configuration or usage,
+3 (explain) denied or refused.
 Signals (start): SIGTERM/SIGINT drain in-flight requests and exit 0.`;
 
 function version(): string {
@@ -44,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
         scopes: { type: 'string', default: '' },
         tenant: { type: 'string' },
         ttl: { type: 'string', default: '1h' },
+        json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -62,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (command !== 'start' && command !== 'check' && command !== 'token') {
+  if (command !== 'start' && command !== 'check' && command !== 'token' && command !== 'explain') {
     process.stderr.write(`permgate: unknown command "${command}"\n\n${HELP}\n`);
     return 2;
   }
@@ -92,6 +98,19 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`permgate token: ${(err as Error).message}\n`);
       return 2;
     }
+  }
+
+  if (command === 'explain') {
+    const [, method, path] = positionals;
+    if (values.sub === undefined || values.sub === '' || method === undefined || path === undefined) {
+      process.stderr.write('permgate explain: --sub NAME, METHOD and PATH are required (e.g. permgate explain --sub alice GET /api/orders/1)\n');
+      return 2;
+    }
+    const list = (text: string): string[] => text.split(',').map((r) => r.trim()).filter(Boolean);
+    const identity = { subject: values.sub, roles: list(values.roles), tenant: values.tenant, scopes: list(values.scopes) };
+    const explanation = await explainOffline(loaded, identity, method.toUpperCase(), path);
+    process.stdout.write((values.json ? JSON.stringify(explanation, null, 2) : explanationText(explanation)) + '\n');
+    return explanation.decision === 'allow' || explanation.decision === 'public' ? 0 : 3;
   }
 
   if (command === 'check') {

@@ -19,12 +19,14 @@ export const ERRORS = {
   PG_TOKEN_WRONG_ISSUER: { status: 401, message: 'the token was issued by an issuer this gateway does not accept' },
   PG_TOKEN_WRONG_AUDIENCE: { status: 401, message: 'the token is not meant for this gateway' },
   PG_TOKEN_REVOKED: { status: 401, message: 'the token has been revoked' },
-  PG_ADMIN_UNAUTHORIZED: { status: 401, message: 'the admin API requires the admin token' },
+  PG_ADMIN_UNAUTHORIZED: { status: 401, message: 'the admin API requires the admin token or an admin\'s token' },
   PG_FORBIDDEN: { status: 403, message: 'the caller lacks a permission this route requires' },
+  PG_ADMIN_FORBIDDEN: { status: 403, message: 'the admin API refused this change to this caller' },
   // 404/405: deny by default
   PG_ROUTE_NOT_FOUND: { status: 404, message: 'no route matches this path' },
   PG_METHOD_NOT_ALLOWED: { status: 405, message: 'this route does not accept this method' },
   PG_ADMIN_NOT_FOUND: { status: 404, message: 'the admin API has no such entry' },
+  PG_ADMIN_CONFLICT: { status: 409, message: 'the admin change conflicts with the current state' },
   // 413/414/431: bounded everything
   PG_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than this route accepts' },
   PG_URI_TOO_LONG: { status: 414, message: 'the request target is too long' },

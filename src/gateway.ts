@@ -5,8 +5,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { adminTokenCheck } from './admin/admin-auth.js';
+import { adminAuth, type AdminJwt } from './admin/admin-auth.js';
 import { buildAdminServer } from './admin/admin-server.js';
+import { registerRbacRoutes } from './admin/rbac-routes.js';
 import { registerRevocationRoutes } from './admin/revocation-routes.js';
 import { auditTrailFor, buildAuth } from './auth/build-auth.js';
 import { buildRateLimiter } from './ratelimit/build-rate-limiter.js';
@@ -22,7 +23,10 @@ import { buildJourney } from './pipeline/index.js';
 import type { RequestContext } from './pipeline/request-context.js';
 import { runStages } from './pipeline/stage.js';
 import { denyAll, type Authorizer } from './rbac/authorizer.js';
-import { scopeAuthorizer } from './rbac/scope-authorizer.js';
+import { buildRbac, denialReporter } from './rbac/build-rbac.js';
+import { PolicyEditor } from './rbac/policy-editor.js';
+import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
+import type { Identity } from './pipeline/request-context.js';
 import { RedisStore } from './stores/redis/redis-store.js';
 import { openStore, type Store } from './stores/store.js';
 import { plainAddress, resolveClientAddress, TrustedProxies } from './upstream/client-address.js';
@@ -56,6 +60,8 @@ export interface Gateway {
   readonly store: Store;
   /** Present when `auth` is configured. */
   readonly revocations: RevocationList | undefined;
+  /** Present when `auth` is configured: without authentication nobody reaches authorization. */
+  readonly rbac: RbacAuthorizer | undefined;
   readonly audit: AuditTrail;
   /** Listens on the configured addresses (port 0 picks a free one) and returns both base URLs. */
   listen(): Promise<{ url: string; adminUrl: string }>;
@@ -118,9 +124,11 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     });
   }
   const auth = config.auth === undefined ? undefined : await buildAuth(config.auth, store, metrics, app.log, now);
+  const rbac = auth === undefined ? undefined : await buildRbac(config.rbac, store, metrics, app.log, now);
   const journey = buildJourney(loaded, {
     authenticator: deps.authenticator ?? auth?.authenticator ?? refuseAll,
-    authorizer: deps.authorizer ?? (auth ? scopeAuthorizer : denyAll),
+    authorizer: deps.authorizer ?? rbac ?? denyAll,
+    authorization: denialReporter(config.rbac, audit, metrics, app.log, now),
     revocations: auth && {
       list: auth.revocations,
       onStoreDown: config.auth!.revocation.onStoreDown,
@@ -257,15 +265,40 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     metrics,
     store,
     logger,
-    readiness: () => (auth ? { revocations: { current: auth.revocations.isCurrent() } } : {}),
+    readiness: () => (auth && rbac ? { revocations: { current: auth.revocations.isCurrent() }, rbac: { current: rbac.isCurrent() } } : {}),
   });
-  const authorizeAdmin = adminTokenCheck(server.admin.token);
-  if (auth) {
+  // A token as the data plane would accept it: verified, and not revoked (unknown revocations: refused).
+  const identify = async (token: string): Promise<Identity> => {
+    const verified = await auth!.authenticator.verify(token);
+    if (!auth!.revocations.isCurrent()) throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'revocations cannot be checked' });
+    if (auth!.revocations.isRevoked(verified)) throw new GatewayError('PG_TOKEN_REVOKED');
+    return verified.identity;
+  };
+  const adminJwt: AdminJwt | undefined =
+    auth && rbac && server.admin.jwt
+      ? {
+          identify,
+          // Admin codes are global (no tenant), and fail closed like a sensitive route.
+          holds: async (identity, code) => (await rbac.authorize({ identity, tenant: undefined, codes: [code], mode: 'all', sensitive: true })).allowed,
+        }
+      : undefined;
+  const authorizeAdmin = adminAuth(server.admin.token, adminJwt);
+  if (auth && rbac) {
     registerRevocationRoutes(admin, {
       revocations: auth.revocations,
       audit,
       authorize: authorizeAdmin,
       maxLifetimeSeconds: Math.ceil(config.auth!.jwt.maxLifetime / 1000),
+      now,
+    });
+    registerRbacRoutes(admin, {
+      authorize: authorizeAdmin,
+      editor: new PolicyEditor(config.rbac, rbac.store, rbac, { audit, revocations: auth.revocations, now }),
+      authorizer: rbac,
+      config: config.rbac,
+      routes: loaded.routes,
+      caseInsensitive: server.paths.caseInsensitive,
+      identify,
       now,
     });
   }
@@ -276,6 +309,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     metrics,
     store,
     revocations: auth?.revocations,
+    rbac,
     audit,
     async listen() {
       const url = await app.listen({ host: server.listen.host, port: server.listen.port });
@@ -287,6 +321,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       await admin.close();
       await dispatcher.destroy(); // in-flight requests are done once app.close() resolves
       await auth?.close();
+      await rbac?.close();
       await store.close();
     },
   };

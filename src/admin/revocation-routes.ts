@@ -1,15 +1,15 @@
 // Admin API for revocations: revoke one token by jti, or every token of a subject issued before a moment; inspect;
 // undo a subject-wide revocation. Every change is written to the audit trail.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { RevocationList } from '../auth/revocation-list.js';
 import { GatewayError } from '../errors.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
-import type { AdminActor } from './admin-auth.js';
+import type { AdminAuth } from './admin-auth.js';
 
 export interface RevocationRouteDeps {
   readonly revocations: RevocationList;
   readonly audit: AuditTrail;
-  readonly authorize: (request: FastifyRequest) => AdminActor;
+  readonly authorize: AdminAuth;
   /** Default lifetime of a jti entry when the caller does not give the token's exp: the longest a token may live. */
   readonly maxLifetimeSeconds: number;
   readonly now: () => number;
@@ -33,7 +33,7 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
   const nowSeconds = (): number => Math.floor(deps.now() / 1000);
 
   admin.post('/admin/revocations', async (request, reply) => {
-    const actor = deps.authorize(request);
+    const actor = await deps.authorize(request, 'permgate:admin:revocations:write');
     const body = request.body as Record<string, unknown> | null | undefined;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badInput('expected a JSON object with "jti" or "subject"');
     const keys = Object.keys(body);
@@ -57,7 +57,7 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
   });
 
   admin.get('/admin/revocations', async (request) => {
-    deps.authorize(request);
+    await deps.authorize(request, 'permgate:admin:revocations:read');
     const snapshot = await deps.revocations.snapshot();
     const subject = (request.query as Record<string, unknown>).subject;
     if (typeof subject === 'string') return { version: snapshot.version, tokens: [], subjects: snapshot.subjects.filter((s) => s.subject === subject) };
@@ -65,7 +65,7 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
   });
 
   admin.delete('/admin/revocations/subjects/:subject', async (request) => {
-    const actor = deps.authorize(request);
+    const actor = await deps.authorize(request, 'permgate:admin:revocations:write');
     const { subject } = request.params as { subject: string };
     if (!NAME.test(subject)) throw badInput('not a subject name');
     const before = (await deps.revocations.snapshot()).subjects.find((s) => s.subject === subject);
@@ -76,7 +76,7 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
   });
 
   admin.get('/admin/audit', async (request) => {
-    deps.authorize(request);
+    await deps.authorize(request, 'permgate:admin:audit:read');
     const limit = Number((request.query as Record<string, unknown>).limit ?? 100);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('"limit" must be 1 to 1000');
     return { entries: await deps.audit.recent(limit) };

@@ -58,18 +58,25 @@ export class JwtAuthenticator implements Authenticator {
       // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
       throw new GatewayError('PG_TOKEN_MISSING', { headers: { 'www-authenticate': 'Bearer realm="permgate"' } });
     }
+    const verified = this.verify(token);
+    if (verified instanceof Promise) return verified.then((found) => this.#accept(ctx, found));
+    return this.#accept(ctx, verified);
+  }
+
+  /** Verifies one token (from the cache when it can): the request path's check, also used by the admin API. */
+  verify(token: string): VerifiedToken | Promise<VerifiedToken> {
     if (token.length > this.#config.maxTokenSize) throw this.#fail('PG_TOKEN_TOO_LARGE', 'token too large');
     const nowSeconds = this.#now() / 1000;
     const cached = this.#cache?.get(token);
     // A cached token is re-checked against the clock on every use; only the signature check is skipped.
     if (cached !== undefined && cached.validUntil > nowSeconds) {
       this.#outcomes.onOutcome('cached');
-      return this.#accept(ctx, cached.verified);
+      return cached.verified;
     }
     return this.#verify(token).then((verified) => {
       this.#cache?.set(token, { verified, validUntil: this.#validUntil(verified) });
       this.#outcomes.onOutcome('ok');
-      return this.#accept(ctx, verified);
+      return verified;
     });
   }
 

@@ -21,6 +21,7 @@ export function routeTableText(routes: RouteTable): string {
       route.config.auth === 'none' ? 'public' : 'auth',
       route.config.sensitive ? 'sensitive' : '',
       route.config.bodyLimit !== undefined ? `body<=${route.config.bodyLimit}` : '',
+      route.config.tenantParam !== undefined ? `tenant=:${route.config.tenantParam}` : '',
     ].filter(Boolean).join(',');
     const own = route.config.rateLimit;
     const limits =

@@ -1,6 +1,7 @@
 // The validated configuration: what every other module receives. Shapes here are the contract of gateway.config.yaml.
 import type { AuthConfig, OnStoreDown } from './auth-types.js';
 import type { RateLimitConfig, RouteRateLimit } from './rate-limit-types.js';
+import type { RbacConfig } from './rbac-types.js';
 import type { Milliseconds } from './units.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -22,7 +23,8 @@ export interface ServerConfig {
   readonly listen: ListenConfig;
   /** CIDRs whose X-Forwarded-For and X-Request-Id are believed. Empty: the socket peer is the client. */
   readonly trustProxy: readonly string[];
-  readonly admin: ListenConfig & { readonly token: string };
+  /** `token`: the admin token (empty: none). `jwt`: people whose JWT subject holds `permgate:admin:…` codes may also call it. */
+  readonly admin: ListenConfig & { readonly token: string; readonly jwt: boolean };
   readonly paths: { readonly caseInsensitive: boolean };
   readonly limits: {
     readonly urlLength: number;
@@ -57,10 +59,16 @@ export interface UpstreamConfig {
   readonly preserveHost: boolean;
 }
 
-/** Raw permission spec of a route, as written: one code for every method, or one per method (`*`: the rest). */
+/** Codes a request must hold: every one of them (`all`), or at least one (`any`). Templates, as written. */
+export interface Requirement {
+  readonly mode: 'all' | 'any';
+  readonly codes: readonly string[];
+}
+
+/** Raw permission spec of a route, as written: one requirement for every method, or one per method (`*`: the rest). */
 export type PermissionSpec =
-  | { readonly kind: 'single'; readonly code: string }
-  | { readonly kind: 'perMethod'; readonly codes: ReadonlyMap<HttpMethod | '*', string> };
+  | { readonly kind: 'single'; readonly requirement: Requirement }
+  | { readonly kind: 'perMethod'; readonly codes: ReadonlyMap<HttpMethod | '*', Requirement> };
 
 export interface RouteConfig {
   readonly path: string;
@@ -78,6 +86,8 @@ export interface RouteConfig {
   /** Extra grammar per path parameter (an anchored regular expression). */
   readonly params: ReadonlyMap<string, RegExp>;
   readonly bodyLimit: number | undefined;
+  /** The path parameter that names the request's tenant; undefined: the token's tenant claim. */
+  readonly tenantParam: string | undefined;
   readonly location: SourceLocation;
   /** Where `path` and `permission` stand, for the route table's own errors. */
   readonly keyLocations: { readonly path: SourceLocation; readonly permission: SourceLocation };
@@ -93,4 +103,6 @@ export interface GatewayConfig {
   readonly auth: AuthConfig | undefined;
   /** Absent: no rate limits, unless a route sets its own `rateLimit`. */
   readonly rateLimits: RateLimitConfig | undefined;
+  /** Always present: without an `rbac` section, the defaults with no static roles or subjects. */
+  readonly rbac: RbacConfig;
 }

@@ -7,6 +7,7 @@ import {
   type GatewayConfig,
   type HttpMethod,
   type PermissionSpec,
+  type Requirement,
   type RouteConfig,
   type ServerConfig,
   type SourceLocation,
@@ -15,6 +16,7 @@ import {
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { checkAuth } from './validate-auth.js';
+import { checkRbac } from './validate-rbac.js';
 import { checkRateLimits, checkRouteRateLimit } from './validate-rate-limits.js';
 
 type KeyPath = readonly (string | number)[];
@@ -23,10 +25,6 @@ type Plain = Record<string, unknown>;
 /** Maps a key path to where it stands in the file; `key: true` points at the key rather than its value. */
 export type Locate = (path: KeyPath, options?: { key?: boolean }) => SourceLocation;
 
-/** Sections that later versions fill in. Writing one now is an error rather than a silently ignored setting. */
-const RESERVED_SECTIONS: Readonly<Record<string, string>> = {
-  rbac: 'the RBAC store is not available in this version',
-};
 
 export class Checker {
   readonly issues: ConfigIssue[] = [];
@@ -126,7 +124,7 @@ function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
   const s = c.object(['server'], value ?? {}, ['listen', 'trustProxy', 'admin', 'paths', 'limits', 'identityHeaders', 'stripHeaders', 'logLevel', 'accessLog']);
   if (!s) return undefined;
   const listen = c.object(['server', 'listen'], s.listen ?? {}, ['host', 'port']);
-  const admin = c.object(['server', 'admin'], s.admin ?? {}, ['host', 'port', 'token']);
+  const admin = c.object(['server', 'admin'], s.admin ?? {}, ['host', 'port', 'token', 'jwt']);
   const paths = c.object(['server', 'paths'], s.paths ?? {}, ['caseInsensitive']);
   const limits = c.object(['server', 'limits'], s.limits ?? {}, ['urlLength', 'headerSize', 'bodySize']);
   const identity = c.object(['server', 'identityHeaders'], s.identityHeaders ?? {}, ['subject', 'roles', 'tenant']);
@@ -157,6 +155,7 @@ function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
       host: c.string(['server', 'admin', 'host'], admin?.host, { fallback: '127.0.0.1' }),
       port: c.integer(['server', 'admin', 'port'], admin?.port, 0, 65535, 9901),
       token: c.string(['server', 'admin', 'token'], admin?.token, { fallback: '', allowEmpty: true }),
+      jwt: c.boolean(['server', 'admin', 'jwt'], admin?.jwt, true),
     },
     paths: { caseInsensitive: c.boolean(['server', 'paths', 'caseInsensitive'], paths?.caseInsensitive, false) },
     limits: {
@@ -244,7 +243,7 @@ function checkUpstreams(c: Checker, value: unknown): Map<string, UpstreamConfig>
   return upstreams;
 }
 
-const ROUTE_KEYS = ['path', 'upstream', 'auth', 'methods', 'permission', 'sensitive', 'params', 'bodyLimit', 'rateLimit', 'onStoreDown'];
+const ROUTE_KEYS = ['path', 'upstream', 'auth', 'methods', 'permission', 'sensitive', 'params', 'bodyLimit', 'rateLimit', 'onStoreDown', 'tenantParam'];
 
 function checkRoute(c: Checker, raw: unknown, index: number, upstreams: ReadonlyMap<string, UpstreamConfig>): RouteConfig | undefined {
   const path: KeyPath = ['routes', index];
@@ -296,6 +295,7 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
     }
   }
   const bodyLimit = r.bodyLimit === undefined ? undefined : c.size([...path, 'bodyLimit'], r.bodyLimit, 0);
+  const tenantParam = r.tenantParam === undefined ? undefined : c.string([...path, 'tenantParam'], r.tenantParam);
   return {
     path: pattern!,
     upstream: upstream!,
@@ -307,6 +307,7 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
     onStoreDown: r.onStoreDown === undefined ? undefined : c.oneOf([...path, 'onStoreDown'], r.onStoreDown, ['deny', 'allow-cached'] as const, 'deny'),
     params,
     bodyLimit,
+    tenantParam,
     location: c.locate(path),
     keyLocations: { path: c.locate([...path, 'path']), permission: c.locate([...path, 'permission']) },
   };
@@ -318,16 +319,42 @@ function checkMethod(c: Checker, path: KeyPath, value: unknown): HttpMethod | un
   return c.fail(path, `expected an HTTP method (${HTTP_METHODS.join(', ')}), got ${describe(value)}`, guess ? `did you mean "${guess}"?` : undefined);
 }
 
+/** `code`, `[a, b]` (all of them), `{ all: [a, b] }` or `{ any: [a, b] }`. */
+function checkRequirement(c: Checker, path: KeyPath, value: unknown): Requirement | undefined {
+  if (typeof value === 'string') return { mode: 'all', codes: [value] };
+  let mode: 'all' | 'any' = 'all';
+  let list: unknown = value;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length !== 1 || (keys[0] !== 'all' && keys[0] !== 'any')) {
+      return c.fail(path, 'expected a code, a list of codes, { all: [...] } or { any: [...] }');
+    }
+    mode = keys[0] as 'all' | 'any';
+    list = (value as Record<string, unknown>)[mode];
+    path = [...path, mode];
+  }
+  const items = c.list(path, list);
+  if (!items) return undefined;
+  if (items.length === 0) return c.fail(path, 'names no permission code');
+  const codes = items.flatMap((item, i) => c.string([...path, i], item) ?? []);
+  return codes.length === items.length ? { mode, codes } : undefined;
+}
+
 function checkPermission(c: Checker, path: KeyPath, value: unknown): PermissionSpec | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return { kind: 'single', code: value };
+  const isMethodMap =
+    typeof value === 'object' && !Array.isArray(value) && !Object.keys(value).some((key) => key === 'all' || key === 'any');
+  if (!isMethodMap) {
+    const requirement = checkRequirement(c, path, value);
+    return requirement && { kind: 'single', requirement };
+  }
   const map = c.object(path, value, [...HTTP_METHODS, '*']);
   if (!map) return undefined;
-  const codes = new Map<HttpMethod | '*', string>();
+  const codes = new Map<HttpMethod | '*', Requirement>();
   for (const [method, code] of Object.entries(map)) {
     if (method !== '*' && !(HTTP_METHODS as readonly string[]).includes(method)) continue; // reported as unknown key
-    const text = c.string([...path, method], code);
-    if (text !== undefined) codes.set(method as HttpMethod | '*', text);
+    const requirement = checkRequirement(c, [...path, method], code);
+    if (requirement !== undefined) codes.set(method as HttpMethod | '*', requirement);
   }
   if (codes.size === 0) return c.fail(path, 'names no permission code');
   return { kind: 'perMethod', codes };
@@ -344,14 +371,12 @@ export interface ValidationResult {
 /** Validates the whole document. */
 export function validateConfig(file: string, value: unknown, locate: Locate): ValidationResult {
   const c = new Checker(locate);
-  const top = c.object([], value ?? {}, ['server', 'store', 'upstreams', 'routes', 'auth', 'rateLimits', ...Object.keys(RESERVED_SECTIONS)]);
+  const top = c.object([], value ?? {}, ['server', 'store', 'upstreams', 'routes', 'auth', 'rateLimits', 'rbac']);
   if (!top) return { partial: { upstreams: new Map(), routes: [], caseInsensitive: false }, issues: c.issues };
-  for (const [section, why] of Object.entries(RESERVED_SECTIONS)) {
-    if (top[section] !== undefined) c.fail([section], `${why}`, 'remove the section', true);
-  }
   const server = checkServer(c, top.server);
   const auth = top.auth === undefined ? undefined : checkAuth(c, top.auth, file);
   const rateLimits = top.rateLimits === undefined ? undefined : checkRateLimits(c, top.rateLimits);
+  const rbac = checkRbac(c, top.rbac);
   const store = checkStore(c, top.store);
   const upstreams = checkUpstreams(c, top.upstreams);
   const routes: RouteConfig[] = [];
@@ -363,5 +388,5 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   });
   const partial = { upstreams, routes, caseInsensitive: server?.paths.caseInsensitive ?? false };
   if (c.issues.length > 0 || !server) return { partial, issues: c.issues };
-  return { config: { file, server, store, upstreams, routes, auth, rateLimits }, partial, issues: [] };
+  return { config: { file, server, store, upstreams, routes, auth, rateLimits, rbac }, partial, issues: [] };
 }

@@ -70,6 +70,30 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly authorizationDenials = new Counter({
+    name: 'permgate_authorization_denials_total',
+    help: 'Requests refused with 403, by route pattern and reason (missing: no grant covers the code; denied: a deny does)',
+    labelNames: ['route', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly rbacCache = new Counter({
+    name: 'permgate_rbac_cache_total',
+    help: 'Compiled-permission lookups by result: hit (no I/O) or miss (the subject is read from the store)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly rbacResyncs = new Counter({
+    name: 'permgate_rbac_resyncs_total',
+    help: 'Times every compiled subject was dropped because changes may have been missed, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly auditDropped = new Counter({
+    name: 'permgate_audit_dropped_total',
+    help: 'Denials not written to the audit trail (over rbac.auditDenials per second, or the store failed)',
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics: boolean }) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'permgate_' });
   }

@@ -8,7 +8,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Authorizer } from '../rbac/authorizer.js';
 import { authenticateStage } from './authenticate.js';
-import { authorizeStage } from './authorize.js';
+import { authorizeStage, type AuthorizationOutcomes } from './authorize.js';
 import type { RevocationList } from '../auth/revocation-list.js';
 import type { OnStoreDown } from '../config/auth-types.js';
 import { checkBodySizeStage } from './check-body-size.js';
@@ -24,6 +24,7 @@ import type { Stage } from './stage.js';
 export interface JourneyDeps {
   readonly authenticator: Authenticator;
   readonly authorizer: Authorizer;
+  readonly authorization: AuthorizationOutcomes;
   /** Present when `auth` is configured. */
   readonly revocations: { readonly list: RevocationList; readonly onStoreDown: OnStoreDown; readonly outcomes: RevocationOutcomes } | undefined;
   /** Present when any route has a rate limit. */
@@ -47,6 +48,6 @@ export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps
     authenticateStage(deps.authenticator, renderIdentity),
     ...(deps.revocations ? [checkRevocationStage(deps.revocations.list, deps.revocations.onStoreDown, deps.revocations.outcomes)] : []),
     ...(deps.rateLimiter ? [rateLimitStage(deps.rateLimiter)] : []),
-    authorizeStage(deps.authorizer),
+    authorizeStage(deps.authorizer, deps.authorization),
   ];
 }

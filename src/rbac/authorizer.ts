@@ -1,17 +1,26 @@
-// The authorization seam: may this caller do this? The RBAC store arrives with its own issue; until then a caller
-// holds no permission at all.
-import { GatewayError } from '../errors.js';
+// The authorization seam: may this caller do this here? The stage asks; an Authorizer answers with a Decision, or
+// throws PG_STORE_UNAVAILABLE when it cannot know.
 import type { Identity } from '../pipeline/request-context.js';
 import type { PermissionCode } from '../routing/permission-template.js';
+import type { Decision } from './compile.js';
 
-export interface Authorizer {
-  /** Returns when the caller holds every code; throws PG_FORBIDDEN (403) otherwise. */
-  authorize(identity: Identity, codes: readonly PermissionCode[]): void | Promise<void>;
+export interface AuthorizationRequest {
+  readonly identity: Identity;
+  /** The request's tenant: the route's tenant parameter, or the token's tenant claim. */
+  readonly tenant: string | undefined;
+  readonly codes: readonly PermissionCode[];
+  readonly mode: 'all' | 'any';
+  /** Sensitive routes fail closed when the policy cannot be known to be current. */
+  readonly sensitive: boolean;
 }
 
-/** The authorizer of a gateway with no `rbac` section: every permission is missing. */
+export interface Authorizer {
+  authorize(request: AuthorizationRequest): Decision | Promise<Decision>;
+}
+
+/** The authorizer of a gateway that cannot authenticate anyone: every permission is missing. */
 export const denyAll: Authorizer = {
-  authorize() {
-    throw new GatewayError('PG_FORBIDDEN');
+  authorize(request) {
+    return { allowed: false, code: request.codes[0]!, reason: 'missing' };
   },
 };

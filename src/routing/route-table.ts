@@ -1,6 +1,6 @@
 // The route map, compiled at load: patterns into a trie, permissions into templates, conflicts into config errors.
 import type { ConfigIssue } from '../config/config-error.js';
-import { HTTP_METHODS, type HttpMethod, type RouteConfig, type UpstreamConfig } from '../config/types.js';
+import { HTTP_METHODS, type HttpMethod, type Requirement, type RouteConfig, type UpstreamConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { NormalizedTarget } from './normalize-path.js';
 import { PermissionTemplate, TemplateError, type PermissionCode } from './permission-template.js';
@@ -15,7 +15,7 @@ export interface CompiledRoute {
   readonly upstream: UpstreamConfig;
   readonly methods: ReadonlySet<HttpMethod>;
   /** Required codes per method; absent for a public route. */
-  readonly permissions: ReadonlyMap<HttpMethod, PermissionTemplate>;
+  readonly permissions: ReadonlyMap<HttpMethod, RequirementTemplate>;
   /** Path parameter name → segment index. */
   readonly paramIndex: ReadonlyMap<string, number>;
 }
@@ -27,10 +27,20 @@ interface RouteSlot {
   allow: string;
 }
 
+/** What a method of a route requires: every code (`all`) or at least one (`any`), as templates. */
+export interface RequirementTemplate {
+  readonly mode: 'all' | 'any';
+  readonly templates: readonly PermissionTemplate[];
+  /** As written, for `permgate check`. */
+  readonly source: string;
+}
+
 export interface RouteMatch {
   readonly route: CompiledRoute;
   /** The codes this request must hold, filled from its path. Empty for a public route. */
   readonly permissions: readonly PermissionCode[];
+  /** Whether it must hold all of `permissions` or any one of them. */
+  readonly mode: 'all' | 'any';
   readonly param: (name: string) => string;
 }
 
@@ -58,9 +68,11 @@ export class RouteTable {
         throw new GatewayError('PG_PARAM_INVALID', { detail: `path parameter "${name}" does not have the form this route accepts` });
       }
     }
-    const template = route.permissions.get(method as HttpMethod);
-    const permissions = template === undefined ? NO_CODES : [template.fill(param)];
-    return { route, permissions, param };
+    const requirement = route.permissions.get(method as HttpMethod);
+    if (requirement === undefined) return { route, permissions: NO_CODES, mode: 'all', param };
+    const templates = requirement.templates;
+    const permissions = templates.length === 1 ? [templates[0]!.fill(param)] : templates.map((t) => t.fill(param));
+    return { route, permissions, mode: requirement.mode, param };
   }
 }
 
@@ -77,10 +89,10 @@ function acceptedMethods(config: RouteConfig): HttpMethod[] {
   return methods;
 }
 
-function templateSource(config: RouteConfig, method: HttpMethod): string | undefined {
+function requirementOf(config: RouteConfig, method: HttpMethod): Requirement | undefined {
   const permission = config.permission;
   if (permission === undefined) return undefined;
-  if (permission.kind === 'single') return permission.code;
+  if (permission.kind === 'single') return permission.requirement;
   return permission.codes.get(method) ?? (method === 'HEAD' ? permission.codes.get('GET') : undefined) ?? permission.codes.get('*');
 }
 
@@ -118,14 +130,18 @@ export function compileRouteTable(
     for (const name of config.params.keys()) {
       if (!params.has(name)) issue(index, `params.${name}`, `names no parameter of ${config.path}`);
     }
+    if (config.tenantParam !== undefined && !params.has(config.tenantParam)) {
+      issue(index, 'tenantParam', `names no parameter of ${config.path}`, `the path needs a :${config.tenantParam} segment`);
+    }
     const methods = acceptedMethods(config);
-    const permissions = new Map<HttpMethod, PermissionTemplate>();
+    const permissions = new Map<HttpMethod, RequirementTemplate>();
     for (const method of methods) {
-      const source = templateSource(config, method);
-      if (source === undefined) continue;
+      const requirement = requirementOf(config, method);
+      if (requirement === undefined) continue;
       try {
-        const template = PermissionTemplate.parse(source, params);
-        permissions.set(method, template);
+        const templates = requirement.codes.map((code) => PermissionTemplate.parse(code, params));
+        const joined = requirement.codes.join(requirement.mode === 'all' ? '&' : '|');
+        permissions.set(method, { mode: requirement.mode, templates, source: joined });
       } catch (err) {
         if (err instanceof TemplateError) return issue(index, 'permission', err.message, err.hint);
         throw err;

@@ -11,7 +11,7 @@ function yaml(upstreamUrl: string, adminToken: string, redisUrl = ''): string {
   return `
 server:
   listen: { host: 127.0.0.1, port: 0 }
-  admin: { host: 127.0.0.1, port: 0, token: "${adminToken}" }
+  admin: { host: 127.0.0.1, port: 0, token: "${adminToken}", jwt: false }
 store:
   redis: "${redisUrl}"
 ${hsAuth()}upstreams:
@@ -32,7 +32,7 @@ async function admin(gw: GatewayUnderTest, method: string, path: string, body?: 
 
 const code = (r: { json: Record<string, unknown> }): unknown => (r.json.error as { code?: string } | undefined)?.code;
 
-t.test('only the admin token gets in; an empty admin token turns the API off', async (t) => {
+t.test('only the admin token gets in; an empty admin token (and no JWT admins) turns the API off', async (t) => {
   const upstream = await startRecordingUpstream();
   const gw = await startGateway(yaml(upstream.url, ADMIN));
   const off = await startGateway(yaml(upstream.url, ''));

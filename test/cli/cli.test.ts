@@ -99,7 +99,7 @@ t.test('start serves a valid config, answers /healthz on the admin port, and exi
   t.equal(await exited(child), 0, 'a clean exit after draining');
 });
 
-t.test('the quick start: start --example-backends on the shipped config, then 200 public, 401 without a token, 200 with one', async (t) => {
+t.test('the quick start: start --example-backends on the shipped config, then 200 public, 401 without a token, RBAC from the shipped policy', async (t) => {
   const [port, adminPort, orders, channels] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env = {
     PERMGATE_HOST: '127.0.0.1', PERMGATE_PORT: String(port), PERMGATE_ADMIN_PORT: String(adminPort),
@@ -114,15 +114,40 @@ t.test('the quick start: start --example-backends on the shipped config, then 20
   const anonymous = await fetch(`http://127.0.0.1:${port}/api/orders/1`);
   t.equal(anonymous.status, 401);
   t.match(await anonymous.json(), { error: { code: 'PG_TOKEN_MISSING' } });
-  const token = await run(['token', '-c', 'gateway.config.yaml', '--sub', 'alice', '--scopes', 'order:read'], env);
+  const token = await run(['token', '-c', 'gateway.config.yaml', '--sub', 'alice'], env);
   t.equal(token.code, 0, token.stderr);
-  const allowed = await fetch(`http://127.0.0.1:${port}/api/orders/1`, { headers: { authorization: `Bearer ${token.stdout.trim()}` } });
-  t.equal(allowed.status, 200);
+  const alice = { authorization: `Bearer ${token.stdout.trim()}` };
+  const allowed = await fetch(`http://127.0.0.1:${port}/api/orders/1`, { headers: alice });
+  t.equal(allowed.status, 200, 'alice is an editor, who inherits order:read from viewer');
   t.match(await allowed.json(), { headers: { 'x-auth-subject': 'alice' } });
-  const forbidden = await fetch(`http://127.0.0.1:${port}/api/orders/1`, { method: 'POST', headers: { authorization: `Bearer ${token.stdout.trim()}` } });
+  t.equal((await fetch(`http://127.0.0.1:${port}/api/orders/1`, { method: 'POST', headers: alice })).status, 200, 'editor grants order:write');
+  const forbidden = await fetch(`http://127.0.0.1:${port}/api/orders/1`, { method: 'DELETE', headers: alice });
   t.equal(forbidden.status, 403);
+  t.match(await forbidden.json(), { error: { code: 'PG_FORBIDDEN', detail: 'missing permission order:delete' } });
+  const bob = { authorization: `Bearer ${(await run(['token', '-c', 'gateway.config.yaml', '--sub', 'bob'], env)).stdout.trim()}` };
+  t.equal((await fetch(`http://127.0.0.1:${port}/api/channels/42/delete`, { method: 'POST', headers: bob })).status, 200, 'bob may delete channel 42');
+  t.equal((await fetch(`http://127.0.0.1:${port}/api/channels/43/delete`, { method: 'POST', headers: bob })).status, 403, 'and not channel 43');
   child.kill('SIGTERM');
   t.equal(await exited(child), 0);
+});
+
+t.test('explain prints the decision from the static policy, with the roles and grants behind it', async (t) => {
+  const env = { PERMGATE_JWT_SECRET: 'q'.repeat(48) };
+  const allowed = await run(['explain', '-c', 'gateway.config.yaml', '--sub', 'alice', 'GET', '/api/orders/7'], env);
+  t.equal(allowed.code, 0, allowed.stderr);
+  t.match(allowed.stdout, /GET \/api\/orders\/7 +→ +ALLOW/);
+  t.match(allowed.stdout, /route +\/api\/orders\/\*\* → orders/);
+  t.match(allowed.stdout, /granted by order:read +← role viewer \(inherited through editor, bound in config\)/);
+  const denied = await run(['explain', '-c', 'gateway.config.yaml', '--sub', 'bob', 'POST', '/api/channels/43/delete'], env);
+  t.equal(denied.code, 3, 'a denial exits 3');
+  t.match(denied.stdout, /channel:delete:43: MISSING/);
+  const auditor = await run(['explain', '-c', 'gateway.config.yaml', '--sub', 'carol', '--roles', 'auditor', '--json', 'GET', '/admin/users/x'], env);
+  t.equal(auditor.code, 0, 'admin:access covers /admin/** for the auditor role named in the token');
+  t.match(JSON.parse(auditor.stdout), { decision: 'allow', required: { codes: ['admin:access'] }, roles: ['auditor'] });
+  const unknown = await run(['explain', '-c', 'gateway.config.yaml', '--sub', 'alice', 'GET', '/nowhere'], env);
+  t.equal(unknown.code, 3);
+  t.match(unknown.stdout, /REFUSED \(PG_ROUTE_NOT_FOUND\)/);
+  t.equal((await run(['explain', '-c', 'gateway.config.yaml', 'GET', '/x'], env)).code, 2, '--sub is required');
 });
 
 t.test('token refuses what it cannot or should not mint', async (t) => {

@@ -104,9 +104,37 @@ t.test('two routes that match the same requests are refused naming both; disjoin
   t.doesNotThrow(() => parseConfig(`${base}  - { path: /c/:x, upstream: orders, auth: none, methods: [GET] }\n  - { path: /c/:y, upstream: orders, auth: none, methods: [POST] }\n`, 'ok.yaml', {}));
 });
 
-t.test('reserved sections are refused rather than silently ignored', async (t) => {
-  const issues = issuesOf(`rbac: {}\n${base}  - { path: /a, upstream: orders, auth: none }\n`);
-  t.match(issues, [{ keyPath: 'rbac', message: /not available/ }]);
+t.test('rbac: malformed patterns, unknown roles, inheritance cycles and bad expiries name the key', async (t) => {
+  const issues = issuesOf(`rbac:
+  roles:
+    a: { inherits: [b], grants: ["order::read"] }
+    b: { inherits: [c] }
+    c: { inherits: [a], denies: ["x y"] }
+    d: { inherits: [viewr] }
+    viewer: { grants: ["*"], grnts: [] }
+  subjects:
+    alice: { roles: [editor, { role: viewer, expires: tomorrow }], grants: [{ code: "a:*:b,c", tenant: "has space" }] }
+${base}  - { path: /a, upstream: orders, auth: none }
+`);
+  const at = (keyPath: string) => issues.find((i) => i.keyPath === keyPath);
+  t.match(at('rbac.roles.a.grants[0]'), { message: /empty part/, location: { line: 3 } });
+  t.match(at('rbac.roles.c.denies[0]'), { message: /not a part/ });
+  t.match(issues.find((i) => /cycle/.test(i.message)), { message: /a → b → c → a|b → c → a → b|c → a → b → c/ });
+  t.match(at('rbac.roles.viewer.grnts'), { hint: 'did you mean "grants"?' });
+  t.match(at('rbac.subjects.alice.roles[0]'), { message: 'names no role: "editor"' });
+  t.match(at('rbac.subjects.alice.roles[1].expires'), { hint: /2027/ });
+  t.match(at('rbac.subjects.alice.grants[0].tenant'), { message: /tenant/ });
+  const unknown = issuesOf(`rbac:\n  roles:\n    d: { inherits: [viewr] }\n    viewer: {}\n${base}  - { path: /a, upstream: orders, auth: none }\n`);
+  t.match(unknown, [{ keyPath: 'rbac.roles.d.inherits', message: /inherits "viewr", which is not defined/, hint: 'did you mean "viewer"?' }]);
+});
+
+t.test('routes: permission forms (all, any, per method) and tenantParam must name a parameter', async (t) => {
+  const issues = issuesOf(`${base}  - { path: /a/:t, upstream: orders, permission: { any: [] }, tenantParam: tenant }
+  - { path: /b, upstream: orders, permission: { some: [x] } }
+`);
+  t.match(issues.find((i) => i.keyPath === 'routes[0].permission.any'), { message: 'names no permission code' });
+  t.match(issues.find((i) => i.keyPath === 'routes[1].permission.some'), { message: 'unknown key' });
+  t.match(issuesOf(`${base}  - { path: /a/:t, upstream: orders, permission: x, tenantParam: tenant }\n`), [{ keyPath: 'routes[0].tenantParam', hint: 'the path needs a :tenant segment' }]);
 });
 
 t.test('rate limits: rates must be rates, dimensions must exist', async (t) => {

@@ -1,0 +1,21 @@
+// The `rbac` section: the static policy and how compiled permissions are cached and kept current.
+import type { StaticPolicy } from '../rbac/model.js';
+import type { Milliseconds } from './units.js';
+
+export interface RbacConfig {
+  readonly policy: StaticPolicy;
+  /** Compiled subjects kept per instance (LRU). */
+  readonly cacheSize: number;
+  /** A compiled subject is rebuilt after this long even if no change was announced (a backstop, not the mechanism). */
+  readonly cacheTtl: Milliseconds;
+  /** How often each instance compares its RBAC version with the shared store (catches a missed pub/sub message). */
+  readonly syncInterval: Milliseconds;
+  /** With the shared store unreachable, compiled permissions older than this are not used (the route answers 503). */
+  readonly maxStaleness: Milliseconds;
+  /** A 403 names the code the caller lacks; false keeps the body generic. */
+  readonly exposeMissingCode: boolean;
+  /** Codes in the token's scope claim count as direct grants (exact codes, never patterns; denies still apply). */
+  readonly tokenScopes: boolean;
+  /** Denials written to the audit trail per second and instance; the rest are counted in metrics only. */
+  readonly auditDenials: number;
+}

@@ -1,0 +1,74 @@
+// Grant and deny patterns: permission codes whose parts may be `*` or a comma list. Apache Shiro's wildcard
+// permissions are the model, with one deliberate difference: a pattern never covers more parts than it has unless it
+// ends in `*`. In Shiro `channel:delete` also covers `channel:delete:42`; here it does not, because a grant written
+// for a scoped code must not silently become a grant on every object (write `channel:delete:*` for that).
+//
+//   order:read            covers order:read only
+//   order:read,write      covers order:read and order:write
+//   channel:*:42          covers channel:delete:42, channel:read:42 (one part each)
+//   channel:*             covers channel, channel:read, channel:delete:42 (a trailing * covers any remainder)
+//   *                     covers everything
+
+/** One part of a pattern: any single part, or one of a set of literals. */
+export type PatternPart = '*' | readonly string[];
+
+const LITERAL = /^[A-Za-z0-9._~@-]+$/;
+const MAX_PARTS = 16;
+const MAX_LENGTH = 256;
+
+export class PatternError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PatternError';
+  }
+}
+
+/**
+ * @example parsePermissionPattern('channel:read,write:*') → [['channel'], ['read', 'write'], '*']
+ * @throws PatternError naming what is wrong
+ */
+export function parsePermissionPattern(text: string): PatternPart[] {
+  if (typeof text !== 'string' || text === '') throw new PatternError('a permission pattern is a non-empty string');
+  if (text.length > MAX_LENGTH) throw new PatternError(`"${text.slice(0, 40)}…" is longer than ${MAX_LENGTH} characters`);
+  const parts = text.split(':');
+  if (parts.length > MAX_PARTS) throw new PatternError(`"${text}" has more than ${MAX_PARTS} parts`);
+  return parts.map((part) => {
+    if (part === '*') return '*';
+    if (part === '') throw new PatternError(`"${text}" has an empty part (codes are parts joined by ":", e.g. order:read)`);
+    const choices = part.split(',');
+    for (const choice of choices) {
+      if (!LITERAL.test(choice)) {
+        throw new PatternError(`"${text}": "${part}" is not a part (letters, digits and . _ ~ @ -, a comma list of them, or *)`);
+      }
+    }
+    return [...new Set(choices)];
+  });
+}
+
+/** True when `text` is a valid pattern. */
+export function isPermissionPattern(text: unknown): text is string {
+  if (typeof text !== 'string') return false;
+  try {
+    parsePermissionPattern(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether one pattern covers one concrete code, by the rules above. The slow, obvious form: the compiled trie
+ * (permission-trie.ts) must agree with it, and explanations use it to name the pattern that decided.
+ */
+export function patternCovers(pattern: readonly PatternPart[], code: string): boolean {
+  const parts = code.split(':');
+  for (let i = 0; i < pattern.length; i++) {
+    const part = pattern[i]!;
+    const last = i === pattern.length - 1;
+    if (part === '*' && last) return true;
+    const actual = parts[i];
+    if (actual === undefined) return false;
+    if (part !== '*' && !part.includes(actual)) return false;
+  }
+  return parts.length === pattern.length;
+}

@@ -1,0 +1,70 @@
+// A compiled set of permission patterns. Checking a code walks at most one branch per part plus the `*` branch,
+// so the cost depends on the code's length, not on how many patterns were granted.
+import { parsePermissionPattern, type PatternPart } from './permission-pattern.js';
+
+interface Node {
+  /** Literal part → child. A Map, so a part named `constructor` or `__proto__` is only a name. */
+  children: Map<string, Node> | undefined;
+  /** The child for a `*` in this position (one part). */
+  any: Node | undefined;
+  /** A pattern ends here with a trailing `*`: everything below is covered. */
+  coversRest: boolean;
+  /** A pattern ends exactly here. */
+  terminal: boolean;
+}
+
+function node(): Node {
+  return { children: undefined, any: undefined, coversRest: false, terminal: false };
+}
+
+export class PermissionTrie {
+  readonly #root = node();
+  #size = 0;
+
+  /** How many patterns were added. */
+  get size(): number {
+    return this.#size;
+  }
+
+  add(pattern: string | readonly PatternPart[]): void {
+    const parts = typeof pattern === 'string' ? parsePermissionPattern(pattern) : pattern;
+    this.#size++;
+    let frontier: Node[] = [this.#root];
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      if (part === '*' && i === parts.length - 1) {
+        for (const n of frontier) n.coversRest = true;
+        return;
+      }
+      const next: Node[] = [];
+      for (const n of frontier) {
+        if (part === '*') next.push((n.any ??= node()));
+        else {
+          n.children ??= new Map();
+          for (const literal of part) {
+            let child = n.children.get(literal);
+            if (child === undefined) n.children.set(literal, (child = node()));
+            next.push(child);
+          }
+        }
+      }
+      frontier = next;
+    }
+    for (const n of frontier) n.terminal = true;
+  }
+
+  /** Whether any pattern covers `code` (a concrete code: parts joined by `:`). */
+  covers(code: string): boolean {
+    return this.#size > 0 && walk(this.#root, code, 0);
+  }
+}
+
+function walk(n: Node, code: string, start: number): boolean {
+  if (n.coversRest) return true;
+  if (start > code.length) return n.terminal;
+  let end = code.indexOf(':', start);
+  if (end === -1) end = code.length;
+  const child = n.children?.get(code.slice(start, end));
+  if (child !== undefined && walk(child, code, end + 1)) return true;
+  return n.any !== undefined && walk(n.any, code, end + 1);
+}

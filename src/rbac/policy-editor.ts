@@ -1,0 +1,116 @@
+// Changes to the dynamic policy, as the admin API makes them. Each change is read → modify → compare-and-set,
+// retried on a conflict, so concurrent admins never lose an update; checked whole before it is written, so nothing
+// is half-written; applied on this instance at once (the announcement reaches the others); and audited.
+import { GatewayError } from '../errors.js';
+import type { AuditTrail } from '../observability/audit-trail.js';
+import type { RevocationList } from '../auth/revocation-list.js';
+import type { RbacConfig } from '../config/rbac-types.js';
+import { EMPTY_SUBJECT, type RoleDefinition, type SubjectRecord } from './model.js';
+import type { RbacAuthorizer } from './rbac-authorizer.js';
+import type { RbacStore } from './rbac-store.js';
+import { RoleCycleError, RoleGraph, UnknownRoleError } from './role-graph.js';
+
+/** Who makes a change: the admin token, or a person authenticated by a JWT (their subject). */
+export interface Actor {
+  readonly name: string;
+  /** The actor's own subject when authenticated by a JWT: they may not edit themselves. */
+  readonly subject: string | undefined;
+}
+
+export interface ChangeOptions {
+  /** Also revoke every token the subject holds now, so the change cannot be outlived by a token's claims. */
+  readonly revokeTokens?: boolean;
+}
+
+const ATTEMPTS = 20;
+
+function badInput(detail: string): GatewayError {
+  return new GatewayError('PG_ADMIN_BAD_INPUT', { detail });
+}
+
+export class PolicyEditor {
+  constructor(
+    private readonly config: RbacConfig,
+    private readonly store: RbacStore,
+    private readonly authorizer: RbacAuthorizer,
+    private readonly deps: { readonly audit: AuditTrail; readonly revocations: RevocationList | undefined; readonly now: () => number },
+  ) {}
+
+  /** A subject's dynamic record with expired entries dropped (they no longer count; a write removes them for good). */
+  live(record: SubjectRecord | undefined): SubjectRecord {
+    if (record === undefined) return EMPTY_SUBJECT;
+    const now = this.deps.now();
+    const alive = <T extends { expiresAt?: number | undefined }>(list: readonly T[]): T[] => list.filter((e) => e.expiresAt === undefined || e.expiresAt > now);
+    return { roles: alive(record.roles), grants: alive(record.grants), denies: alive(record.denies) };
+  }
+
+  /**
+   * Applies `change` to the subject's dynamic record. `change` may throw a GatewayError (bad input, not found) and
+   * is called again on a conflict, with the record as it is then.
+   */
+  async updateSubject(
+    actor: Actor,
+    subject: string,
+    action: string,
+    change: (current: SubjectRecord) => SubjectRecord,
+    options: ChangeOptions = {},
+  ): Promise<{ before: SubjectRecord; after: SubjectRecord }> {
+    if (actor.subject !== undefined && actor.subject === subject) {
+      throw new GatewayError('PG_ADMIN_FORBIDDEN', { detail: 'nobody may change their own roles or grants' });
+    }
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const stamped = await this.store.loadSubject(subject);
+      const before = this.live(stamped.value);
+      const after = change(before);
+      for (const binding of after.roles) {
+        if (!this.authorizer.graph.has(binding.role)) throw badInput(`role "${binding.role}" is not defined`);
+      }
+      const empty = after.roles.length + after.grants.length + after.denies.length === 0;
+      if (!(await this.store.writeSubject(subject, stamped.stamp, empty ? undefined : after))) continue;
+      this.authorizer.apply({ kind: 'subject', name: subject, version: 0 });
+      await this.deps.audit.record({ at: this.deps.now(), actor: actor.name, action, target: subject, before, after });
+      if (options.revokeTokens) await this.#revokeTokens(actor, subject);
+      return { before, after };
+    }
+    throw new GatewayError('PG_ADMIN_CONFLICT', { detail: 'the subject kept changing; try again' });
+  }
+
+  /** Creates or replaces a dynamic role (undefined deletes it). Config roles are read-only here. */
+  async putRole(actor: Actor, name: string, role: RoleDefinition | undefined): Promise<{ before: RoleDefinition | undefined; after: RoleDefinition | undefined }> {
+    if (this.config.policy.roles.has(name)) {
+      throw new GatewayError('PG_ADMIN_CONFLICT', { detail: `role "${name}" is defined in the config file; change it there` });
+    }
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const stamped = await this.store.loadRoles();
+      const dynamic = new Map(stamped.value);
+      const before = dynamic.get(name);
+      if (role === undefined && before === undefined) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: `no dynamic role "${name}"` });
+      if (role === undefined) dynamic.delete(name);
+      else dynamic.set(name, role);
+      const all = new Map(this.config.policy.roles);
+      for (const [n, r] of dynamic) all.set(n, r);
+      if (role === undefined) {
+        const heir = [...all.values()].find((r) => r.inherits.includes(name));
+        if (heir !== undefined) throw badInput(`role "${heir.name}" inherits "${name}"; change it first`);
+      }
+      try {
+        new RoleGraph(all);
+      } catch (err) {
+        if (err instanceof RoleCycleError || err instanceof UnknownRoleError) throw badInput(err.message);
+        throw err;
+      }
+      if (!(await this.store.writeRole(name, stamped.stamp, role))) continue;
+      await this.authorizer.applyAndWait({ kind: 'role', name, version: 0 });
+      await this.deps.audit.record({ at: this.deps.now(), actor: actor.name, action: role ? 'rbac.role.put' : 'rbac.role.delete', target: name, before, after: role });
+      return { before, after: role };
+    }
+    throw new GatewayError('PG_ADMIN_CONFLICT', { detail: 'roles kept changing; try again' });
+  }
+
+  async #revokeTokens(actor: Actor, subject: string): Promise<void> {
+    if (this.deps.revocations === undefined) return;
+    const before = Math.floor(this.deps.now() / 1000) + 1;
+    await this.deps.revocations.revokeSubject({ subject, before });
+    await this.deps.audit.record({ at: this.deps.now(), actor: actor.name, action: 'revocation.subject', target: subject, after: { subject, before } });
+  }
+}

@@ -1,0 +1,264 @@
+// The RBAC engine of one instance: the role graph (config roles plus dynamic ones), and an LRU of subjects, each
+// holding its dynamic record and its compiled permissions per tenant and token. A cached decision is two trie walks
+// and no I/O; a miss costs one store read per subject (deduplicated while in flight). Announced changes evict
+// exactly what they affect: a subject change that subject, a role change the subjects holding it or an heir of it.
+import { LRUCache } from 'lru-cache';
+import type { RbacConfig } from '../config/rbac-types.js';
+import { GatewayError } from '../errors.js';
+import type { Identity } from '../pipeline/request-context.js';
+import type { AuthorizationRequest, Authorizer } from './authorizer.js';
+import { compile, decide, type CompiledPermissions, type Decision } from './compile.js';
+import { explainCodes, type CodeExplanation } from './explain.js';
+import type { RoleDefinition, SubjectRecord } from './model.js';
+import type { RbacChange, RbacStore, Stamped } from './rbac-store.js';
+import { RoleGraph } from './role-graph.js';
+import { collectSources, type Subject } from './sources.js';
+
+interface SubjectEntry {
+  readonly record: Stamped<SubjectRecord>;
+  /** this.now() when the record was read from the store. */
+  readonly loadedAt: number;
+  /** Compiled permissions per tenant and token (roles, scopes), which is what they depend on beyond the record. */
+  readonly variants: Map<string, CompiledPermissions>;
+}
+
+interface Loading {
+  readonly promise: Promise<SubjectEntry>;
+  /** Set when the subject changed while its record was being read: the result is used once, never cached. */
+  stale: boolean;
+}
+
+/** Variants kept per subject: a subject seen with many tenants or tokens starts over rather than growing. */
+const MAX_VARIANTS = 32;
+const RETRY = { 'retry-after': '1' };
+
+export interface RbacAuthorizerOptions {
+  readonly now?: () => number;
+  readonly onResync?: (reason: string) => void;
+  readonly onCache?: (result: 'hit' | 'miss') => void;
+}
+
+export interface Explanation {
+  readonly allowed: boolean;
+  readonly mode: 'all' | 'any';
+  readonly codes: readonly CodeExplanation[];
+  readonly roles: readonly string[];
+}
+
+export class RbacAuthorizer implements Authorizer {
+  readonly #config: RbacConfig;
+  readonly #store: RbacStore;
+  readonly #now: () => number;
+  readonly #options: RbacAuthorizerOptions;
+  readonly #subjects: LRUCache<string, SubjectEntry>;
+  readonly #loading = new Map<string, Loading>();
+  readonly #tokenKeys = new WeakMap<Identity, string>();
+  #graph: RoleGraph;
+  #dynamicRoles: Stamped<ReadonlyMap<string, RoleDefinition>> = { value: new Map(), stamp: '' };
+  #rolesReload: Promise<void> | undefined;
+  #pendingRoles = new Set<string>();
+  #reloadAgain = false;
+
+  constructor(config: RbacConfig, store: RbacStore, options: RbacAuthorizerOptions = {}) {
+    this.#config = config;
+    this.#store = store;
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#subjects = new LRUCache({ max: config.cacheSize });
+    this.#graph = new RoleGraph(config.policy.roles);
+  }
+
+  /** Loads dynamic roles and subscribes to changes. A store that is down now is retried by its version check. */
+  async start(): Promise<void> {
+    await this.#store.start((change) => this.apply(change));
+    await this.#reloadRoles().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.#store.close();
+  }
+
+  get store(): RbacStore {
+    return this.#store;
+  }
+
+  get graph(): RoleGraph {
+    return this.#graph;
+  }
+
+  get dynamicRoles(): Stamped<ReadonlyMap<string, RoleDefinition>> {
+    return this.#dynamicRoles;
+  }
+
+  isCurrent(): boolean {
+    return this.#store.isCurrent();
+  }
+
+  authorize(request: AuthorizationRequest): Decision | Promise<Decision> {
+    const now = this.#now();
+    if (request.sensitive && !this.#store.isCurrent()) {
+      throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'permissions cannot be confirmed current; this route fails closed', headers: RETRY });
+    }
+    const subject = request.identity.subject;
+    const entry = this.#subjects.get(subject);
+    if (entry !== undefined && this.#usable(entry, now)) {
+      this.#options.onCache?.('hit');
+      return this.#decide(entry, request, now);
+    }
+    this.#options.onCache?.('miss');
+    return this.#load(subject).then((loaded) => this.#decide(loaded, request, this.#now()));
+  }
+
+  /** The same decision as `authorize`, with the sources behind it. Reads the store; never caches. */
+  async explain(request: Omit<AuthorizationRequest, 'sensitive'>): Promise<Explanation> {
+    const record = await this.#store.loadSubject(request.identity.subject);
+    const who = this.#who(request.identity, request.tenant);
+    const collected = collectSources(who, this.#config.policy.subjects.get(who.subject), record.value, this.#graph, this.#now());
+    const codes = explainCodes(collected.sources, request.codes);
+    const allowed = request.mode === 'all' ? codes.every((c) => c.allowed) : codes.some((c) => c.allowed);
+    return { allowed, mode: request.mode, codes, roles: [...collected.roles] };
+  }
+
+  /** As `apply`, resolving once a role change is in this instance's graph (read-your-writes for the admin API). */
+  async applyAndWait(change: RbacChange): Promise<void> {
+    this.apply(change);
+    if (change.kind !== 'subject') await this.#reloadRoles();
+  }
+
+  /** Applies an announced change (from the store, or from this instance's own write before the echo arrives). */
+  apply(change: RbacChange): void {
+    if (change.kind === 'subject') {
+      this.#subjects.delete(change.name);
+      const loading = this.#loading.get(change.name);
+      if (loading !== undefined) {
+        loading.stale = true;
+        this.#loading.delete(change.name);
+      }
+      return;
+    }
+    if (change.kind === 'role') this.#pendingRoles.add(change.name);
+    else {
+      // Anything may have changed: forget every subject, then reload roles.
+      this.#subjects.clear();
+      for (const loading of this.#loading.values()) loading.stale = true;
+      this.#loading.clear();
+      this.#options.onResync?.(change.reason);
+    }
+    void this.#reloadRoles().catch(() => {});
+  }
+
+  /** A compiled subject is used while it is younger than the TTL, and, with the store unreachable, than maxStaleness. */
+  #usable(entry: SubjectEntry, now: number): boolean {
+    const age = now - entry.loadedAt;
+    if (age >= this.#config.cacheTtl) return false;
+    return age < this.#config.maxStaleness || this.#store.isCurrent();
+  }
+
+  #who(identity: Identity, tenant: string | undefined): Subject {
+    return {
+      subject: identity.subject,
+      tenant,
+      tokenRoles: identity.roles,
+      tokenTenant: identity.tenant,
+      tokenScopes: this.#config.tokenScopes ? identity.scopes : [],
+    };
+  }
+
+  #decide(entry: SubjectEntry, request: AuthorizationRequest, now: number): Decision {
+    const identity = request.identity;
+    let tokenKey = this.#tokenKeys.get(identity);
+    if (tokenKey === undefined) {
+      tokenKey = `${identity.tenant ?? ''}\u0000${identity.roles.join(',')}\u0000${this.#config.tokenScopes ? identity.scopes.join(' ') : ''}`;
+      this.#tokenKeys.set(identity, tokenKey);
+    }
+    const key = `${request.tenant ?? ''}\u0000${tokenKey}`;
+    let compiled = entry.variants.get(key);
+    if (compiled === undefined || compiled.validUntil <= now) {
+      const who = this.#who(identity, request.tenant);
+      compiled = compile(collectSources(who, this.#config.policy.subjects.get(who.subject), entry.record.value, this.#graph, now));
+      if (entry.variants.size >= MAX_VARIANTS) entry.variants.clear();
+      entry.variants.set(key, compiled);
+    }
+    return decide(compiled, request.codes, request.mode);
+  }
+
+  #load(subject: string): Promise<SubjectEntry> {
+    const pending = this.#loading.get(subject);
+    if (pending !== undefined) return pending.promise;
+    const loading: Loading = {
+      stale: false,
+      promise: this.#store.loadSubject(subject).then(
+        (record) => {
+          const entry: SubjectEntry = { record, loadedAt: this.#now(), variants: new Map() };
+          if (!loading.stale) this.#subjects.set(subject, entry);
+          return entry;
+        },
+        (err: unknown) => {
+          throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'permissions could not be read', headers: RETRY, cause: err });
+        },
+      ),
+    };
+    this.#loading.set(subject, loading);
+    void loading.promise.finally(() => this.#loading.get(subject) === loading && this.#loading.delete(subject)).catch(() => {});
+    return loading.promise;
+  }
+
+  /** One reload at a time; changes announced meanwhile run it again. Evicts the holders of changed roles after the swap. */
+  #reloadRoles(): Promise<void> {
+    if (this.#rolesReload !== undefined) {
+      this.#reloadAgain = true;
+      return this.#rolesReload;
+    }
+    this.#rolesReload = (async () => {
+      try {
+        do {
+          this.#reloadAgain = false;
+          const changed = this.#pendingRoles;
+          this.#pendingRoles = new Set();
+          const before = this.#graph;
+          const dynamic = await this.#store.loadRoles();
+          this.#graph = mergeRoles(this.#config.policy.roles, dynamic.value ?? new Map(), before);
+          this.#dynamicRoles = dynamic;
+          this.#evictHolders(changed, before);
+        } while (this.#reloadAgain || this.#pendingRoles.size > 0);
+      } finally {
+        this.#rolesReload = undefined;
+      }
+    })();
+    return this.#rolesReload;
+  }
+
+  #evictHolders(changed: ReadonlySet<string>, before: RoleGraph): void {
+    if (changed.size === 0) return;
+    const affected = new Set<string>();
+    for (const name of changed) {
+      for (const heir of before.heirs(name)) affected.add(heir);
+      for (const heir of this.#graph.heirs(name)) affected.add(heir);
+    }
+    for (const entry of this.#subjects.values()) {
+      for (const [key, compiled] of entry.variants) {
+        for (const role of compiled.roles) {
+          if (affected.has(role)) {
+            entry.variants.delete(key);
+            break;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Config roles plus dynamic ones. The admin API refuses a dynamic role that would break the graph; should the store
+ * still hold one (edited by hand), the previous graph is kept rather than failing every request.
+ */
+export function mergeRoles(configured: ReadonlyMap<string, RoleDefinition>, dynamic: ReadonlyMap<string, RoleDefinition>, fallback?: RoleGraph): RoleGraph {
+  const all = new Map(configured);
+  for (const [name, role] of dynamic) if (!all.has(name)) all.set(name, role);
+  try {
+    return new RoleGraph(all);
+  } catch (err) {
+    if (fallback !== undefined) return fallback;
+    throw err;
+  }
+}

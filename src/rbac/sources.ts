@@ -1,0 +1,83 @@
+// Where a caller's permissions come from, for one request's subject and tenant: roles bound in the config, roles
+// bound through the admin API, roles named in the token, direct grants and denies, and the token's scope codes.
+// Compiling (compile.ts) and explaining (explain.ts) both start here, so an explanation is the decision's own.
+import { scopeHolds, type RoleBinding, type SubjectRecord } from './model.js';
+import type { RoleGraph } from './role-graph.js';
+
+/** Who is asking, as the authorization stage sees it. */
+export interface Subject {
+  readonly subject: string;
+  /** The tenant of this request (token claim or route path parameter). */
+  readonly tenant: string | undefined;
+  /** Roles the token names. They hold in the token's own tenant (everywhere if the token names none). */
+  readonly tokenRoles: readonly string[];
+  readonly tokenTenant: string | undefined;
+  /** Concrete codes from the token's scope claim, when `rbac.tokenScopes` trusts them. */
+  readonly tokenScopes: readonly string[];
+}
+
+/** One contributor of grants and denies, labelled for explanations. */
+export interface PermissionSource {
+  readonly via: string;
+  readonly grants: readonly string[];
+  readonly denies: readonly string[];
+}
+
+export interface CollectedSources {
+  readonly sources: readonly PermissionSource[];
+  /** Every role held (expanded), so a change to one of them finds this subject's compiled entry. */
+  readonly roles: ReadonlySet<string>;
+  /** The first moment a binding or grant that counts now expires: the compiled form is rebuilt then. */
+  readonly validUntil: number;
+}
+
+/** A code from a token's scope claim may only name itself: no wildcard, no list. */
+const CONCRETE_CODE = /^[A-Za-z0-9._~@-]+(:[A-Za-z0-9._~@-]+)*$/;
+
+export function collectSources(
+  who: Subject,
+  configured: SubjectRecord | undefined,
+  dynamic: SubjectRecord | undefined,
+  graph: RoleGraph,
+  now: number,
+): CollectedSources {
+  const sources: PermissionSource[] = [];
+  const roles = new Set<string>();
+  let validUntil = Infinity;
+  const until = (expiresAt: number | undefined): string => {
+    if (expiresAt === undefined) return '';
+    validUntil = Math.min(validUntil, expiresAt);
+    return ` until ${new Date(expiresAt).toISOString()}`;
+  };
+  const bind = (binding: RoleBinding, origin: string): void => {
+    if (!scopeHolds(binding, who.tenant, now)) return;
+    const suffix = `${origin}${binding.tenant !== undefined ? ` in tenant ${binding.tenant}` : ''}${until(binding.expiresAt)}`;
+    for (const name of graph.expand(binding.role)) {
+      if (roles.has(name)) continue;
+      roles.add(name);
+      const role = graph.roles.get(name)!;
+      const via = name === binding.role ? `role ${name} (${suffix})` : `role ${name} (inherited through ${binding.role}, ${suffix})`;
+      if (role.grants.length + role.denies.length > 0) sources.push({ via, grants: role.grants, denies: role.denies });
+    }
+  };
+  for (const binding of configured?.roles ?? []) bind(binding, 'bound in config');
+  for (const binding of dynamic?.roles ?? []) bind(binding, 'bound by admin');
+  if (who.tokenTenant === undefined || who.tokenTenant === who.tenant) {
+    for (const role of who.tokenRoles) if (graph.has(role)) bind({ role }, 'named in token');
+  }
+  for (const [record, origin] of [[configured, 'config'], [dynamic, 'admin']] as const) {
+    if (record === undefined) continue;
+    for (const [list, effect] of [[record.grants, 'grant'], [record.denies, 'deny']] as const) {
+      for (const entry of list) {
+        if (!scopeHolds(entry, who.tenant, now)) continue;
+        const via = `direct ${effect} (${origin}${entry.tenant !== undefined ? ` in tenant ${entry.tenant}` : ''}${until(entry.expiresAt)})`;
+        sources.push(effect === 'grant' ? { via, grants: [entry.code], denies: [] } : { via, grants: [], denies: [entry.code] });
+      }
+    }
+  }
+  if (who.tokenScopes.length > 0 && (who.tokenTenant === undefined || who.tokenTenant === who.tenant)) {
+    const scopes = who.tokenScopes.filter((code) => CONCRETE_CODE.test(code));
+    if (scopes.length > 0) sources.push({ via: 'token scope', grants: scopes, denies: [] });
+  }
+  return { sources, roles, validUntil };
+}

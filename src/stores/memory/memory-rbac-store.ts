@@ -1,0 +1,60 @@
+// Dynamic RBAC data of a single instance. Records are kept as JSON text, as Redis keeps them, so a caller can never
+// mutate stored state through an object it was handed, and stamps compare the same way on both stores.
+import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
+import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
+
+export class MemoryRbacStore implements RbacStore {
+  readonly #subjects = new Map<string, string>();
+  readonly #roles = new Map<string, string>();
+  #rolesRevision = 0;
+  #version = 0;
+  #listener: ((change: RbacChange) => void) | undefined;
+
+  async start(onChange: (change: RbacChange) => void): Promise<void> {
+    this.#listener = onChange;
+  }
+
+  async close(): Promise<void> {
+    this.#listener = undefined;
+  }
+
+  isCurrent(): boolean {
+    return true;
+  }
+
+  async loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>> {
+    const roles = new Map<string, RoleDefinition>();
+    for (const [name, text] of this.#roles) roles.set(name, JSON.parse(text) as RoleDefinition);
+    return { value: roles, stamp: String(this.#rolesRevision) };
+  }
+
+  async loadSubject(subject: string): Promise<Stamped<SubjectRecord>> {
+    const text = this.#subjects.get(subject);
+    return { value: text === undefined ? undefined : (JSON.parse(text) as SubjectRecord), stamp: text ?? '' };
+  }
+
+  async listSubjects(cursor: string, count: number): Promise<{ subjects: string[]; cursor: string }> {
+    const all = [...this.#subjects.keys()].sort();
+    const start = cursor === '' || cursor === '0' ? 0 : all.findIndex((name) => name > cursor);
+    const page = start === -1 ? [] : all.slice(start, start + count);
+    const more = start !== -1 && start + count < all.length;
+    return { subjects: page, cursor: more ? page[page.length - 1]! : '0' };
+  }
+
+  async writeSubject(subject: string, stamp: string, next: SubjectRecord | undefined): Promise<boolean> {
+    if ((this.#subjects.get(subject) ?? '') !== stamp) return false;
+    if (next === undefined) this.#subjects.delete(subject);
+    else this.#subjects.set(subject, JSON.stringify(next));
+    this.#listener?.({ kind: 'subject', name: subject, version: ++this.#version });
+    return true;
+  }
+
+  async writeRole(name: string, stamp: string, next: RoleDefinition | undefined): Promise<boolean> {
+    if (String(this.#rolesRevision) !== stamp) return false;
+    if (next === undefined) this.#roles.delete(name);
+    else this.#roles.set(name, JSON.stringify(next));
+    this.#rolesRevision++;
+    this.#listener?.({ kind: 'role', name, version: ++this.#version });
+    return true;
+  }
+}
