@@ -60,6 +60,12 @@ function patterns(value: unknown, what: string): string[] {
   return value.map(pattern);
 }
 
+function description(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > 1024) throw badInput('"description" must be a string (≤ 1024)');
+  return value;
+}
+
 function flag(value: unknown, what: string): boolean {
   if (value === undefined || value === 'false' || value === false) return false;
   if (value === 'true' || value === true) return true;
@@ -129,7 +135,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
       grants: patterns(body.grants, 'grants'),
       denies: patterns(body.denies, 'denies'),
       inherits: ((body.inherits as unknown[] | undefined) ?? []).map((r) => name(r, 'an inherited role', ROLE_NAME)),
-      description: body.description === undefined ? undefined : typeof body.description === 'string' && body.description.length <= 1024 ? body.description : (() => { throw badInput('"description" must be a string (≤ 1024)'); })(),
+      description: description(body.description),
     };
     return editor.putRole(actor, role, definition);
   });

@@ -148,3 +148,17 @@ t.test('with Redis down longer than rbac.maxStaleness, cached permissions stop b
   await redis.start();
   t.ok((await timeUntil(a!, 'uma', '/api/orders/1', 403, 5_000)) < 5_000, 'decided again once Redis is back (empty: it keeps nothing on disk)');
 });
+
+t.test('a burst of requests for a subject nobody has cached costs one Redis read, not one per request', async (t) => {
+  const { redis, gateways: [a] } = await fleet(t, 1);
+  await admin(a!, 'POST', '/admin/rbac/subjects/vic/grants', { code: 'order:read' });
+  const raw = new Redis(redis.url);
+  t.teardown(() => raw.disconnect());
+  const hgets = async (): Promise<number> => Number(/cmdstat_hget:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+  // The admin write evicted vic on this instance, so the burst below starts from an empty cache entry.
+  const jwt = await token({ sub: 'vic', scope: undefined });
+  const before = await hgets();
+  const statuses = await Promise.all(Array.from({ length: 50 }, () => fetch(`${a!.url}/api/orders/1`, { headers: { authorization: `Bearer ${jwt}` } }).then((r) => r.status)));
+  t.same(new Set(statuses), new Set([200]));
+  t.equal((await hgets()) - before, 1, '50 concurrent requests, one HGET');
+});
