@@ -1,6 +1,13 @@
 // Roles and their inheritance, closed once: each role knows every role it holds (itself included), so expanding a
 // subject's roles costs a lookup per bound role, not a graph walk per request.
 import type { RoleDefinition } from './model.js';
+import { PermissionTrie } from './permission-trie.js';
+
+/** A role with everything it inherits, compiled: built on first use, shared by every subject that holds the role. */
+export interface CompiledRole {
+  readonly grants: PermissionTrie;
+  readonly denies: PermissionTrie;
+}
 
 export class RoleCycleError extends Error {
   constructor(readonly cycle: readonly string[]) {
@@ -22,6 +29,7 @@ export class RoleGraph {
   readonly #closure = new Map<string, readonly string[]>();
   /** role → every role that holds it (itself included): whose holders a change to it affects. */
   readonly #holders = new Map<string, Set<string>>();
+  readonly #compiled = new Map<string, CompiledRole>();
 
   /** @throws RoleCycleError or UnknownRoleError */
   constructor(roles: ReadonlyMap<string, RoleDefinition>) {
@@ -59,6 +67,22 @@ export class RoleGraph {
   /** Every role `name` holds, itself first; empty for a role that does not exist (it grants nothing). */
   expand(name: string): readonly string[] {
     return this.#closure.get(name) ?? [];
+  }
+
+  /** The role's grants and denies with all it inherits, compiled once per graph (a role change makes a new graph). */
+  compiled(name: string): CompiledRole {
+    let compiled = this.#compiled.get(name);
+    if (compiled === undefined) {
+      const grants = new PermissionTrie();
+      const denies = new PermissionTrie();
+      for (const held of this.expand(name)) {
+        const role = this.roles.get(held)!;
+        for (const pattern of role.grants) grants.add(pattern);
+        for (const pattern of role.denies) denies.add(pattern);
+      }
+      this.#compiled.set(name, (compiled = { grants, denies }));
+    }
+    return compiled;
   }
 
   /** Every role whose holders gain or lose something when `name` changes (itself and its heirs). */

@@ -24,7 +24,12 @@ export interface PermissionSource {
 }
 
 export interface CollectedSources {
+  /** Every contributor, role by role (inherited roles too), for explanations. */
   readonly sources: readonly PermissionSource[];
+  /** The roles bound here (not expanded): compiled per role, once, and shared by every subject holding them. */
+  readonly bound: readonly string[];
+  /** Grants and denies held directly (config, admin, token scopes): compiled per subject. */
+  readonly direct: { readonly grants: readonly string[]; readonly denies: readonly string[] };
   /** Every role held (expanded), so a change to one of them finds this subject's compiled entry. */
   readonly roles: ReadonlySet<string>;
   /** The first moment a binding or grant that counts now expires: the compiled form is rebuilt then. */
@@ -43,6 +48,8 @@ export function collectSources(
 ): CollectedSources {
   const sources: PermissionSource[] = [];
   const roles = new Set<string>();
+  const bound: string[] = [];
+  const direct = { grants: [] as string[], denies: [] as string[] };
   let validUntil = Infinity;
   const until = (expiresAt: number | undefined): string => {
     if (expiresAt === undefined) return '';
@@ -52,6 +59,7 @@ export function collectSources(
   const bind = (binding: RoleBinding, origin: string): void => {
     if (!scopeHolds(binding, who.tenant, now)) return;
     const suffix = `${origin}${binding.tenant !== undefined ? ` in tenant ${binding.tenant}` : ''}${until(binding.expiresAt)}`;
+    if (graph.has(binding.role) && !roles.has(binding.role)) bound.push(binding.role);
     for (const name of graph.expand(binding.role)) {
       if (roles.has(name)) continue;
       roles.add(name);
@@ -72,12 +80,14 @@ export function collectSources(
         if (!scopeHolds(entry, who.tenant, now)) continue;
         const via = `direct ${effect} (${origin}${entry.tenant !== undefined ? ` in tenant ${entry.tenant}` : ''}${until(entry.expiresAt)})`;
         sources.push(effect === 'grant' ? { via, grants: [entry.code], denies: [] } : { via, grants: [], denies: [entry.code] });
+        (effect === 'grant' ? direct.grants : direct.denies).push(entry.code);
       }
     }
   }
   if (who.tokenScopes.length > 0 && (who.tokenTenant === undefined || who.tokenTenant === who.tenant)) {
     const scopes = who.tokenScopes.filter((code) => CONCRETE_CODE.test(code));
     if (scopes.length > 0) sources.push({ via: 'token scope', grants: scopes, denies: [] });
+    direct.grants.push(...scopes);
   }
-  return { sources, roles, validUntil };
+  return { sources, bound, direct, roles, validUntil };
 }
