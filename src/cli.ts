@@ -28,7 +28,8 @@ Options:
 
 Exit status: 0 ok (explain: allowed or public), 1 runtime failure, 2 invalid configuration or usage,
 3 (explain) denied or refused.
-Signals (start): SIGTERM/SIGINT drain in-flight requests and exit 0.`;
+Signals (start): SIGTERM/SIGINT drain in-flight requests (up to server.drainTimeout) and exit 0;
+SIGHUP reloads the config file (an invalid one is rejected and the config in force stays).`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -129,9 +130,9 @@ async function main(argv: string[]): Promise<number> {
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'draining and stopping');
-    // A stuck connection must not keep the process alive forever.
-    setTimeout(() => process.exit(1), 30_000).unref();
+    log.info({ signal, drainTimeout: gateway.config.config.server.drainTimeout }, 'draining and stopping');
+    // close() cuts what is left at the drain deadline; this is the last resort if something still hangs after it.
+    setTimeout(() => process.exit(1), gateway.config.config.server.drainTimeout + 10_000).unref();
     void gateway
       .close()
       .then(() => Promise.all(backends.map((backend) => backend.close())))
@@ -139,8 +140,8 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // Hot reload arrives with issue #6; until then SIGHUP must not kill the process (its default action).
-  process.on('SIGHUP', () => log.warn('SIGHUP received: hot reload is not available in this version; restart to apply changes'));
+  // SIGHUP re-reads the file; an invalid one is logged (file, line, key) and the config in force stays.
+  process.on('SIGHUP', () => void gateway.reload().catch(() => {}));
   return -1; // keep running
 }
 

@@ -8,6 +8,7 @@ export const ERRORS = {
   PG_PARAM_INVALID: { status: 400, message: 'a path parameter is not valid for this route' },
   PG_BAD_REQUEST: { status: 400, message: 'the request is malformed' },
   PG_ADMIN_BAD_INPUT: { status: 400, message: 'the admin request is not valid' },
+  PG_CONFIG_INVALID: { status: 400, message: 'the new configuration is invalid; the one in force stays' },
   // 401/403: who the caller is and what they may do
   PG_AUTH_REQUIRED: { status: 401, message: 'this route requires authentication' },
   PG_TOKEN_MISSING: { status: 401, message: 'a bearer token is required' },
@@ -37,6 +38,9 @@ export const ERRORS = {
   PG_UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream could not be reached' },
   PG_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'the upstream sent an invalid response' },
   PG_STORE_UNAVAILABLE: { status: 503, message: 'a dependency of this route is unavailable; retry shortly' },
+  PG_UPSTREAM_CIRCUIT_OPEN: { status: 503, message: 'the upstream is failing and its circuit breaker is open; retry after the time in Retry-After' },
+  PG_OVERLOADED: { status: 503, message: 'the gateway is handling as many requests as it may; retry shortly' },
+  PG_SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down; retry on another instance' },
   PG_ADMIN_DISABLED: { status: 503, message: 'the admin API is disabled: no admin token is configured' },
   PG_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
 } as const satisfies Record<string, { status: number; message: string }>;

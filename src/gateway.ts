@@ -1,5 +1,6 @@
-// buildGateway(config, deps): the data-plane Fastify app and the admin app, wired to the journey. No listen here
-// except in `listen()`, so tests drive a gateway directly.
+// buildGateway(config, deps): the data-plane Fastify app and the admin app, wired to the journey of the current
+// Runtime (runtime.ts). No listen here except in `listen()`, so tests drive a gateway directly. `reload()` swaps in a
+// new Runtime built from the file; `close()` drains.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -8,29 +9,31 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { adminAuth, type AdminJwt } from './admin/admin-auth.js';
 import { buildAdminServer } from './admin/admin-server.js';
 import { registerRbacRoutes } from './admin/rbac-routes.js';
+import { registerReloadRoute } from './admin/reload-route.js';
 import { registerRevocationRoutes } from './admin/revocation-routes.js';
-import { auditTrailFor, buildAuth } from './auth/build-auth.js';
-import { buildRateLimiter } from './ratelimit/build-rate-limiter.js';
+import type { Authenticator } from './auth/authenticator.js';
+import { auditTrailFor, buildRevocations } from './auth/build-auth.js';
 import type { RevocationList } from './auth/revocation-list.js';
-import type { AuditTrail } from './observability/audit-trail.js';
-import { refuseAll, type Authenticator } from './auth/authenticator.js';
-import type { LoadedConfig } from './config/load.js';
+import { ConfigError } from './config/config-error.js';
+import { loadConfig, type LoadedConfig } from './config/load.js';
+import { restartOnlyChanges } from './config/reload-check.js';
 import { HTTP_METHODS } from './config/types.js';
 import { errorBody, GatewayError, isGatewayError } from './errors.js';
+import type { AuditTrail } from './observability/audit-trail.js';
 import { loggerOptions } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
-import { buildJourney } from './pipeline/index.js';
 import type { RequestContext } from './pipeline/request-context.js';
 import { runStages } from './pipeline/stage.js';
-import { denyAll, type Authorizer } from './rbac/authorizer.js';
-import { buildRbac, denialReporter } from './rbac/build-rbac.js';
+import { rateLimitStores } from './ratelimit/build-rate-limiter.js';
+import type { Authorizer } from './rbac/authorizer.js';
+import { buildRbac } from './rbac/build-rbac.js';
 import { PolicyEditor } from './rbac/policy-editor.js';
 import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
-import type { Identity } from './pipeline/request-context.js';
+import { buildRuntime, type Runtime, type Shared } from './runtime.js';
 import { RedisStore } from './stores/redis/redis-store.js';
 import { openStore, type Store } from './stores/store.js';
-import { plainAddress, resolveClientAddress, TrustedProxies } from './upstream/client-address.js';
-import { Forwarder } from './upstream/forward.js';
+import { plainAddress, resolveClientAddress } from './upstream/client-address.js';
+import { registerProxy } from './upstream/forward.js';
 import { limitBody } from './upstream/limit-body.js';
 import { createUpstreamDispatcher } from './upstream/upstream-pool.js';
 
@@ -38,6 +41,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     pg: RequestContext | null;
     pgError: GatewayError | null;
+    pgRuntime: Runtime | null;
   }
 }
 
@@ -53,32 +57,44 @@ export interface GatewayDeps {
   readonly now?: () => number;
 }
 
+export interface ReloadResult {
+  readonly file: string;
+  readonly routes: number;
+}
+
 export interface Gateway {
   readonly app: FastifyInstance;
   readonly admin: FastifyInstance;
   readonly metrics: GatewayMetrics;
   readonly store: Store;
-  /** Present when `auth` is configured. */
+  /** Present once a config with `auth` has been loaded. */
   readonly revocations: RevocationList | undefined;
-  /** Present when `auth` is configured: without authentication nobody reaches authorization. */
-  readonly rbac: RbacAuthorizer | undefined;
+  readonly rbac: RbacAuthorizer;
   readonly audit: AuditTrail;
+  /** The config in force. */
+  readonly config: LoadedConfig;
   /** Listens on the configured addresses (port 0 picks a free one) and returns both base URLs. */
   listen(): Promise<{ url: string; adminUrl: string }>;
-  /** Stops accepting, lets in-flight requests finish, closes pools and the store. */
+  /**
+   * Re-reads the config file (or takes `next`) and swaps it in; requests in flight finish on the old one. Throws
+   * ConfigError, and keeps the old config, when the new one is invalid or changes what only a restart can.
+   */
+  reload(next?: LoadedConfig): Promise<ReloadResult>;
+  /** Stops accepting, lets in-flight requests finish (up to server.drainTimeout), closes pools and the store. */
   close(): Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {}): Promise<Gateway> {
-  const { config } = loaded;
-  const { server } = config;
-  const logger = deps.logger !== undefined ? deps.logger : loggerOptions(server);
-  const trusted = new TrustedProxies(server.trustProxy);
+  const { config: initial } = loaded;
+  const logger = deps.logger !== undefined ? deps.logger : loggerOptions(initial.server);
   const metrics = new GatewayMetrics({ processMetrics: deps.processMetrics ?? true });
-  const store = deps.store ?? openStore(config.store);
+  const store = deps.store ?? openStore(initial.store);
   const now = deps.now ?? Date.now;
+  let current: Runtime | undefined;
+  let draining = false;
+  let inFlight = 0;
 
   const app = Fastify({
     logger,
@@ -88,11 +104,12 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     genReqId: (req: IncomingMessage) => {
       // A trusted proxy's request id is kept, so one id follows the request through the whole chain.
       const sent = req.headers['x-request-id'];
-      if (typeof sent === 'string' && REQUEST_ID.test(sent) && trusted.trusts(plainAddress(req.socket.remoteAddress))) return sent;
+      if (typeof sent === 'string' && REQUEST_ID.test(sent) && current?.trusted.trusts(plainAddress(req.socket.remoteAddress))) return sent;
       return randomUUID();
     },
-    serverFactory: (handler) => createServer({ maxHeaderSize: server.limits.headerSize }, handler) as Server,
+    serverFactory: (handler) => createServer({ maxHeaderSize: initial.server.limits.headerSize }, handler) as Server,
     return503OnClosing: true,
+    forceCloseConnections: 'idle',
     clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
       // Node's parser refused the bytes before any route ran: answer in the same JSON shape, then close.
       const error = new GatewayError(err.code === 'HPE_HEADER_OVERFLOW' ? 'PG_HEADERS_TOO_LARGE' : 'PG_BAD_REQUEST');
@@ -123,22 +140,31 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       reachable = false;
     });
   }
-  const auth = config.auth === undefined ? undefined : await buildAuth(config.auth, store, metrics, app.log, now);
-  const rbac = auth === undefined ? undefined : await buildRbac(config.rbac, store, metrics, app.log, now);
-  const journey = buildJourney(loaded, {
-    authenticator: deps.authenticator ?? auth?.authenticator ?? refuseAll,
-    authorizer: deps.authorizer ?? rbac ?? denyAll,
-    authorization: denialReporter(config.rbac, audit, metrics, app.log, now),
-    revocations: auth && {
-      list: auth.revocations,
-      onStoreDown: config.auth!.revocation.onStoreDown,
-      outcomes: { onCheck: (outcome) => metrics.revocationChecks.inc({ outcome }) },
+
+  const rbac = await buildRbac(initial.rbac, store, metrics, app.log, now);
+  const dispatcher = createUpstreamDispatcher(initial.upstreams.values());
+  await registerProxy(app, dispatcher.dispatcher);
+  let revocations: RevocationList | undefined;
+  const shared: Shared = {
+    store,
+    metrics,
+    audit,
+    rbac,
+    rateLimits: rateLimitStores(store, metrics, app.log, now),
+    now,
+    async revocations(config) {
+      revocations ??= await buildRevocations(config, store, metrics, now);
+      return revocations;
     },
-    rateLimiter: buildRateLimiter(config, store, metrics, app.log, now),
-  });
+    authenticator: deps.authenticator,
+    authorizer: deps.authorizer,
+  };
+  const replyHooks = { sendError, fail };
+  current = await buildRuntime(loaded, shared, app.log, replyHooks);
 
   app.decorateRequest('pg', null);
   app.decorateRequest('pgError', null);
+  app.decorateRequest('pgRuntime', null);
 
   function sendError(request: FastifyRequest, reply: FastifyReply, err: GatewayError): void {
     request.pgError = err;
@@ -149,29 +175,33 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       .send(JSON.stringify(errorBody(err, request.id)));
   }
 
-  const forwarder = new Forwarder(config, {
-    onUpstreamDone(ctx, outcome) {
-      ctx.upstreamDoneAt = performance.now();
-      const seconds = (ctx.upstreamDoneAt - (ctx.forwardedAt ?? ctx.upstreamDoneAt)) / 1000;
-      const label = typeof outcome === 'number' ? (outcome >= 500 ? '5xx' : 'ok') : outcome.code === 'PG_UPSTREAM_TIMEOUT' ? 'timeout' : 'error';
-      metrics.upstreamDuration.observe({ upstream: ctx.match!.route.upstream.name, outcome: label }, seconds);
-    },
-    sendError,
-  });
-  const dispatcher = createUpstreamDispatcher(config.upstreams.values());
-  await forwarder.register(app, dispatcher);
+  function fail(request: FastifyRequest, reply: FastifyReply, err: unknown): void {
+    if (isGatewayError(err)) return sendError(request, reply, err);
+    request.log.error({ err }, 'pipeline stage failed');
+    sendError(request, reply, new GatewayError('PG_INTERNAL', { cause: err }));
+  }
 
   // Bodies are streamed to the upstream as they arrive, never parsed or buffered by the gateway.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => {
     const ctx = request.pg;
-    const limit = ctx?.match?.route.config.bodyLimit ?? server.limits.bodySize;
+    const limit = ctx?.match?.route.config.bodyLimit ?? request.pgRuntime?.config.server.limits.bodySize ?? initial.server.limits.bodySize;
     done(null, limitBody(payload as Readable, limit, () => ctx && (ctx.bodyTooLarge = true)));
   });
 
   app.addHook('onRequest', (request, reply, done) => {
+    const runtime = current!;
     const raw = request.raw;
-    const client = resolveClientAddress(raw.socket.remoteAddress, raw.headers['x-forwarded-for'], trusted);
+    // Bounded concurrency: refuse at arrival, cheaply, rather than queue until the process falls over.
+    if (inFlight >= runtime.config.server.limits.inFlight) return sendError(request, reply, new GatewayError('PG_OVERLOADED', { headers: { 'retry-after': '1' } }));
+    inFlight++;
+    runtime.inFlight++;
+    request.pgRuntime = runtime;
+    reply.raw.once('close', () => {
+      inFlight--;
+      if (--runtime.inFlight === 0 && runtime !== current) runtime.close();
+    });
+    const client = resolveClientAddress(raw.socket.remoteAddress, raw.headers['x-forwarded-for'], runtime.trusted);
     const sentProto = raw.headers['x-forwarded-proto'];
     const ctx: RequestContext = {
       requestId: request.id,
@@ -190,12 +220,13 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       upstreamDoneAt: undefined,
       responseHeaders: undefined,
       bodyTooLarge: false,
+      breakerCall: undefined,
     };
     request.pg = ctx;
     reply.header('x-request-id', request.id);
     let pending: void | Promise<void>;
     try {
-      pending = runStages(journey, ctx);
+      pending = runStages(runtime.journey, ctx);
     } catch (err) {
       return fail(request, reply, err);
     }
@@ -208,21 +239,16 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     done();
   }
 
-  function fail(request: FastifyRequest, reply: FastifyReply, err: unknown): void {
-    if (isGatewayError(err)) return sendError(request, reply, err);
-    request.log.error({ err }, 'pipeline stage failed');
-    sendError(request, reply, new GatewayError('PG_INTERNAL', { cause: err }));
-  }
-
   app.route({
     method: [...HTTP_METHODS],
     url: '/*',
     handler(request, reply) {
       const ctx = request.pg;
+      const runtime = request.pgRuntime;
       // Only a request that went through every stage has a match; anything else is refused, never forwarded.
-      if (ctx?.match === undefined || ctx.target === undefined) return sendError(request, reply, new GatewayError('PG_ROUTE_NOT_FOUND'));
+      if (ctx?.match === undefined || ctx.target === undefined || runtime === null) return sendError(request, reply, new GatewayError('PG_ROUTE_NOT_FOUND'));
       try {
-        forwarder.forward(request, reply, ctx);
+        runtime.forwarder.forward(request, reply, ctx);
       } catch (err) {
         fail(request, reply, err);
       }
@@ -241,6 +267,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
 
   app.addHook('onResponse', (request, reply, done) => {
     const ctx = request.pg;
+    // A response that ended without an upstream outcome (client gone, local reply) settles its breaker call as neutral.
+    ctx?.breakerCall?.settle(undefined);
     const route = ctx?.match?.route.pattern ?? '(none)';
     const err = request.pgError;
     const status = reply.statusCode;
@@ -255,73 +283,120 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       const fields = { code: err.code, status, route, method: ctx?.method, path: ctx?.target?.path, client: ctx?.client.ip, subject: ctx?.identity?.subject };
       if (err.status < 500) request.log.info(fields, 'request refused');
       else request.log.warn(fields, 'request failed');
-    } else if (server.accessLog) {
+    } else if (request.pgRuntime?.config.server.accessLog) {
       request.log.info({ route, method: ctx?.method, path: ctx?.target?.path, status, client: ctx?.client.ip, subject: ctx?.identity?.subject, ms: reply.elapsedTime }, 'request');
     }
     done();
   });
+  metrics.inFlightSource = () => inFlight;
 
   const admin = buildAdminServer({
     metrics,
     store,
     logger,
-    readiness: () => (auth && rbac ? { revocations: { current: auth.revocations.isCurrent() }, rbac: { current: rbac.isCurrent() } } : {}),
+    readiness: () => {
+      const runtime = current!;
+      return {
+        draining,
+        ...(runtime.revocations ? { revocations: { current: runtime.revocations.isCurrent() } } : {}),
+        rbac: { current: rbac.isCurrent() },
+        breakers: { ...runtime.breakerStates(), ...(shared.rateLimits.breaker ? { 'store:rate-limits': shared.rateLimits.breaker.state } : {}) },
+        config: { file: runtime.config.file, routes: runtime.loaded.routes.routes.length },
+      };
+    },
+    draining: () => draining,
   });
-  // A token as the data plane would accept it: verified, and not revoked (unknown revocations: refused).
-  const identify = async (token: string): Promise<Identity> => {
-    const verified = await auth!.authenticator.verify(token);
-    if (!auth!.revocations.isCurrent()) throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'revocations cannot be checked' });
-    if (auth!.revocations.isRevoked(verified)) throw new GatewayError('PG_TOKEN_REVOKED');
-    return verified.identity;
+  const adminJwt: AdminJwt = {
+    identify: (token) => current!.identify(token),
+    // Admin codes are global (no tenant), and fail closed like a sensitive route.
+    holds: async (identity, code) => (await rbac.authorize({ identity, tenant: undefined, codes: [code], mode: 'all', sensitive: true })).allowed,
   };
-  const adminJwt: AdminJwt | undefined =
-    auth && rbac && server.admin.jwt
-      ? {
-          identify,
-          // Admin codes are global (no tenant), and fail closed like a sensitive route.
-          holds: async (identity, code) => (await rbac.authorize({ identity, tenant: undefined, codes: [code], mode: 'all', sensitive: true })).allowed,
-        }
-      : undefined;
-  const authorizeAdmin = adminAuth(server.admin.token, adminJwt);
-  if (auth && rbac) {
-    registerRevocationRoutes(admin, {
-      revocations: auth.revocations,
-      audit,
-      authorize: authorizeAdmin,
-      maxLifetimeSeconds: Math.ceil(config.auth!.jwt.maxLifetime / 1000),
-      now,
+  // The admin token and the JWT setting are read from the config in force, so a reload can rotate the token.
+  const authorizeAdmin: ReturnType<typeof adminAuth> = (request, code) => {
+    const { server, auth } = current!.config;
+    return adminAuth(server.admin.token, auth !== undefined && server.admin.jwt ? adminJwt : undefined)(request, code);
+  };
+  registerRevocationRoutes(admin, {
+    revocations: () => current!.revocations,
+    audit,
+    authorize: authorizeAdmin,
+    maxLifetimeSeconds: () => Math.ceil((current!.config.auth?.jwt.maxLifetime ?? 86_400_000) / 1000),
+    now,
+  });
+  registerRbacRoutes(admin, {
+    authorize: authorizeAdmin,
+    editor: new PolicyEditor(() => current!.config.rbac, rbac.store, rbac, { audit, revocations: () => current!.revocations, now }),
+    authorizer: rbac,
+    config: () => current!.config.rbac,
+    routes: () => current!.loaded.routes,
+    caseInsensitive: () => current!.config.server.paths.caseInsensitive,
+    identify: (token) => current!.identify(token),
+    now,
+  });
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  async function reload(next?: LoadedConfig): Promise<ReloadResult> {
+    const run = reloading.then(async () => {
+      const previous = current!;
+      try {
+        const candidate = next ?? (await loadConfig(previous.config.file));
+        const issues = restartOnlyChanges(previous.config, candidate);
+        if (issues.length > 0) throw new ConfigError(issues);
+        const runtime = await buildRuntime(candidate, shared, app.log, replyHooks);
+        rbac.reconfigure(candidate.config.rbac);
+        dispatcher.update(candidate.config.upstreams.values());
+        current = runtime;
+        if (previous.inFlight === 0) previous.close();
+        metrics.reloads.inc({ outcome: 'applied' });
+        app.log.info({ file: candidate.config.file, routes: candidate.routes.routes.length }, 'config reloaded');
+        return { file: candidate.config.file, routes: candidate.routes.routes.length };
+      } catch (err) {
+        metrics.reloads.inc({ outcome: 'rejected' });
+        app.log.error({ reason: (err as Error).message }, 'config reload rejected; the config in force stays');
+        throw err;
+      }
     });
-    registerRbacRoutes(admin, {
-      authorize: authorizeAdmin,
-      editor: new PolicyEditor(config.rbac, rbac.store, rbac, { audit, revocations: auth.revocations, now }),
-      authorizer: rbac,
-      config: config.rbac,
-      routes: loaded.routes,
-      caseInsensitive: server.paths.caseInsensitive,
-      identify,
-      now,
-    });
+    reloading = run.catch(() => {});
+    return run;
   }
+  registerReloadRoute(admin, { authorize: authorizeAdmin, reload: () => reload(), audit, now });
 
   return {
     app,
     admin,
     metrics,
     store,
-    revocations: auth?.revocations,
+    get revocations() {
+      return revocations;
+    },
     rbac,
     audit,
+    get config() {
+      return current!.loaded;
+    },
+    reload,
     async listen() {
+      const { server } = initial;
       const url = await app.listen({ host: server.listen.host, port: server.listen.port });
       const adminUrl = await admin.listen({ host: server.admin.host, port: server.admin.port });
       return { url, adminUrl };
     },
     async close() {
-      await app.close();
+      draining = true;
+      // In-flight requests finish, up to the drain deadline; then whatever is left is cut.
+      const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), current!.config.server.drainTimeout).unref());
+      const closed = app.close().then(() => 'done' as const);
+      if ((await Promise.race([closed, deadline])) === 'late') {
+        app.log.warn({ inFlight }, 'drain deadline passed; closing the remaining connections');
+        app.server.closeAllConnections();
+        await closed;
+      }
       await admin.close();
-      await dispatcher.destroy(); // in-flight requests are done once app.close() resolves
-      await auth?.close();
-      await rbac?.close();
+      current!.close();
+      await dispatcher.dispatcher.destroy(); // in-flight requests are done once app.close() resolves
+      await revocations?.close();
+      await rbac.close();
+      await shared.rateLimits.breaker?.shutdown();
       await store.close();
     },
   };

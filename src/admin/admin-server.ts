@@ -9,18 +9,23 @@ export interface AdminDeps {
   readonly metrics: GatewayMetrics;
   readonly store: Store;
   readonly logger: FastifyServerOptions['logger'];
-  /** Readiness beyond the store (e.g. the revocation mirror); each returns a name → detail when not ready. */
+  /** What readiness reports beyond the store: revocations, RBAC, breakers, the config in force. */
   readonly readiness?: () => Record<string, unknown>;
+  /** True once shutdown began: readiness turns 503 so load balancers stop sending. */
+  readonly draining?: () => boolean;
 }
 
 export function buildAdminServer(deps: AdminDeps): FastifyInstance {
   const admin = Fastify({ logger: deps.logger ?? false, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   admin.get('/healthz', async () => ({ status: 'ok' }));
   admin.get('/readyz', async (_request, reply) => {
+    // Ready while the config is loaded and requests are served, even without the shared store: each stage then
+    // follows its outage rule (degraded), which is better than a fleet that takes itself out of rotation at once.
+    // Only a draining instance is not ready.
     const store = deps.store.status();
-    // Issue #6 defines serving degraded without the shared store; until then readiness follows the store.
-    reply.code(store.ready ? 200 : 503);
-    return { status: store.ready ? 'ready' : 'not ready', store, ...deps.readiness?.() };
+    const draining = deps.draining?.() ?? false;
+    reply.code(draining ? 503 : 200);
+    return { status: draining ? 'draining' : store.ready ? 'ready' : 'degraded', store, ...deps.readiness?.() };
   });
   admin.get('/metrics', async (_request, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);

@@ -17,9 +17,10 @@ export interface RbacRouteDeps {
   readonly authorize: AdminAuth;
   readonly editor: PolicyEditor;
   readonly authorizer: RbacAuthorizer;
-  readonly config: RbacConfig;
-  readonly routes: RouteTable;
-  readonly caseInsensitive: boolean;
+  /** The config in force (read per call: a reload replaces it). */
+  readonly config: () => RbacConfig;
+  readonly routes: () => RouteTable;
+  readonly caseInsensitive: () => boolean;
   /** Verifies a token for `POST /admin/decision` (its identity, as the data plane would see it). */
   readonly identify: (token: string) => Promise<Identity>;
   readonly now: () => number;
@@ -73,7 +74,7 @@ function flag(value: unknown, what: string): boolean {
 }
 
 export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps): void {
-  const { editor, authorizer, config } = deps;
+  const { editor, authorizer } = deps;
 
   /** tenant and expires, as given in a body; an expiry must lie in the future. */
   const scope = (body: Plain): { tenant?: string; expiresAt?: number } => {
@@ -110,6 +111,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
   admin.get('/admin/rbac/roles', async (request) => {
     await deps.authorize(request, 'permgate:admin:rbac:read');
     const dynamic = authorizer.dynamicRoles.value ?? new Map();
+    const config = deps.config();
     const roles = [
       ...[...config.policy.roles.values()].map((role) => ({ ...role, source: 'config' })),
       ...[...dynamic.values()].filter((role) => !config.policy.roles.has(role.name)).map((role) => ({ ...role, source: 'admin' })),
@@ -122,7 +124,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     const role = name((request.params as Plain).role, 'the role', ROLE_NAME);
     const found = authorizer.graph.roles.get(role);
     if (found === undefined) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: `no role "${role}"` });
-    return { role: { ...found, source: config.policy.roles.has(role) ? 'config' : 'admin', holds: authorizer.graph.expand(role) } };
+    return { role: { ...found, source: deps.config().policy.roles.has(role) ? 'config' : 'admin', holds: authorizer.graph.expand(role) } };
   });
 
   admin.put('/admin/rbac/roles/:role', async (request) => {
@@ -154,14 +156,14 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     if (!Number.isInteger(count) || count < 1 || count > 1000) throw badInput('"count" must be 1 to 1000');
     const cursor = typeof query.cursor === 'string' ? query.cursor : '0';
     const page = await authorizer.store.listSubjects(cursor, count);
-    return { configured: cursor === '0' ? [...config.policy.subjects.keys()] : [], dynamic: page.subjects, cursor: page.cursor };
+    return { configured: cursor === '0' ? [...deps.config().policy.subjects.keys()] : [], dynamic: page.subjects, cursor: page.cursor };
   });
 
   admin.get('/admin/rbac/subjects/:subject', async (request) => {
     await deps.authorize(request, 'permgate:admin:rbac:read');
     const subject = subjectOf(request);
     const stamped = await authorizer.store.loadSubject(subject);
-    const configured = config.policy.subjects.get(subject);
+    const configured = deps.config().policy.subjects.get(subject);
     return { subject, config: configured ? dynamicView(configured) : null, dynamic: dynamicView(stamped.value) };
   });
 
@@ -249,7 +251,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
   const decision = async (identity: Identity, method: unknown, path: unknown) => {
     if (typeof method !== 'string' || !/^[A-Z]{1,16}$/.test(method)) throw badInput('"method" must be an HTTP method, e.g. GET');
     if (typeof path !== 'string' || !path.startsWith('/') || path.length > 8192) throw badInput('"path" must be a request path starting with /');
-    return explainRequest(deps.routes, { caseInsensitive: deps.caseInsensitive }, authorizer, identity, method, path);
+    return explainRequest(deps.routes(), { caseInsensitive: deps.caseInsensitive() }, authorizer, identity, method, path);
   };
   const list = (value: unknown): string[] => (typeof value === 'string' && value !== '' ? value.split(',').map((s) => name(s.trim(), 'a role')) : []);
 

@@ -7,11 +7,12 @@ import type { AuditTrail } from '../observability/audit-trail.js';
 import type { AdminAuth } from './admin-auth.js';
 
 export interface RevocationRouteDeps {
-  readonly revocations: RevocationList;
+  /** The revocation list; undefined while no config with `auth` has been loaded. */
+  readonly revocations: () => RevocationList | undefined;
   readonly audit: AuditTrail;
   readonly authorize: AdminAuth;
   /** Default lifetime of a jti entry when the caller does not give the token's exp: the longest a token may live. */
-  readonly maxLifetimeSeconds: number;
+  readonly maxLifetimeSeconds: () => number;
   readonly now: () => number;
 }
 
@@ -31,6 +32,11 @@ function seconds(value: unknown, what: string): number | undefined {
 
 export function registerRevocationRoutes(admin: FastifyInstance, deps: RevocationRouteDeps): void {
   const nowSeconds = (): number => Math.floor(deps.now() / 1000);
+  const list = (): RevocationList => {
+    const revocations = deps.revocations();
+    if (revocations === undefined) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: 'no authentication is configured, so there is nothing to revoke' });
+    return revocations;
+  };
 
   admin.post('/admin/revocations', async (request, reply) => {
     const actor = await deps.authorize(request, 'permgate:admin:revocations:write');
@@ -41,9 +47,9 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
     if ('jti' in body) {
       if (keys.some((k) => k !== 'jti' && k !== 'exp')) throw badInput('a token revocation takes "jti" and optionally "exp"');
       if (typeof body.jti !== 'string' || !NAME.test(body.jti)) throw badInput('"jti" must be a non-empty string without spaces (≤ 256)');
-      const exp = seconds(body.exp, '"exp"') ?? nowSeconds() + deps.maxLifetimeSeconds;
+      const exp = seconds(body.exp, '"exp"') ?? nowSeconds() + deps.maxLifetimeSeconds();
       const entry = { jti: body.jti, exp };
-      await deps.revocations.revokeToken(entry);
+      await list().revokeToken(entry);
       await deps.audit.record({ at: deps.now(), actor: actor.name, action: 'revocation.token', target: entry.jti, after: entry });
       return reply.code(201).send({ revoked: { kind: 'token', ...entry } });
     }
@@ -51,14 +57,14 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
     if (typeof body.subject !== 'string' || !NAME.test(body.subject)) throw badInput('"subject" must be a non-empty string without spaces (≤ 256)');
     const before = seconds(body.before, '"before"') ?? nowSeconds() + 1; // +1: a token issued this very second is covered
     const entry = { subject: body.subject, before };
-    await deps.revocations.revokeSubject(entry);
+    await list().revokeSubject(entry);
     await deps.audit.record({ at: deps.now(), actor: actor.name, action: 'revocation.subject', target: entry.subject, after: entry });
     return reply.code(201).send({ revoked: { kind: 'subject', ...entry } });
   });
 
   admin.get('/admin/revocations', async (request) => {
     await deps.authorize(request, 'permgate:admin:revocations:read');
-    const snapshot = await deps.revocations.snapshot();
+    const snapshot = await list().snapshot();
     const subject = (request.query as Record<string, unknown>).subject;
     if (typeof subject === 'string') return { version: snapshot.version, tokens: [], subjects: snapshot.subjects.filter((s) => s.subject === subject) };
     return snapshot;
@@ -68,8 +74,8 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
     const actor = await deps.authorize(request, 'permgate:admin:revocations:write');
     const { subject } = request.params as { subject: string };
     if (!NAME.test(subject)) throw badInput('not a subject name');
-    const before = (await deps.revocations.snapshot()).subjects.find((s) => s.subject === subject);
-    const restored = await deps.revocations.restoreSubject(subject);
+    const before = (await list().snapshot()).subjects.find((s) => s.subject === subject);
+    const restored = await list().restoreSubject(subject);
     if (!restored) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: 'no revocation for this subject' });
     await deps.audit.record({ at: deps.now(), actor: actor.name, action: 'revocation.subject.restore', target: subject, before });
     return { restored: { subject } };

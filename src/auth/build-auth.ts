@@ -1,7 +1,8 @@
-// Assembles authentication from the `auth` section: keys (secrets, PEM, JWKS), the JWT authenticator, and the
-// revocation list and audit trail on the configured store.
+// Assembles authentication from the `auth` section: keys (secrets, PEM, JWKS) and the JWT authenticator, rebuilt on
+// every config load; and the revocation list and audit trail on the configured store, built once per process (they
+// hold shared state that a reload must not lose).
 import type { FastifyBaseLogger } from 'fastify';
-import type { AuthConfig } from '../config/auth-types.js';
+import type { AuthConfig, RevocationConfig } from '../config/auth-types.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { MemoryAuditTrail } from '../stores/memory/memory-audit-trail.js';
@@ -17,22 +18,15 @@ import type { RevocationList } from './revocation-list.js';
 
 export interface AuthParts {
   readonly authenticator: JwtAuthenticator;
-  readonly revocations: RevocationList;
   readonly jwks: JwksKeySource | undefined;
-  close(): Promise<void>;
+  close(): void;
 }
 
 export function auditTrailFor(store: Store): AuditTrail {
   return store instanceof RedisStore ? new RedisAuditTrail(store.client) : new MemoryAuditTrail();
 }
 
-export async function buildAuth(
-  config: AuthConfig,
-  store: Store,
-  metrics: GatewayMetrics,
-  log: FastifyBaseLogger,
-  now: () => number,
-): Promise<AuthParts> {
+export async function buildAuth(config: AuthConfig, metrics: GatewayMetrics, log: FastifyBaseLogger, now: () => number): Promise<AuthParts> {
   let jwks: JwksKeySource | undefined;
   if (config.jwt.jwks !== undefined) {
     jwks = new JwksKeySource(config.jwt.jwks, {
@@ -45,22 +39,18 @@ export async function buildAuth(
   }
   const keys = await KeyResolver.create(config.jwt, jwks);
   const authenticator = new JwtAuthenticator(config.jwt, keys, { onOutcome: (outcome) => metrics.authentications.inc({ outcome }) }, now);
+  return { authenticator, jwks, close: () => jwks?.stop() };
+}
+
+export async function buildRevocations(config: RevocationConfig, store: Store, metrics: GatewayMetrics, now: () => number): Promise<RevocationList> {
   const revocations =
     store instanceof RedisStore
       ? new RedisRevocationList(store.client, {
-          syncInterval: config.revocation.syncInterval,
+          syncInterval: config.syncInterval,
           now,
           onResync: (reason) => metrics.revocationResyncs.inc({ reason }),
         })
       : new MemoryRevocationList(now);
   await revocations.start();
-  return {
-    authenticator,
-    revocations,
-    jwks,
-    async close() {
-      jwks?.stop();
-      await revocations.close();
-    },
-  };
+  return revocations;
 }

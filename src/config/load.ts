@@ -11,6 +11,8 @@ import { validateConfig, type Locate } from './validate.js';
 export interface LoadedConfig {
   readonly config: GatewayConfig;
   readonly routes: RouteTable;
+  /** Where a key path stands in the file (for problems found after validation, such as a reload's). */
+  readonly locate: Locate;
 }
 
 /** Parses and checks a configuration text; throws ConfigError listing every problem. */
@@ -43,7 +45,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const compiled = compileRouteTable(partial.routes, partial.upstreams, { caseInsensitive: partial.caseInsensitive });
   const all = [...issues, ...compiled.issues];
   if (!config || !compiled.table || all.length > 0) throw new ConfigError(sortIssues(all));
-  return { config, routes: compiled.table };
+  return { config, routes: compiled.table, locate };
 }
 
 /** Reads and parses a configuration file. A missing or unreadable file is a ConfigError too. */

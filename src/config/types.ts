@@ -2,6 +2,7 @@
 import type { AuthConfig, OnStoreDown } from './auth-types.js';
 import type { RateLimitConfig, RouteRateLimit } from './rate-limit-types.js';
 import type { RbacConfig } from './rbac-types.js';
+import type { BreakerConfig, FallbackConfig } from './resilience-types.js';
 import type { Milliseconds } from './units.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -30,7 +31,11 @@ export interface ServerConfig {
     readonly urlLength: number;
     readonly headerSize: number;
     readonly bodySize: number;
+    /** Requests being handled at once; beyond it, 503 at arrival rather than a process that falls over. */
+    readonly inFlight: number;
   };
+  /** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits anyway. */
+  readonly drainTimeout: Milliseconds;
   /** Names of the identity headers the gateway sets for the upstream (and strips from every client request). */
   readonly identityHeaders: { readonly subject: string; readonly roles: string; readonly tenant: string };
   /** More client header names to strip, on top of the built-in list (see upstream/request-headers.ts). */
@@ -57,6 +62,8 @@ export interface UpstreamConfig {
   readonly connections: number;
   /** Send the client's Host instead of the upstream's own (only for upstreams that route on it). */
   readonly preserveHost: boolean;
+  /** The upstream's circuit breaker; undefined when `breaker: off`. */
+  readonly breaker: BreakerConfig | undefined;
 }
 
 /** Codes a request must hold: every one of them (`all`), or at least one (`any`). Templates, as written. */
@@ -86,6 +93,10 @@ export interface RouteConfig {
   /** Extra grammar per path parameter (an anchored regular expression). */
   readonly params: ReadonlyMap<string, RegExp>;
   readonly bodyLimit: number | undefined;
+  /** A breaker of this route's own, instead of its upstream's. */
+  readonly breaker: BreakerConfig | undefined;
+  /** What the route answers while its breaker is open (sensitive routes: always 503). */
+  readonly fallback: FallbackConfig;
   /** The path parameter that names the request's tenant; undefined: the token's tenant claim. */
   readonly tenantParam: string | undefined;
   readonly location: SourceLocation;

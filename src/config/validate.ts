@@ -17,6 +17,7 @@ import {
 import { parseDuration, parseSize } from './units.js';
 import { checkAuth } from './validate-auth.js';
 import { checkRbac } from './validate-rbac.js';
+import { checkBreaker, checkFallback } from './validate-resilience.js';
 import { checkRateLimits, checkRouteRateLimit } from './validate-rate-limits.js';
 
 type KeyPath = readonly (string | number)[];
@@ -121,12 +122,12 @@ function describe(value: unknown): string {
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
 
 function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
-  const s = c.object(['server'], value ?? {}, ['listen', 'trustProxy', 'admin', 'paths', 'limits', 'identityHeaders', 'stripHeaders', 'logLevel', 'accessLog']);
+  const s = c.object(['server'], value ?? {}, ['listen', 'trustProxy', 'admin', 'paths', 'limits', 'identityHeaders', 'stripHeaders', 'logLevel', 'accessLog', 'drainTimeout']);
   if (!s) return undefined;
   const listen = c.object(['server', 'listen'], s.listen ?? {}, ['host', 'port']);
   const admin = c.object(['server', 'admin'], s.admin ?? {}, ['host', 'port', 'token', 'jwt']);
   const paths = c.object(['server', 'paths'], s.paths ?? {}, ['caseInsensitive']);
-  const limits = c.object(['server', 'limits'], s.limits ?? {}, ['urlLength', 'headerSize', 'bodySize']);
+  const limits = c.object(['server', 'limits'], s.limits ?? {}, ['urlLength', 'headerSize', 'bodySize', 'inFlight']);
   const identity = c.object(['server', 'identityHeaders'], s.identityHeaders ?? {}, ['subject', 'roles', 'tenant']);
   const trustProxy = (c.list(['server', 'trustProxy'], s.trustProxy) ?? []).map((entry, index) => {
     const text = c.string(['server', 'trustProxy', index], entry);
@@ -162,7 +163,9 @@ function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
       urlLength: c.integer(['server', 'limits', 'urlLength'], limits?.urlLength, 64, 65536, 8192),
       headerSize: c.size(['server', 'limits', 'headerSize'], limits?.headerSize, 16 * 1024),
       bodySize: c.size(['server', 'limits', 'bodySize'], limits?.bodySize, 10 * 1024 * 1024),
+      inFlight: c.integer(['server', 'limits', 'inFlight'], limits?.inFlight, 1, 1_000_000, 10_000),
     },
+    drainTimeout: c.duration(['server', 'drainTimeout'], s.drainTimeout, 30_000),
     identityHeaders: {
       subject: header('subject', 'X-Auth-Subject'),
       roles: header('roles', 'X-Auth-Roles'),
@@ -212,7 +215,7 @@ function checkUpstreams(c: Checker, value: unknown): Map<string, UpstreamConfig>
   const all = c.object(['upstreams'], value, Object.keys(value as object));
   for (const [name, raw] of Object.entries(all ?? {})) {
     const path = ['upstreams', name];
-    const u = c.object(path, raw, ['url', 'timeout', 'connectTimeout', 'connections', 'preserveHost']);
+    const u = c.object(path, raw, ['url', 'timeout', 'connectTimeout', 'connections', 'preserveHost', 'breaker']);
     if (!u) continue;
     const text = c.string([...path, 'url'], u.url);
     let url: URL | undefined;
@@ -237,13 +240,14 @@ function checkUpstreams(c: Checker, value: unknown): Map<string, UpstreamConfig>
       connectTimeout: c.duration([...path, 'connectTimeout'], u.connectTimeout, 5_000),
       connections: c.integer([...path, 'connections'], u.connections, 1, 10_000, 128),
       preserveHost: c.boolean([...path, 'preserveHost'], u.preserveHost, false),
+      breaker: checkBreaker(c, [...path, 'breaker'], u.breaker),
     };
     if (upstream.url) upstreams.set(name, upstream as UpstreamConfig);
   }
   return upstreams;
 }
 
-const ROUTE_KEYS = ['path', 'upstream', 'auth', 'methods', 'permission', 'sensitive', 'params', 'bodyLimit', 'rateLimit', 'onStoreDown', 'tenantParam'];
+const ROUTE_KEYS = ['path', 'upstream', 'auth', 'methods', 'permission', 'sensitive', 'params', 'bodyLimit', 'rateLimit', 'onStoreDown', 'tenantParam', 'breaker', 'fallback'];
 
 function checkRoute(c: Checker, raw: unknown, index: number, upstreams: ReadonlyMap<string, UpstreamConfig>): RouteConfig | undefined {
   const path: KeyPath = ['routes', index];
@@ -296,6 +300,9 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
   }
   const bodyLimit = r.bodyLimit === undefined ? undefined : c.size([...path, 'bodyLimit'], r.bodyLimit, 0);
   const tenantParam = r.tenantParam === undefined ? undefined : c.string([...path, 'tenantParam'], r.tenantParam);
+  if (r.fallback !== undefined && r.fallback !== 'reject' && r.sensitive === true) {
+    c.fail([...path, 'fallback'], 'a sensitive route fails closed (503) while its breaker is open, so a fallback would never be used', 'remove the fallback, or `sensitive: true`');
+  }
   return {
     path: pattern!,
     upstream: upstream!,
@@ -307,6 +314,8 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
     onStoreDown: r.onStoreDown === undefined ? undefined : c.oneOf([...path, 'onStoreDown'], r.onStoreDown, ['deny', 'allow-cached'] as const, 'deny'),
     params,
     bodyLimit,
+    breaker: r.breaker === undefined ? undefined : checkBreaker(c, [...path, 'breaker'], r.breaker),
+    fallback: checkFallback(c, [...path, 'fallback'], r.fallback),
     tenantParam,
     location: c.locate(path),
     keyLocations: { path: c.locate([...path, 'path']), permission: c.locate([...path, 'permission']) },

@@ -1,6 +1,6 @@
 // Prometheus metrics of one gateway instance, in its own registry (two gateways in one process never mix).
 // Labels are route patterns and upstream names from the config, never raw paths or anything a client chooses.
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -91,6 +91,39 @@ export class GatewayMetrics {
   readonly auditDropped = new Counter({
     name: 'permgate_audit_dropped_total',
     help: 'Denials not written to the audit trail (over rbac.auditDenials per second, or the store failed)',
+    registers: [this.registry],
+  });
+
+  readonly breakerState = new Gauge({
+    name: 'permgate_breaker_state',
+    help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open (upstream:<name>, route:<pattern>, store:rate-limits)',
+    labelNames: ['breaker'] as const,
+    registers: [this.registry],
+  });
+  readonly breakerTransitions = new Counter({
+    name: 'permgate_breaker_transitions_total',
+    help: 'Circuit breaker transitions, by breaker and the state entered',
+    labelNames: ['breaker', 'to'] as const,
+    registers: [this.registry],
+  });
+  readonly shortCircuits = new Counter({
+    name: 'permgate_breaker_short_circuits_total',
+    help: 'Requests answered without calling the upstream because its breaker is open, by breaker and answer (rejected, static, last-good)',
+    labelNames: ['breaker', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  /** Set by the gateway: how many requests are in flight, read at scrape time. */
+  inFlightSource: () => number = () => 0;
+  readonly inFlight: Gauge = new Gauge({
+    name: 'permgate_requests_in_flight',
+    help: 'Requests being handled now (refused with 503 PG_OVERLOADED beyond server.limits.inFlight)',
+    registers: [this.registry],
+    collect: (): void => this.inFlight.set(this.inFlightSource()),
+  });
+  readonly reloads = new Counter({
+    name: 'permgate_config_reloads_total',
+    help: 'Config reloads by outcome (applied, rejected)',
+    labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 

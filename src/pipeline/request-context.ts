@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { VerifiedToken } from '../auth/claims.js';
 import type { NormalizedTarget } from '../routing/normalize-path.js';
 import type { RouteMatch } from '../routing/route-table.js';
+import type { BreakerCall } from '../upstream/circuit-breaker.js';
 import type { ClientAddress } from '../upstream/client-address.js';
 
 /** The verified caller (filled by the authentication stage). */
@@ -40,4 +41,6 @@ export interface RequestContext {
   responseHeaders: Readonly<Record<string, string>> | undefined;
   /** Set when a streamed body went over the route's limit, so the failed upstream call is reported as 413. */
   bodyTooLarge: boolean;
+  /** The breaker call this request's forwarding counts in, settled by its outcome. */
+  breakerCall: BreakerCall | undefined;
 }

@@ -30,10 +30,10 @@ function badInput(detail: string): GatewayError {
 
 export class PolicyEditor {
   constructor(
-    private readonly config: RbacConfig,
+    private readonly config: () => RbacConfig,
     private readonly store: RbacStore,
     private readonly authorizer: RbacAuthorizer,
-    private readonly deps: { readonly audit: AuditTrail; readonly revocations: RevocationList | undefined; readonly now: () => number },
+    private readonly deps: { readonly audit: AuditTrail; readonly revocations: () => RevocationList | undefined; readonly now: () => number },
   ) {}
 
   /** A subject's dynamic record with expired entries dropped (they no longer count; a write removes them for good). */
@@ -77,7 +77,8 @@ export class PolicyEditor {
 
   /** Creates or replaces a dynamic role (undefined deletes it). Config roles are read-only here. */
   async putRole(actor: Actor, name: string, role: RoleDefinition | undefined): Promise<{ before: RoleDefinition | undefined; after: RoleDefinition | undefined }> {
-    if (this.config.policy.roles.has(name)) {
+    const configured = this.config().policy.roles;
+    if (configured.has(name)) {
       throw new GatewayError('PG_ADMIN_CONFLICT', { detail: `role "${name}" is defined in the config file; change it there` });
     }
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -87,7 +88,7 @@ export class PolicyEditor {
       if (role === undefined && before === undefined) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: `no dynamic role "${name}"` });
       if (role === undefined) dynamic.delete(name);
       else dynamic.set(name, role);
-      const all = new Map(this.config.policy.roles);
+      const all = new Map(configured);
       for (const [n, r] of dynamic) all.set(n, r);
       if (role === undefined) {
         const heir = [...all.values()].find((r) => r.inherits.includes(name));
@@ -108,9 +109,10 @@ export class PolicyEditor {
   }
 
   async #revokeTokens(actor: Actor, subject: string): Promise<void> {
-    if (this.deps.revocations === undefined) return;
+    const revocations = this.deps.revocations();
+    if (revocations === undefined) return;
     const before = Math.floor(this.deps.now() / 1000) + 1;
-    await this.deps.revocations.revokeSubject({ subject, before });
+    await revocations.revokeSubject({ subject, before });
     await this.deps.audit.record({ at: this.deps.now(), actor: actor.name, action: 'revocation.subject', target: subject, after: { subject, before } });
   }
 }

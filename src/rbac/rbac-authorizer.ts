@@ -46,7 +46,7 @@ export interface Explanation {
 }
 
 export class RbacAuthorizer implements Authorizer {
-  readonly #config: RbacConfig;
+  #config: RbacConfig;
   readonly #store: RbacStore;
   readonly #now: () => number;
   readonly #options: RbacAuthorizerOptions;
@@ -66,6 +66,18 @@ export class RbacAuthorizer implements Authorizer {
     this.#now = options.now ?? Date.now;
     this.#subjects = new LRUCache({ max: config.cacheSize });
     this.#graph = new RoleGraph(config.policy.roles);
+  }
+
+  /**
+   * A reloaded config: its static roles and subjects replace the old ones, and every compiled subject is dropped.
+   * (The cache size and sync interval stay as they were started.)
+   */
+  reconfigure(config: RbacConfig): void {
+    this.#config = config;
+    this.#graph = mergeRoles(config.policy.roles, this.#dynamicRoles.value ?? new Map(), new RoleGraph(config.policy.roles));
+    this.#subjects.clear();
+    for (const loading of this.#loading.values()) loading.stale = true;
+    this.#loading.clear();
   }
 
   /** Loads dynamic roles and subscribes to changes. A store that is down now is retried by its version check. */
@@ -175,7 +187,7 @@ export class RbacAuthorizer implements Authorizer {
     let compiled = entry.variants.get(key);
     if (compiled === undefined || compiled.validUntil <= now) {
       const who = this.#who(identity, request.tenant);
-      compiled = compile(collectSources(who, this.#config.policy.subjects.get(who.subject), entry.record.value, this.#graph, now));
+      compiled = compile(collectSources(who, this.#config.policy.subjects.get(who.subject), entry.record.value, this.#graph, now), this.#graph);
       if (entry.variants.size >= MAX_VARIANTS) entry.variants.clear();
       entry.variants.set(key, compiled);
     }

@@ -2,6 +2,7 @@
 // streamed as it arrives, and a header set the gateway owns. Upstream failures become coded 502/504 replies.
 import replyFrom from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { pipeline, type Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig, UpstreamConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
@@ -13,6 +14,8 @@ export interface ForwardHooks {
   onUpstreamDone(ctx: RequestContext, statusOrError: number | GatewayError): void;
   /** Turns a local error into the client's reply. */
   sendError(request: FastifyRequest, reply: FastifyReply, err: GatewayError): void;
+  /** A stream the response body passes through (to keep a copy), or undefined. */
+  tap?(ctx: RequestContext, status: number, contentType: string | undefined): Transform | undefined;
 }
 
 const SAFE_HOST = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
@@ -25,6 +28,11 @@ interface UpstreamPlan {
   readonly options: FromOptions;
 }
 
+/** Registers reply-from once, with the process's dispatcher. Retries are off: the gateway never replays a request. */
+export async function registerProxy(app: FastifyInstance, dispatcher: Dispatcher): Promise<void> {
+  await app.register(replyFrom, { undici: dispatcher as never, disableRequestLogging: true, disableCache: true });
+}
+
 export class Forwarder {
   readonly #headers: RequestHeaderPolicy;
   readonly #hooks: ForwardHooks;
@@ -34,11 +42,6 @@ export class Forwarder {
     this.#headers = new RequestHeaderPolicy(config.server);
     this.#hooks = hooks;
     for (const upstream of config.upstreams.values()) this.#plans.set(upstream.name, this.#plan(upstream));
-  }
-
-  /** Registers reply-from with the shared dispatcher. Retries are off: the gateway never replays a request. */
-  async register(app: FastifyInstance, dispatcher: Dispatcher): Promise<void> {
-    await app.register(replyFrom, { undici: dispatcher as never, disableRequestLogging: true, disableCache: true });
   }
 
   forward(_request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): void {
@@ -72,8 +75,13 @@ export class Forwarder {
       },
       rewriteHeaders: (incoming) => stripResponseHopHeaders(incoming as HeaderMap) as never,
       onResponse: (request, reply, upstreamResponse) => {
-        hooks.onUpstreamDone(request.pg!, upstreamResponse.statusCode);
-        reply.send(upstreamResponse.stream);
+        const ctx = request.pg!;
+        const status = upstreamResponse.statusCode;
+        hooks.onUpstreamDone(ctx, status);
+        const contentType = (upstreamResponse as unknown as { headers: Record<string, string | string[] | undefined> }).headers['content-type'];
+        const tap = hooks.tap?.(ctx, status, typeof contentType === 'string' ? contentType : undefined);
+        if (tap === undefined) return void reply.send(upstreamResponse.stream);
+        reply.send(pipeline(upstreamResponse.stream, tap, () => {}));
       },
       onError: (reply, { error }) => {
         const request = reply.request;

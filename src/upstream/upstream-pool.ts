@@ -1,12 +1,22 @@
-// One keep-alive connection pool per upstream, sized and timed by that upstream's config.
+// One keep-alive connection pool per upstream origin, sized and timed by that upstream's config. The dispatcher lives
+// as long as the process: a reload updates the settings new pools are made with, and pools of unchanged upstreams
+// keep their connections.
 import { Agent, Pool, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/types.js';
 
-/** An undici dispatcher that gives each configured upstream origin its own pool and settings. */
-export function createUpstreamDispatcher(upstreams: Iterable<UpstreamConfig>): Dispatcher {
-  const byOrigin = new Map<string, UpstreamConfig>();
-  for (const upstream of upstreams) byOrigin.set(upstream.url.origin, upstream);
-  return new Agent({
+export interface UpstreamDispatcher {
+  readonly dispatcher: Dispatcher;
+  /** The upstreams of a newly loaded config. */
+  update(upstreams: Iterable<UpstreamConfig>): void;
+}
+
+export function createUpstreamDispatcher(upstreams: Iterable<UpstreamConfig>): UpstreamDispatcher {
+  let byOrigin = new Map<string, UpstreamConfig>();
+  const update = (list: Iterable<UpstreamConfig>): void => {
+    byOrigin = new Map([...list].map((upstream) => [upstream.url.origin, upstream]));
+  };
+  update(upstreams);
+  const dispatcher = new Agent({
     factory(origin, options) {
       const upstream = byOrigin.get(String(origin));
       return new Pool(origin, {
@@ -18,4 +28,5 @@ export function createUpstreamDispatcher(upstreams: Iterable<UpstreamConfig>): D
       });
     },
   });
+  return { dispatcher, update };
 }

@@ -69,9 +69,13 @@ t.test('with Redis down, each instance limits to its share; when Redis returns i
   t.match(metrics, /permgate_rate_limit_fallbacks_total [1-9]/);
 
   await redis.start(); // an empty Redis: a fresh shared budget of 10
-  // Wait until the store is back (readiness), then the shared budget decides again.
+  // Wait until the store is back and its breaker lets a probe through (readiness), then the shared budget decides again.
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && (await fetch(`${gw.adminUrl}/readyz`)).status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+  const recovered = async (): Promise<boolean> => {
+    const ready = (await (await fetch(`${gw.adminUrl}/readyz`)).json()) as { store: { ready: boolean }; breakers: Record<string, string> };
+    return ready.store.ready && ready.breakers['store:rate-limits'] !== 'open';
+  };
+  while (Date.now() < deadline && !(await recovered())) await new Promise((resolve) => setTimeout(resolve, 50));
   const fallbacksBefore = Number(/permgate_rate_limit_fallbacks_total (\d+)/.exec(await (await fetch(`${gw.adminUrl}/metrics`)).text())?.[1]);
   const after = await burst([gw], 12);
   t.comment(`after recovery: ${JSON.stringify(after)}`);

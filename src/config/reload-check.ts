@@ -1,0 +1,31 @@
+// What a reload cannot change: the listeners, the header-size limit the HTTP parser was created with, and the
+// shared store and its sync intervals. A new config that changes them is refused (the old one stays), naming each.
+import type { ConfigIssue } from './config-error.js';
+import type { LoadedConfig } from './load.js';
+import type { GatewayConfig } from './types.js';
+
+type KeyPath = (string | number)[];
+
+export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): ConfigIssue[] {
+  const n = next.config;
+  const checks: [KeyPath, unknown, unknown][] = [
+    [['server', 'listen', 'host'], current.server.listen.host, n.server.listen.host],
+    [['server', 'listen', 'port'], current.server.listen.port, n.server.listen.port],
+    [['server', 'admin', 'host'], current.server.admin.host, n.server.admin.host],
+    [['server', 'admin', 'port'], current.server.admin.port, n.server.admin.port],
+    [['server', 'limits', 'headerSize'], current.server.limits.headerSize, n.server.limits.headerSize],
+    [['store', 'redis'], current.store.redis, n.store.redis],
+    [['store', 'commandTimeout'], current.store.commandTimeout, n.store.commandTimeout],
+    [['auth', 'revocation', 'syncInterval'], current.auth?.revocation.syncInterval, n.auth?.revocation.syncInterval ?? current.auth?.revocation.syncInterval],
+    [['rbac', 'syncInterval'], current.rbac.syncInterval, n.rbac.syncInterval],
+    [['rbac', 'cache'], `${current.rbac.cacheSize}`, `${n.rbac.cacheSize}`],
+  ];
+  return checks
+    .filter(([, was, is]) => was !== is)
+    .map(([path, was, is]) => ({
+      location: next.locate(path),
+      keyPath: path.join('.'),
+      message: `changed from ${JSON.stringify(was) ?? 'unset'} to ${JSON.stringify(is) ?? 'unset'}, which only a restart can apply`,
+      hint: 'restart the gateway, or put the old value back to reload the rest',
+    }));
+}

@@ -1,0 +1,127 @@
+// Everything built from one loaded config: the journey, the forwarding plans and breakers, the authenticator and the
+// rate limiter. A reload builds a new Runtime and swaps it in; requests keep the Runtime they arrived under, and the
+// old one is closed once they are done. What must outlive a reload (the store, revocations, the RBAC engine, rate-
+// limit budgets, connection pools, metrics) is `Shared`.
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import { refuseAll, type Authenticator } from './auth/authenticator.js';
+import { buildAuth, type AuthParts } from './auth/build-auth.js';
+import type { RevocationList } from './auth/revocation-list.js';
+import type { RevocationConfig } from './config/auth-types.js';
+import type { LoadedConfig } from './config/load.js';
+import type { GatewayConfig } from './config/types.js';
+import { GatewayError } from './errors.js';
+import type { AuditTrail } from './observability/audit-trail.js';
+import type { GatewayMetrics } from './observability/metrics.js';
+import { buildJourney } from './pipeline/index.js';
+import type { Identity } from './pipeline/request-context.js';
+import type { Stage } from './pipeline/stage.js';
+import { buildRateLimiter, type RateLimitStores } from './ratelimit/build-rate-limiter.js';
+import { denyAll, type Authorizer } from './rbac/authorizer.js';
+import { denialReporter } from './rbac/build-rbac.js';
+import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
+import type { Store } from './stores/store.js';
+import type { BreakerState } from './upstream/circuit-breaker.js';
+import { TrustedProxies } from './upstream/client-address.js';
+import { Forwarder } from './upstream/forward.js';
+import { ResilientForwarder } from './upstream/resilient-forward.js';
+
+export interface Shared {
+  readonly store: Store;
+  readonly metrics: GatewayMetrics;
+  readonly audit: AuditTrail;
+  readonly rbac: RbacAuthorizer;
+  readonly rateLimits: RateLimitStores;
+  readonly now: () => number;
+  /** The revocation list, created with the first config that has `auth`. */
+  revocations(config: RevocationConfig): Promise<RevocationList>;
+  /** Test seams: replace the authenticator or authorizer of every runtime. */
+  readonly authenticator?: Authenticator | undefined;
+  readonly authorizer?: Authorizer | undefined;
+}
+
+export interface ReplyHooks {
+  sendError(request: FastifyRequest, reply: FastifyReply, err: GatewayError): void;
+  fail(request: FastifyRequest, reply: FastifyReply, err: unknown): void;
+}
+
+export interface Runtime {
+  readonly loaded: LoadedConfig;
+  readonly config: GatewayConfig;
+  readonly journey: readonly Stage[];
+  readonly forwarder: ResilientForwarder;
+  readonly trusted: TrustedProxies;
+  readonly auth: AuthParts | undefined;
+  readonly revocations: RevocationList | undefined;
+  /** Requests that arrived under this runtime and are not done. */
+  inFlight: number;
+  /** Verifies a token as the data plane would: signature, claims, not revoked (unknown revocations: refused). */
+  identify(token: string): Promise<Identity>;
+  breakerStates(): Record<string, BreakerState>;
+  close(): void;
+}
+
+export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: FastifyBaseLogger, hooks: ReplyHooks): Promise<Runtime> {
+  const { config } = loaded;
+  const { metrics, now } = shared;
+  const auth = config.auth === undefined ? undefined : await buildAuth(config.auth, metrics, log, now);
+  const revocations = config.auth === undefined ? undefined : await shared.revocations(config.auth.revocation);
+  let resilient: ResilientForwarder;
+  const forwarder = new Forwarder(config, {
+    onUpstreamDone(ctx, outcome) {
+      ctx.upstreamDoneAt = performance.now();
+      const seconds = (ctx.upstreamDoneAt - (ctx.forwardedAt ?? ctx.upstreamDoneAt)) / 1000;
+      const label = typeof outcome === 'number' ? (outcome >= 500 ? '5xx' : 'ok') : outcome.code === 'PG_UPSTREAM_TIMEOUT' ? 'timeout' : 'error';
+      metrics.upstreamDuration.observe({ upstream: ctx.match!.route.upstream.name, outcome: label }, seconds);
+      ctx.breakerCall?.settle(outcome);
+    },
+    sendError: hooks.sendError,
+    tap: (ctx, status, contentType) => resilient.tap(ctx, status, contentType),
+  });
+  resilient = new ResilientForwarder(config, loaded.routes.routes, forwarder, {
+    onTransition(breaker, to) {
+      metrics.breakerState.set({ breaker }, to === 'open' ? 2 : to === 'half-open' ? 1 : 0);
+      metrics.breakerTransitions.inc({ breaker, to });
+      if (to === 'open') log.warn({ breaker }, 'circuit breaker opened: the upstream is failing');
+      else log.info({ breaker, state: to }, `circuit breaker ${to}`);
+    },
+    onShortCircuit: (breaker, outcome) => metrics.shortCircuits.inc({ breaker, outcome }),
+    sendError: hooks.sendError,
+    fail: hooks.fail,
+  }, now);
+  for (const [breaker, state] of Object.entries(resilient.states())) metrics.breakerState.set({ breaker }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
+
+  const journey = buildJourney(loaded, {
+    authenticator: shared.authenticator ?? auth?.authenticator ?? refuseAll,
+    authorizer: shared.authorizer ?? (auth ? shared.rbac : denyAll),
+    authorization: denialReporter(config.rbac, shared.audit, metrics, log, now),
+    revocations: revocations && {
+      list: revocations,
+      onStoreDown: config.auth!.revocation.onStoreDown,
+      outcomes: { onCheck: (outcome) => metrics.revocationChecks.inc({ outcome }) },
+    },
+    rateLimiter: buildRateLimiter(config, shared.rateLimits, metrics, log, now),
+  });
+
+  return {
+    loaded,
+    config,
+    journey,
+    forwarder: resilient,
+    trusted: new TrustedProxies(config.server.trustProxy),
+    auth,
+    revocations,
+    inFlight: 0,
+    async identify(token) {
+      if (auth === undefined || revocations === undefined) throw new Error('no authentication configured');
+      const verified = await auth.authenticator.verify(token);
+      if (!revocations.isCurrent()) throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'revocations cannot be checked' });
+      if (revocations.isRevoked(verified)) throw new GatewayError('PG_TOKEN_REVOKED');
+      return verified.identity;
+    },
+    breakerStates: () => resilient.states(),
+    close() {
+      auth?.close();
+      resilient.shutdown();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+// Forwarding under circuit breakers: each route forwards through its own breaker or its upstream's. While a breaker
+// is open, sensitive routes fail closed at once (503 + Retry-After), and other routes answer with their fallback:
+// 503, a static response, or the last good response to the same GET by the same caller.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Transform } from 'node:stream';
+import type { BreakerConfig } from '../config/resilience-types.js';
+import type { GatewayConfig } from '../config/types.js';
+import { GatewayError } from '../errors.js';
+import type { RequestContext } from '../pipeline/request-context.js';
+import type { CompiledRoute } from '../routing/route-table.js';
+import { UpstreamBreaker, type BreakerEvents, type BreakerState } from './circuit-breaker.js';
+import type { Forwarder } from './forward.js';
+import { LastGoodCache } from './last-good.js';
+
+export type ShortCircuitOutcome = 'rejected' | 'static' | 'last-good';
+
+export interface ResilienceHooks extends BreakerEvents {
+  onShortCircuit(breaker: string, outcome: ShortCircuitOutcome): void;
+  sendError(request: FastifyRequest, reply: FastifyReply, err: GatewayError): void;
+  /** A stage or the forwarder threw: answer 500 (and log). */
+  fail(request: FastifyRequest, reply: FastifyReply, err: unknown): void;
+}
+
+interface RoutePlan {
+  readonly breaker: UpstreamBreaker;
+  readonly lastGood: LastGoodCache | undefined;
+}
+
+export class ResilientForwarder {
+  readonly #forwarder: Forwarder;
+  readonly #hooks: ResilienceHooks;
+  readonly #plans = new Map<CompiledRoute, RoutePlan>();
+  readonly #breakers: UpstreamBreaker[] = [];
+  readonly #now: () => number;
+
+  constructor(config: GatewayConfig, routes: readonly CompiledRoute[], forwarder: Forwarder, hooks: ResilienceHooks, now: () => number) {
+    this.#forwarder = forwarder;
+    this.#hooks = hooks;
+    this.#now = now;
+    const byUpstream = new Map<string, UpstreamBreaker>();
+    const make = (name: string, breaker: BreakerConfig): UpstreamBreaker => {
+      const made = new UpstreamBreaker(name, breaker, hooks);
+      this.#breakers.push(made);
+      return made;
+    };
+    for (const upstream of config.upstreams.values()) {
+      if (upstream.breaker !== undefined) byUpstream.set(upstream.name, make(`upstream:${upstream.name}`, upstream.breaker));
+    }
+    for (const route of routes) {
+      const own = route.config.breaker;
+      const breaker = own !== undefined ? make(`route:${route.pattern}`, own) : byUpstream.get(route.upstream.name);
+      if (breaker === undefined) continue;
+      const fallback = route.config.fallback;
+      const lastGood = fallback.kind === 'lastGood' ? new LastGoodCache(fallback.maxEntries, fallback.maxAge, fallback.maxBodySize) : undefined;
+      this.#plans.set(route, { breaker, lastGood });
+    }
+  }
+
+  /** Every breaker and its state, for /readyz and metrics. */
+  states(): Record<string, BreakerState> {
+    return Object.fromEntries(this.#breakers.map((b) => [b.name, b.state]));
+  }
+
+  forward(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): void {
+    const plan = this.#plans.get(ctx.match!.route);
+    if (plan === undefined) return this.#forwarder.forward(request, reply, ctx);
+    void plan.breaker
+      .run((call) => {
+        ctx.breakerCall = call;
+        try {
+          this.#forwarder.forward(request, reply, ctx);
+        } catch (err) {
+          call.settle(undefined); // the gateway's fault, not the upstream's
+          this.#hooks.fail(request, reply, err);
+        }
+      })
+      .then((wentThrough) => wentThrough || this.#shortCircuit(request, reply, ctx, plan));
+  }
+
+  /** A body tap for a 2xx GET on a route whose fallback is the last good response; undefined otherwise. */
+  tap(ctx: RequestContext, status: number, contentType: string | undefined): Transform | undefined {
+    const lastGood = this.#plans.get(ctx.match!.route)?.lastGood;
+    if (lastGood === undefined || ctx.method !== 'GET' || status < 200 || status > 299) return undefined;
+    return lastGood.capture(this.#key(ctx), status, contentType, this.#now);
+  }
+
+  #key(ctx: RequestContext): string {
+    return LastGoodCache.key(ctx.identity?.subject, ctx.identity?.tenant, ctx.method, ctx.target!.path, ctx.target!.query);
+  }
+
+  #shortCircuit(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext, plan: RoutePlan): void {
+    const route = ctx.match!.route.config;
+    const name = plan.breaker.name;
+    const reject = (): void => {
+      this.#hooks.onShortCircuit(name, 'rejected');
+      this.#hooks.sendError(request, reply, new GatewayError('PG_UPSTREAM_CIRCUIT_OPEN', { headers: { 'retry-after': String(plan.breaker.retryAfter()) } }));
+    };
+    if (route.sensitive) return reject();
+    const fallback = route.fallback;
+    if (fallback.kind === 'static') {
+      this.#hooks.onShortCircuit(name, 'static');
+      void reply.code(fallback.status).headers({ 'content-type': fallback.contentType, 'x-permgate-fallback': 'static', 'cache-control': 'no-store' }).send(fallback.body);
+      return;
+    }
+    if (fallback.kind === 'lastGood' && plan.lastGood !== undefined && ctx.method === 'GET') {
+      const stored = plan.lastGood.get(this.#key(ctx), this.#now());
+      if (stored !== undefined) {
+        this.#hooks.onShortCircuit(name, 'last-good');
+        const headers: Record<string, string> = { 'x-permgate-fallback': 'last-good', age: String(Math.floor((this.#now() - stored.storedAt) / 1000)), 'cache-control': 'no-store' };
+        if (stored.contentType !== undefined) headers['content-type'] = stored.contentType;
+        void reply.code(stored.status).headers(headers).send(stored.body);
+        return;
+      }
+    }
+    reject();
+  }
+
+  shutdown(): void {
+    for (const breaker of this.#breakers) breaker.shutdown();
+  }
+}
