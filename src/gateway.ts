@@ -14,7 +14,7 @@ import { registerRevocationRoutes } from './admin/revocation-routes.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { auditTrailFor, buildRevocations } from './auth/build-auth.js';
 import type { RevocationList } from './auth/revocation-list.js';
-import { ConfigError } from './config/config-error.js';
+import { ConfigError, formatIssue } from './config/config-error.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { restartOnlyChanges } from './config/reload-check.js';
 import { HTTP_METHODS } from './config/types.js';
@@ -79,7 +79,7 @@ export interface Gateway {
    * Re-reads the config file (or takes `next`) and swaps it in; requests in flight finish on the old one. Throws
    * ConfigError, and keeps the old config, when the new one is invalid or changes what only a restart can.
    */
-  reload(next?: LoadedConfig): Promise<ReloadResult>;
+  reload(options?: { readonly next?: LoadedConfig; readonly actor?: string }): Promise<ReloadResult>;
   /** Stops accepting, lets in-flight requests finish (up to server.drainTimeout), closes pools and the store. */
   close(): Promise<void>;
 }
@@ -335,9 +335,10 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   });
 
   let reloading: Promise<unknown> = Promise.resolve();
-  async function reload(next?: LoadedConfig): Promise<ReloadResult> {
+  async function reload({ next, actor = 'SIGHUP' }: { next?: LoadedConfig; actor?: string } = {}): Promise<ReloadResult> {
     const run = reloading.then(async () => {
       const previous = current!;
+      const file = next?.config.file ?? previous.config.file;
       try {
         const candidate = next ?? (await loadConfig(previous.config.file));
         const issues = restartOnlyChanges(previous.config, candidate);
@@ -348,18 +349,22 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         current = runtime;
         if (previous.inFlight === 0) previous.close();
         metrics.reloads.inc({ outcome: 'applied' });
-        app.log.info({ file: candidate.config.file, routes: candidate.routes.routes.length }, 'config reloaded');
-        return { file: candidate.config.file, routes: candidate.routes.routes.length };
+        const result = { file, routes: candidate.routes.routes.length };
+        app.log.info(result, 'config reloaded');
+        await audit.record({ at: now(), actor, action: 'config.reload', target: file, after: result }).catch(() => {});
+        return result;
       } catch (err) {
         metrics.reloads.inc({ outcome: 'rejected' });
         app.log.error({ reason: (err as Error).message }, 'config reload rejected; the config in force stays');
+        const problems = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
+        await audit.record({ at: now(), actor, action: 'config.reload.rejected', target: file, after: { problems } }).catch(() => {});
         throw err;
       }
     });
     reloading = run.catch(() => {});
     return run;
   }
-  registerReloadRoute(admin, { authorize: authorizeAdmin, reload: () => reload(), audit, now });
+  registerReloadRoute(admin, { authorize: authorizeAdmin, reload: (actor) => reload({ actor }) });
 
   return {
     app,
