@@ -15,12 +15,15 @@ export interface Scenario {
 /** The HS256 secret the bench's permgate runs with, so the bench can sign its own tokens. Never a real one. */
 export const BENCH_JWT_SECRET = 'permgate-bench-secret-of-at-least-32-bytes';
 
-/** A token the shipped config accepts (its default issuer and audience) that grants `order:read`. */
+/**
+ * A token the shipped config accepts (its default issuer and audience) for `alice`, whom the shipped `rbac` section
+ * makes an editor: `order:read` comes from the role she inherits (viewer), so the RBAC engine decides, not a scope.
+ */
 export async function benchToken(): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scope: 'order:read', jti: 'bench' })
+  return new SignJWT({ jti: 'bench' })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('bench-user')
+    .setSubject('alice')
     .setIssuer('permgate-dev')
     .setAudience('permgate')
     .setIssuedAt(now)
@@ -29,14 +32,14 @@ export async function benchToken(): Promise<string> {
 }
 
 export const PUBLIC_ROUTE = 'public route';
-export const AUTHENTICATED_ROUTE = 'token + revocation + scope';
+export const AUTHENTICATED_ROUTE = 'token + revocation + RBAC';
 
 /** The direct and bare-proxy targets get the same requests; only permgate checks anything. */
 export function scenarios(token: string): readonly Scenario[] {
   return [
     // `auth: none` in the shipped config: canonicalize, match, rate limits, forward to `orders`.
     { name: PUBLIC_ROUTE, method: 'GET', path: '/public/hello' },
-    // The above plus token verification, the revocation check and the permission check (order:read).
+    // The above plus token verification, the revocation check and RBAC (order:read, inherited through a role).
     { name: AUTHENTICATED_ROUTE, method: 'GET', path: '/api/orders/1', headers: { authorization: `Bearer ${token}` } },
   ];
 }

@@ -1,34 +1,53 @@
 // A breaker on the shared rate-limit store. Each Redis command already gives up after store.commandTimeout; this
 // stops paying even that while Redis is failing: once half the calls in the window fail, the limiter goes straight to
 // its local share, and one probe a second finds out when Redis is back.
-import CircuitBreaker from 'opossum';
-import type { BreakerState } from '../upstream/circuit-breaker.js';
+import { Breaker, type BreakerState } from '../upstream/circuit-breaker.js';
 import type { BucketCheck, RateDecision, RateLimitStore } from './rate-limit-store.js';
 
+const OPEN = Object.freeze(new Error('the rate-limit store breaker is open'));
+
 export class StoreBreaker implements RateLimitStore {
-  readonly #breaker: CircuitBreaker<[readonly BucketCheck[]], RateDecision>;
+  readonly #store: RateLimitStore;
+  readonly #breaker: Breaker;
 
   constructor(store: RateLimitStore, events: { onTransition(state: BreakerState): void }) {
-    this.#breaker = new CircuitBreaker(async (checks: readonly BucketCheck[]) => store.consume(checks), {
-      name: 'store:rate-limits',
-      timeout: false, // the command timeout bounds each call
-      errorThresholdPercentage: 50,
-      volumeThreshold: 10,
-      rollingCountTimeout: 5_000,
-      rollingCountBuckets: 5,
-      resetTimeout: 1_000,
-    });
-    this.#breaker.on('open', () => events.onTransition('open'));
-    this.#breaker.on('halfOpen', () => events.onTransition('half-open'));
-    this.#breaker.on('close', () => events.onTransition('closed'));
+    this.#store = store;
+    this.#breaker = new Breaker(
+      'store:rate-limits',
+      { failureRate: 50, minRequests: 10, window: 5_000, openFor: 1_000 },
+      { onTransition: (_name, state) => events.onTransition(state) },
+    );
   }
 
   get state(): BreakerState {
-    return this.#breaker.opened ? 'open' : this.#breaker.halfOpen ? 'half-open' : 'closed';
+    return this.#breaker.state;
   }
 
-  consume(checks: readonly BucketCheck[]): Promise<RateDecision> {
-    return this.#breaker.fire(checks);
+  /** Throws at once while open (the limiter then uses its local share). */
+  consume(checks: readonly BucketCheck[]): RateDecision | Promise<RateDecision> {
+    const call = this.#breaker.admit();
+    if (call === undefined) throw OPEN;
+    let decided: RateDecision | Promise<RateDecision>;
+    try {
+      decided = this.#store.consume(checks);
+    } catch (err) {
+      call.settle(err as Error);
+      throw err;
+    }
+    if (!(decided instanceof Promise)) {
+      call.settle(undefined);
+      return decided;
+    }
+    return decided.then(
+      (decision) => {
+        call.settle(undefined);
+        return decision;
+      },
+      (err: Error) => {
+        call.settle(err);
+        throw err;
+      },
+    );
   }
 
   shutdown(): void {

@@ -1,5 +1,6 @@
-// A compiled set of permission patterns. Checking a code walks at most one branch per part plus the `*` branch,
-// so the cost depends on the code's length, not on how many patterns were granted.
+// A compiled set of permission patterns. Concrete codes (most grants) sit in one Set: a check is one lookup. Patterns
+// with `*` or a comma list go into a trie; checking a code walks at most one branch per part plus the `*` branch, so
+// the cost depends on the code's length, not on how many patterns were granted.
 import { parsePermissionPattern, type PatternPart } from './permission-pattern.js';
 
 interface Node {
@@ -19,7 +20,10 @@ function node(): Node {
 
 export class PermissionTrie {
   readonly #root = node();
+  readonly #exact = new Set<string>();
   #size = 0;
+  /** Patterns in the trie (the rest are in #exact). */
+  #wild = 0;
 
   /** How many patterns were added. */
   get size(): number {
@@ -29,6 +33,11 @@ export class PermissionTrie {
   add(pattern: string | readonly PatternPart[]): void {
     const parts = typeof pattern === 'string' ? parsePermissionPattern(pattern) : pattern;
     this.#size++;
+    if (parts.every((part) => part !== '*' && part.length === 1)) {
+      this.#exact.add(parts.map((part) => part[0]).join(':'));
+      return;
+    }
+    this.#wild++;
     let frontier: Node[] = [this.#root];
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
@@ -55,7 +64,7 @@ export class PermissionTrie {
 
   /** Whether any pattern covers `code` (a concrete code: parts joined by `:`). */
   covers(code: string): boolean {
-    return this.#size > 0 && walk(this.#root, code, 0);
+    return this.#exact.has(code) || (this.#wild > 0 && walk(this.#root, code, 0));
   }
 }
 

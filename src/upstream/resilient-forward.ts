@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { CompiledRoute } from '../routing/route-table.js';
-import { UpstreamBreaker, type BreakerEvents, type BreakerState } from './circuit-breaker.js';
+import { Breaker, type BreakerEvents, type BreakerState } from './circuit-breaker.js';
 import type { Forwarder } from './forward.js';
 import { LastGoodCache } from './last-good.js';
 
@@ -22,7 +22,7 @@ export interface ResilienceHooks extends BreakerEvents {
 }
 
 interface RoutePlan {
-  readonly breaker: UpstreamBreaker;
+  readonly breaker: Breaker;
   readonly lastGood: LastGoodCache | undefined;
 }
 
@@ -30,16 +30,16 @@ export class ResilientForwarder {
   readonly #forwarder: Forwarder;
   readonly #hooks: ResilienceHooks;
   readonly #plans = new Map<CompiledRoute, RoutePlan>();
-  readonly #breakers: UpstreamBreaker[] = [];
+  readonly #breakers: Breaker[] = [];
   readonly #now: () => number;
 
   constructor(config: GatewayConfig, routes: readonly CompiledRoute[], forwarder: Forwarder, hooks: ResilienceHooks, now: () => number) {
     this.#forwarder = forwarder;
     this.#hooks = hooks;
     this.#now = now;
-    const byUpstream = new Map<string, UpstreamBreaker>();
-    const make = (name: string, breaker: BreakerConfig): UpstreamBreaker => {
-      const made = new UpstreamBreaker(name, breaker, hooks);
+    const byUpstream = new Map<string, Breaker>();
+    const make = (name: string, breaker: BreakerConfig): Breaker => {
+      const made = Breaker.fromConfig(name, breaker, hooks);
       this.#breakers.push(made);
       return made;
     };
@@ -64,17 +64,15 @@ export class ResilientForwarder {
   forward(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): void {
     const plan = this.#plans.get(ctx.match!.route);
     if (plan === undefined) return this.#forwarder.forward(request, reply, ctx);
-    void plan.breaker
-      .run((call) => {
-        ctx.breakerCall = call;
-        try {
-          this.#forwarder.forward(request, reply, ctx);
-        } catch (err) {
-          call.settle(undefined); // the gateway's fault, not the upstream's
-          this.#hooks.fail(request, reply, err);
-        }
-      })
-      .then((wentThrough) => wentThrough || this.#shortCircuit(request, reply, ctx, plan));
+    const call = plan.breaker.admit();
+    if (call === undefined) return this.#shortCircuit(request, reply, ctx, plan);
+    ctx.breakerCall = call;
+    try {
+      this.#forwarder.forward(request, reply, ctx);
+    } catch (err) {
+      call.settle(undefined); // the gateway's fault, not the upstream's
+      this.#hooks.fail(request, reply, err);
+    }
   }
 
   /** A body tap for a 2xx GET on a route whose fallback is the last good response; undefined otherwise. */

@@ -42,7 +42,7 @@ async function fixture(t: Test): Promise<{ gw: Gateway; url: string; adminUrl: s
   return { gw, url, adminUrl, file, upstream: upstream.url };
 }
 
-t.test('a valid file is swapped in under load with no failed request', async (t) => {
+t.test('valid and invalid files reloaded under load: the valid ones swapped in, the others refused, no failed request', async (t) => {
   const { gw, url, file, upstream } = await fixture(t);
   const alice = { authorization: `Bearer ${await token({ sub: 'alice', scope: undefined })}` };
   const statuses: number[] = [];
@@ -56,13 +56,17 @@ t.test('a valid file is swapped in under load with no failed request', async (t)
     await writeFile(file, yaml(upstream, `  - { path: /new/**, upstream: svc, auth: none }\n  - { path: /v${i}/**, upstream: svc, auth: none }\n`));
     t.match(await gw.reload(), { routes: 4 });
     await new Promise((resolve) => setTimeout(resolve, 50));
+    await writeFile(file, yaml(upstream, `  - { path: /new/**, upstream: svc, auth: nobody }\n`));
+    await t.rejects(gw.reload(), { name: 'ConfigError' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   running = false;
   await Promise.all(workers);
-  t.ok(statuses.length > 50, `${statuses.length} requests during 5 reloads`);
+  t.ok(statuses.length > 50, `${statuses.length} requests during 5 applied and 5 refused reloads`);
   t.same(statuses.filter((s) => s !== 200), [], 'every one answered 200');
   t.equal((await fetch(`${url}/new/x`)).status, 200, 'the new route is served');
   t.match(await gw.metrics.registry.metrics(), /permgate_config_reloads_total\{outcome="applied"\} 5/);
+  t.match(await gw.metrics.registry.metrics(), /permgate_config_reloads_total\{outcome="rejected"\} 5/);
 });
 
 t.test('an invalid file is refused naming file, line and key; the old config stays', async (t) => {
