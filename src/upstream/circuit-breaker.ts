@@ -52,6 +52,10 @@ export class Breaker {
       rollingCountTimeout: options.window,
       rollingCountBuckets: 10,
       resetTimeout: options.openFor,
+      // Both default to on: every success would push its latency into an array the window keeps, and every bucket
+      // interval a snapshot would concatenate and sort them all (measured: ~1 % of the gateway's CPU under load).
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
     });
     this.#breaker.on('open', () => {
       this.#openedAt = Date.now();
