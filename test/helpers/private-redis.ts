@@ -1,9 +1,9 @@
 // A private redis-server on a free port, started and stopped by the test that needs it. Never a shared Redis.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { restartableProcess } from './restartable-process.js';
 
 export interface PrivateRedis {
   readonly port: number;
@@ -25,43 +25,20 @@ export async function freePort(): Promise<number> {
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'permgate-redis-'));
-  let child: ChildProcess | undefined;
-
-  const start = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('redis-server did not start within 5 s')), 5_000);
-      child!.once('error', (err) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server could not be started: ${err.message} (is it installed?)`));
-      });
-      child!.stdout!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-  };
-  const stop = async (): Promise<void> => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
-      running.kill('SIGKILL');
-    });
-  };
-  await start();
+  const server = restartableProcess(
+    'redis-server (is it installed?)',
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    'Ready to accept connections',
+  );
+  await server.start();
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    start,
-    stop,
+    start: server.start,
+    stop: server.kill,
     async close() {
-      await stop();
+      await server.kill();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,6 @@
 // An upstream in its own process, so a test can kill it (SIGKILL, as a crash) and start it again on the same port.
 // It answers every request with 200 and a JSON body naming the path; `?delay=ms` makes it wait first.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { restartableProcess } from './restartable-process.js';
 import { freePort } from './private-redis.js';
 
 const SERVER = `
@@ -24,26 +24,7 @@ export interface ProcessUpstream {
 
 export async function startProcessUpstream(): Promise<ProcessUpstream> {
   const port = await freePort();
-  let child: ChildProcess | undefined;
-  const start = async (): Promise<void> => {
-    child = spawn(process.execPath, ['--input-type=module', '-e', SERVER, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('upstream process did not start')), 5_000);
-      child!.stdout!.once('data', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  };
-  const kill = async (): Promise<void> => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      running.once('exit', () => resolve());
-      running.kill('SIGKILL');
-    });
-  };
-  await start();
-  return { port, url: `http://127.0.0.1:${port}`, kill, start, close: kill };
+  const server = restartableProcess('upstream process', process.execPath, ['--input-type=module', '-e', SERVER, String(port)], 'ready');
+  await server.start();
+  return { port, url: `http://127.0.0.1:${port}`, kill: server.kill, start: server.start, close: server.kill };
 }
