@@ -6,11 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { adminAuth, type AdminJwt } from './admin/admin-auth.js';
-import { buildAdminServer } from './admin/admin-server.js';
-import { registerRbacRoutes } from './admin/rbac-routes.js';
-import { registerReloadRoute } from './admin/reload-route.js';
-import { registerRevocationRoutes } from './admin/revocation-routes.js';
+import { buildAdminApi } from './admin/admin-api.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { auditTrailFor, buildRevocations } from './auth/build-auth.js';
 import type { RevocationList } from './auth/revocation-list.js';
@@ -27,7 +23,6 @@ import { runStages } from './pipeline/stage.js';
 import { rateLimitStores } from './ratelimit/build-rate-limiter.js';
 import type { Authorizer } from './rbac/authorizer.js';
 import { buildRbac } from './rbac/build-rbac.js';
-import { PolicyEditor } from './rbac/policy-editor.js';
 import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
 import { buildRuntime, type Runtime, type Shared } from './runtime.js';
 import { RedisStore } from './stores/redis/redis-store.js';
@@ -290,50 +285,6 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   });
   metrics.inFlightSource = () => inFlight;
 
-  const admin = buildAdminServer({
-    metrics,
-    store,
-    logger,
-    readiness: () => {
-      const runtime = current!;
-      return {
-        draining,
-        ...(runtime.revocations ? { revocations: { current: runtime.revocations.isCurrent() } } : {}),
-        rbac: { current: rbac.isCurrent() },
-        breakers: { ...runtime.breakerStates(), ...(shared.rateLimits.breaker ? { 'store:rate-limits': shared.rateLimits.breaker.state } : {}) },
-        config: { file: runtime.config.file, routes: runtime.loaded.routes.routes.length },
-      };
-    },
-    draining: () => draining,
-  });
-  const adminJwt: AdminJwt = {
-    identify: (token) => current!.identify(token),
-    // Admin codes are global (no tenant), and fail closed like a sensitive route.
-    holds: async (identity, code) => (await rbac.authorize({ identity, tenant: undefined, codes: [code], mode: 'all', sensitive: true })).allowed,
-  };
-  // The admin token and the JWT setting are read from the config in force, so a reload can rotate the token.
-  const authorizeAdmin: ReturnType<typeof adminAuth> = (request, code) => {
-    const { server, auth } = current!.config;
-    return adminAuth(server.admin.token, auth !== undefined && server.admin.jwt ? adminJwt : undefined)(request, code);
-  };
-  registerRevocationRoutes(admin, {
-    revocations: () => current!.revocations,
-    audit,
-    authorize: authorizeAdmin,
-    maxLifetimeSeconds: () => Math.ceil((current!.config.auth?.jwt.maxLifetime ?? 86_400_000) / 1000),
-    now,
-  });
-  registerRbacRoutes(admin, {
-    authorize: authorizeAdmin,
-    editor: new PolicyEditor(() => current!.config.rbac, rbac.store, rbac, { audit, revocations: () => current!.revocations, now }),
-    authorizer: rbac,
-    config: () => current!.config.rbac,
-    routes: () => current!.loaded.routes,
-    caseInsensitive: () => current!.config.server.paths.caseInsensitive,
-    identify: (token) => current!.identify(token),
-    now,
-  });
-
   let reloading: Promise<unknown> = Promise.resolve();
   async function reload({ next, actor = 'SIGHUP' }: { next?: LoadedConfig; actor?: string } = {}): Promise<ReloadResult> {
     const run = reloading.then(async () => {
@@ -364,7 +315,22 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     reloading = run.catch(() => {});
     return run;
   }
-  registerReloadRoute(admin, { authorize: authorizeAdmin, reload: (actor) => reload({ actor }) });
+  const admin = buildAdminApi({
+    current: () => current!,
+    draining: () => draining,
+    metrics,
+    store,
+    logger,
+    audit,
+    rbac,
+    revocations: () => revocations,
+    sharedBreakers: (): Record<string, string> => {
+      const breaker = shared.rateLimits.breaker;
+      return breaker ? { 'store:rate-limits': breaker.state } : {};
+    },
+    reload: (actor) => reload({ actor }),
+    now,
+  });
 
   return {
     app,

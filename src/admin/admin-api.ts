@@ -1,0 +1,79 @@
+// The admin listener, assembled: health and readiness, and every admin API (revocations, RBAC, decisions, reload)
+// behind one authentication. Everything config-dependent is read from the Runtime in force at each call, so a reload
+// also rotates the admin token and re-points decisions at the new routes.
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { RevocationList } from '../auth/revocation-list.js';
+import type { AuditTrail } from '../observability/audit-trail.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import { PolicyEditor } from '../rbac/policy-editor.js';
+import type { RbacAuthorizer } from '../rbac/rbac-authorizer.js';
+import type { Runtime } from '../runtime.js';
+import type { Store } from '../stores/store.js';
+import { adminAuth, type AdminAuth, type AdminJwt } from './admin-auth.js';
+import { buildAdminServer } from './admin-server.js';
+import { registerRbacRoutes } from './rbac-routes.js';
+import { registerReloadRoute } from './reload-route.js';
+import { registerRevocationRoutes } from './revocation-routes.js';
+
+export interface AdminApiDeps {
+  readonly current: () => Runtime;
+  readonly draining: () => boolean;
+  readonly metrics: GatewayMetrics;
+  readonly store: Store;
+  readonly logger: FastifyServerOptions['logger'];
+  readonly audit: AuditTrail;
+  readonly rbac: RbacAuthorizer;
+  readonly revocations: () => RevocationList | undefined;
+  /** Breakers that live outside the runtime (the rate-limit store's), by name. */
+  readonly sharedBreakers: () => Record<string, string>;
+  readonly reload: (actor: string) => Promise<{ file: string; routes: number }>;
+  readonly now: () => number;
+}
+
+export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
+  const { current, rbac, audit, now } = deps;
+  const admin = buildAdminServer({
+    metrics: deps.metrics,
+    store: deps.store,
+    logger: deps.logger,
+    readiness: () => {
+      const runtime = current();
+      return {
+        draining: deps.draining(),
+        ...(runtime.revocations ? { revocations: { current: runtime.revocations.isCurrent() } } : {}),
+        rbac: { current: rbac.isCurrent() },
+        breakers: { ...runtime.breakerStates(), ...deps.sharedBreakers() },
+        config: { file: runtime.config.file, routes: runtime.loaded.routes.routes.length },
+      };
+    },
+    draining: deps.draining,
+  });
+  const jwt: AdminJwt = {
+    identify: (token) => current().identify(token),
+    // Admin codes are global (no tenant), and fail closed like a sensitive route.
+    holds: async (identity, code) => (await rbac.authorize({ identity, tenant: undefined, codes: [code], mode: 'all', sensitive: true })).allowed,
+  };
+  const authorize: AdminAuth = (request, code) => {
+    const { server, auth } = current().config;
+    return adminAuth(server.admin.token, auth !== undefined && server.admin.jwt ? jwt : undefined)(request, code);
+  };
+  registerRevocationRoutes(admin, {
+    revocations: deps.revocations,
+    audit,
+    authorize,
+    maxLifetimeSeconds: () => Math.ceil((current().config.auth?.jwt.maxLifetime ?? 86_400_000) / 1000),
+    now,
+  });
+  registerRbacRoutes(admin, {
+    authorize,
+    editor: new PolicyEditor(() => current().config.rbac, rbac.store, rbac, { audit, revocations: deps.revocations, now }),
+    authorizer: rbac,
+    config: () => current().config.rbac,
+    routes: () => current().loaded.routes,
+    caseInsensitive: () => current().config.server.paths.caseInsensitive,
+    identify: (token) => current().identify(token),
+    now,
+  });
+  registerReloadRoute(admin, { authorize, reload: deps.reload });
+  return admin;
+}
