@@ -109,3 +109,18 @@ t.test('the drain deadline is kept: a request slower than drainTimeout is cut, a
   t.ok(ms < 2_000, `close() returned after ${ms.toFixed(0)} ms`);
   t.equal(await slow, 'cut');
 });
+
+t.test('while draining, readiness answers 503 so load balancers stop sending, and the request in flight completes', async (t) => {
+  const upstream = await startProcessUpstream();
+  const gw = await startGateway(`server:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\nupstreams:\n  svc: { url: "${upstream.url}" }\nroutes:\n  - { path: /public/**, upstream: svc, auth: none }\n`);
+  t.teardown(() => upstream.close());
+  t.match(await (await fetch(`${gw.adminUrl}/readyz`)).json(), { status: 'ready' });
+  const slow = fetch(`${gw.url}/public/x?delay=600`).then((r) => r.status);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const closing = gw.close();
+  const ready = await fetch(`${gw.adminUrl}/readyz`);
+  t.equal(ready.status, 503);
+  t.match(await ready.json(), { status: 'draining', draining: true });
+  t.equal(await slow, 200);
+  await closing;
+});
