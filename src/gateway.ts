@@ -299,6 +299,9 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         dispatcher.update(candidate.config.upstreams.values());
         current = runtime;
         if (previous.inFlight === 0) previous.close();
+        // Breakers the new config no longer has leave the metrics with it.
+        const kept = runtime.breakerStates();
+        for (const name of Object.keys(previous.breakerStates())) if (!(name in kept)) metrics.breakerState.remove({ breaker: name });
         metrics.reloads.inc({ outcome: 'applied' });
         const result = { file, routes: candidate.routes.routes.length };
         app.log.info(result, 'config reloaded');

@@ -89,6 +89,18 @@ t.test('an invalid file is refused naming file, line and key; the old config sta
   t.match(await gw.metrics.registry.metrics(), /permgate_config_reloads_total\{outcome="rejected"\} 3/);
 });
 
+t.test('a breaker whose route a reload removed leaves the metrics', async (t) => {
+  const { gw, file, upstream } = await fixture(t);
+  await writeFile(file, yaml(upstream, '  - { path: /own/**, upstream: svc, auth: none, breaker: { minRequests: 5 } }\n'));
+  await gw.reload();
+  t.match(await gw.metrics.registry.metrics(), /permgate_breaker_state\{breaker="route:\/own\/\*\*"\} 0/);
+  await writeFile(file, yaml(upstream));
+  await gw.reload();
+  const metrics = await gw.metrics.registry.metrics();
+  t.notMatch(metrics, /route:\/own/);
+  t.match(metrics, /permgate_breaker_state\{breaker="upstream:svc"\} 0/, 'the upstream breaker stays');
+});
+
 t.test('a reload replaces the static RBAC policy: a grant removed from the file stops counting', async (t) => {
   const { gw, url, file, upstream } = await fixture(t);
   const alice = { authorization: `Bearer ${await token({ sub: 'alice', scope: undefined })}` };
