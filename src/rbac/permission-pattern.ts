@@ -45,17 +45,6 @@ export function parsePermissionPattern(text: string): PatternPart[] {
   });
 }
 
-/** True when `text` is a valid pattern. */
-export function isPermissionPattern(text: unknown): text is string {
-  if (typeof text !== 'string') return false;
-  try {
-    parsePermissionPattern(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Whether one pattern covers one concrete code, by the rules above. The slow, obvious form: the compiled trie
  * (permission-trie.ts) must agree with it, and explanations use it to name the pattern that decided.
