@@ -1,6 +1,11 @@
 // Changes to the dynamic policy, as the admin API makes them. Each change is read → modify → compare-and-set,
 // retried on a conflict, so concurrent admins never lose an update; checked whole before it is written, so nothing
 // is half-written; applied on this instance at once (the announcement reaches the others); and audited.
+//
+// Contention: changes to one subject (or to the roles) made through this instance queue behind each other, so the
+// compare-and-set only ever races other instances, and a lost race backs off with jitter before it reads again.
+// Without both, N concurrent writers need up to N rounds and the last one can run out of attempts (seen in CI: 30
+// concurrent grants through two instances, two of them answered 409).
 import { GatewayError } from '../errors.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
 import type { RevocationList } from '../auth/revocation-list.js';
@@ -22,13 +27,26 @@ export interface ChangeOptions {
   readonly revokeTokens?: boolean;
 }
 
-const ATTEMPTS = 20;
+/** A change gives up with 409 after this many lost races or this long, whichever comes first. */
+const ATTEMPTS = 50;
+const GIVE_UP_AFTER_MS = 5_000;
+/** Back-off after the n-th lost race: random in [0, min(CAP, BASE·2ⁿ)) ms ("full jitter"). */
+const BACKOFF_BASE_MS = 2;
+const BACKOFF_CAP_MS = 100;
+
+function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
 
 function badInput(detail: string): GatewayError {
   return new GatewayError('PG_ADMIN_BAD_INPUT', { detail });
 }
 
 export class PolicyEditor {
+  /** The tail of each key's queue of changes on this instance ('subject:NAME' or 'roles'). */
+  readonly #queues = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly config: () => RbacConfig,
     private readonly store: RbacStore,
@@ -58,7 +76,19 @@ export class PolicyEditor {
     if (actor.subject !== undefined && actor.subject === subject) {
       throw new GatewayError('PG_ADMIN_FORBIDDEN', { detail: 'nobody may change their own roles or grants' });
     }
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    return this.#serially(`subject:${subject}`, () => this.#updateSubject(actor, subject, action, change, options));
+  }
+
+  async #updateSubject(
+    actor: Actor,
+    subject: string,
+    action: string,
+    change: (current: SubjectRecord) => SubjectRecord,
+    options: ChangeOptions,
+  ): Promise<{ before: SubjectRecord; after: SubjectRecord }> {
+    const deadline = Date.now() + GIVE_UP_AFTER_MS;
+    for (let attempt = 0; attempt < ATTEMPTS && Date.now() < deadline; attempt++) {
+      if (attempt > 0) await backoff(attempt);
       const stamped = await this.store.loadSubject(subject);
       const before = this.live(stamped.value);
       const after = change(before);
@@ -77,11 +107,18 @@ export class PolicyEditor {
 
   /** Creates or replaces a dynamic role (undefined deletes it). Config roles are read-only here. */
   async putRole(actor: Actor, name: string, role: RoleDefinition | undefined): Promise<{ before: RoleDefinition | undefined; after: RoleDefinition | undefined }> {
+    return this.#serially('roles', () => this.#putRole(actor, name, role));
+  }
+
+  async #putRole(actor: Actor, name: string, role: RoleDefinition | undefined): Promise<{ before: RoleDefinition | undefined; after: RoleDefinition | undefined }> {
+    // Read when the change's turn comes, so a reload while it queued is seen.
     const configured = this.config().policy.roles;
     if (configured.has(name)) {
       throw new GatewayError('PG_ADMIN_CONFLICT', { detail: `role "${name}" is defined in the config file; change it there` });
     }
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const deadline = Date.now() + GIVE_UP_AFTER_MS;
+    for (let attempt = 0; attempt < ATTEMPTS && Date.now() < deadline; attempt++) {
+      if (attempt > 0) await backoff(attempt);
       const stamped = await this.store.loadRoles();
       const dynamic = new Map(stamped.value);
       const before = dynamic.get(name);
@@ -106,6 +143,23 @@ export class PolicyEditor {
       return { before, after: role };
     }
     throw new GatewayError('PG_ADMIN_CONFLICT', { detail: 'roles kept changing; try again' });
+  }
+
+  /** Runs `task` after every earlier task queued under `key` on this instance has settled. */
+  async #serially<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queues.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      // The last task of a queue removes it, so the map holds only keys with changes in progress.
+      if (this.#queues.get(key) === tail) this.#queues.delete(key);
+    }
   }
 
   async #revokeTokens(actor: Actor, subject: string): Promise<void> {
