@@ -28,7 +28,10 @@ import { buildRuntime, type Runtime, type Shared } from './runtime.js';
 import { RedisStore } from './stores/redis/redis-store.js';
 import { openStore, type Store } from './stores/store.js';
 import { plainAddress, resolveClientAddress } from './upstream/client-address.js';
+import { CarriedOver } from './upstream/carried-over.js';
+import type { Breaker } from './upstream/circuit-breaker.js';
 import { registerProxy } from './upstream/forward.js';
+import type { LastGoodCache } from './upstream/last-good.js';
 import { limitBody } from './upstream/limit-body.js';
 import { createUpstreamDispatcher } from './upstream/upstream-pool.js';
 
@@ -147,6 +150,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     rbac,
     rateLimits: rateLimitStores(store, metrics, app.log, now),
     now,
+    carried: { breakers: new CarriedOver<Breaker>((breaker) => breaker.shutdown()), lastGood: new CarriedOver<LastGoodCache>() },
     async revocations(config) {
       revocations ??= await buildRevocations(config, store, metrics, now);
       return revocations;
@@ -299,6 +303,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         dispatcher.update(candidate.config.upstreams.values());
         current = runtime;
         if (previous.inFlight === 0) previous.close();
+        shared.carried.breakers.keepOnly(runtime.forwarder.carriedKeys.breakers);
+        shared.carried.lastGood.keepOnly(runtime.forwarder.carriedKeys.lastGood);
         // Breakers the new config no longer has leave the metrics with it.
         const kept = runtime.breakerStates();
         for (const name of Object.keys(previous.breakerStates())) if (!(name in kept)) metrics.breakerState.remove({ breaker: name });
@@ -308,6 +314,9 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         await audit.record({ at: now(), actor, action: 'config.reload', target: file, after: result }).catch(() => {});
         return result;
       } catch (err) {
+        // Parts a failed build made for the candidate go; those of the config in force stay.
+        shared.carried.breakers.keepOnly(current!.forwarder.carriedKeys.breakers);
+        shared.carried.lastGood.keepOnly(current!.forwarder.carriedKeys.lastGood);
         metrics.reloads.inc({ outcome: 'rejected' });
         app.log.error({ reason: (err as Error).message }, 'config reload rejected; the config in force stays');
         const problems = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
@@ -367,6 +376,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       }
       await admin.close();
       current!.close();
+      shared.carried.breakers.clear();
       await dispatcher.dispatcher.destroy(); // in-flight requests are done once app.close() resolves
       await revocations?.close();
       await rbac.close();

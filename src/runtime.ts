@@ -23,7 +23,7 @@ import type { Store } from './stores/store.js';
 import type { BreakerState } from './upstream/circuit-breaker.js';
 import { TrustedProxies } from './upstream/client-address.js';
 import { Forwarder } from './upstream/forward.js';
-import { ResilientForwarder } from './upstream/resilient-forward.js';
+import { ResilientForwarder, type CarriedParts } from './upstream/resilient-forward.js';
 
 export interface Shared {
   readonly store: Store;
@@ -32,6 +32,8 @@ export interface Shared {
   readonly rbac: RbacAuthorizer;
   readonly rateLimits: RateLimitStores;
   readonly now: () => number;
+  /** Breakers and last-good caches, carried from one config to the next where unchanged. */
+  readonly carried: CarriedParts;
   /** The revocation list, created with the first config that has `auth`. */
   revocations(config: RevocationConfig): Promise<RevocationList>;
   /** Test seams: replace the authenticator or authorizer of every runtime. */
@@ -87,7 +89,7 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Fa
     onShortCircuit: (breaker, outcome) => metrics.shortCircuits.inc({ breaker, outcome }),
     sendError: hooks.sendError,
     fail: hooks.fail,
-  }, now);
+  }, shared.carried, now);
   for (const [breaker, state] of Object.entries(resilient.states())) metrics.breakerState.set({ breaker }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
 
   const journey = buildJourney(loaded, {
@@ -121,7 +123,6 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Fa
     breakerStates: () => resilient.states(),
     close() {
       auth?.close();
-      resilient.shutdown();
     },
   };
 }

@@ -39,6 +39,8 @@ export class Breaker {
   readonly #options: BreakerOptions;
   #probeOut = false;
   #openedAt = 0;
+  /** Shut down: calls still out (under a config no longer in force) settle into nothing, and move no metric. */
+  #retired = false;
 
   constructor(name: string, options: BreakerOptions, events: BreakerEvents) {
     this.name = name;
@@ -97,7 +99,7 @@ export class Breaker {
     let settled = false;
     return {
       settle: (outcome) => {
-        if (settled) return;
+        if (settled || this.#retired) return;
         settled = true;
         if (probe) this.#probeOut = false;
         const slow = this.#options.slowCall !== undefined && Date.now() - started > this.#options.slowCall;
@@ -123,6 +125,7 @@ export class Breaker {
   }
 
   shutdown(): void {
+    this.#retired = true;
     this.#breaker.shutdown();
   }
 }

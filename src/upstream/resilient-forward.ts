@@ -1,6 +1,7 @@
 // Forwarding under circuit breakers: each route forwards through its own breaker or its upstream's. While a breaker
 // is open, sensitive routes fail closed at once (503 + Retry-After), and other routes answer with their fallback:
-// 503, a static response, or the last good response to the same GET by the same caller.
+// 503, a static response, or the last good response to the same GET by the same caller. Breakers and last-good
+// caches are carried over from the previous config when what they depend on is unchanged (carried-over.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Transform } from 'node:stream';
 import type { BreakerConfig } from '../config/resilience-types.js';
@@ -8,6 +9,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import type { CompiledRoute } from '../routing/route-table.js';
+import { configKey, type CarriedOver } from './carried-over.js';
 import { Breaker, type BreakerEvents, type BreakerState } from './circuit-breaker.js';
 import type { Forwarder } from './forward.js';
 import { LastGoodCache } from './last-good.js';
@@ -26,39 +28,60 @@ interface RoutePlan {
   readonly lastGood: LastGoodCache | undefined;
 }
 
+/** The breakers and last-good caches that live across reloads (owned by the gateway, not by one config). */
+export interface CarriedParts {
+  readonly breakers: CarriedOver<Breaker>;
+  readonly lastGood: CarriedOver<LastGoodCache>;
+}
+
 export class ResilientForwarder {
   readonly #forwarder: Forwarder;
   readonly #hooks: ResilienceHooks;
   readonly #plans = new Map<CompiledRoute, RoutePlan>();
-  readonly #breakers: Breaker[] = [];
+  readonly #breakers = new Map<string, Breaker>();
   readonly #now: () => number;
+  /** The keys of the carried parts this config uses: what the gateway keeps once this config is in force. */
+  readonly carriedKeys = { breakers: new Set<string>(), lastGood: new Set<string>() };
 
-  constructor(config: GatewayConfig, routes: readonly CompiledRoute[], forwarder: Forwarder, hooks: ResilienceHooks, now: () => number) {
+  /**
+   * `hooks` become the events of the breakers made now; a breaker carried over keeps the events it was made with,
+   * so they must not depend on one config (they update metrics and logs).
+   */
+  constructor(config: GatewayConfig, routes: readonly CompiledRoute[], forwarder: Forwarder, hooks: ResilienceHooks, carried: CarriedParts, now: () => number) {
     this.#forwarder = forwarder;
     this.#hooks = hooks;
     this.#now = now;
     const byUpstream = new Map<string, Breaker>();
-    const make = (name: string, breaker: BreakerConfig): Breaker => {
-      const made = Breaker.fromConfig(name, breaker, hooks);
-      this.#breakers.push(made);
+    // A breaker's key holds where the upstream is: the same name pointed at another backend starts afresh.
+    const make = (name: string, breaker: BreakerConfig, url: string): Breaker => {
+      const key = configKey({ name, breaker, url });
+      this.carriedKeys.breakers.add(key);
+      const made = carried.breakers.obtain(key, () => Breaker.fromConfig(name, breaker, hooks));
+      this.#breakers.set(name, made);
       return made;
     };
     for (const upstream of config.upstreams.values()) {
-      if (upstream.breaker !== undefined) byUpstream.set(upstream.name, make(`upstream:${upstream.name}`, upstream.breaker));
+      if (upstream.breaker !== undefined) byUpstream.set(upstream.name, make(`upstream:${upstream.name}`, upstream.breaker, upstream.url.href));
     }
     for (const route of routes) {
       const own = route.config.breaker;
-      const breaker = own !== undefined ? make(`route:${route.pattern}`, own) : byUpstream.get(route.upstream.name);
+      const breaker = own !== undefined ? make(`route:${route.pattern}`, own, route.upstream.url.href) : byUpstream.get(route.upstream.name);
       if (breaker === undefined) continue;
       const fallback = route.config.fallback;
-      const lastGood = fallback.kind === 'lastGood' ? new LastGoodCache(fallback.maxEntries, fallback.maxAge, fallback.maxBodySize) : undefined;
+      let lastGood: LastGoodCache | undefined;
+      if (fallback.kind === 'lastGood') {
+        // What the stored responses came from: the route, the backend and how it is asked.
+        const key = configKey({ route: route.pattern, url: route.upstream.url.href, preserveHost: route.upstream.preserveHost, fallback });
+        this.carriedKeys.lastGood.add(key);
+        lastGood = carried.lastGood.obtain(key, () => new LastGoodCache(fallback.maxEntries, fallback.maxAge, fallback.maxBodySize));
+      }
       this.#plans.set(route, { breaker, lastGood });
     }
   }
 
   /** Every breaker and its state, for /readyz and metrics. */
   states(): Record<string, BreakerState> {
-    return Object.fromEntries(this.#breakers.map((b) => [b.name, b.state]));
+    return Object.fromEntries([...this.#breakers.values()].map((b) => [b.name, b.state]));
   }
 
   forward(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): void {
@@ -111,9 +134,5 @@ export class ResilientForwarder {
       }
     }
     reject();
-  }
-
-  shutdown(): void {
-    for (const breaker of this.#breakers) breaker.shutdown();
   }
 }

@@ -109,3 +109,54 @@ t.test('a reload replaces the static RBAC policy: a grant removed from the file 
   await gw.reload();
   t.equal((await fetch(`${url}/api/x`, { headers: alice })).status, 403);
 });
+
+t.test('an open breaker and its last-good responses survive a reload that leaves them unchanged; a changed breaker starts closed', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'permgate-reload-'));
+  const upstream = await startRecordingUpstream();
+  const file = join(dir, 'gateway.config.yaml');
+  const config = (breaker: string, extra = ''): string => `server:
+  listen: { host: 127.0.0.1, port: 0 }
+  admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
+upstreams:
+  svc: { url: "${upstream.url}", breaker: ${breaker} }
+routes:
+  - { path: /sensitive/**, upstream: svc, auth: none, sensitive: true }
+  - { path: /cached/**, upstream: svc, auth: none, fallback: { lastGood: { maxAge: 1m } } }
+${extra}`;
+  await writeFile(file, config('{ minRequests: 4, openFor: 30s }'));
+  const gw = await buildGateway(await loadConfig(file), { logger: false, processMetrics: false });
+  const { url, adminUrl } = await gw.listen();
+  t.teardown(async () => {
+    await gw.close();
+    await upstream.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  upstream.handle((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('good'));
+  t.equal(await (await fetch(`${url}/cached/report`)).text(), 'good');
+  upstream.handle((_req, res) => res.writeHead(500).end());
+  for (let i = 0; i < 4; i++) await fetch(`${url}/sensitive/x`);
+  t.match(await (await fetch(`${url}/sensitive/x`)).json(), { error: { code: 'PG_UPSTREAM_CIRCUIT_OPEN' } }, 'four 500s open the breaker');
+  const reached = upstream.requests.length;
+
+  // A reload that changes something else (one more route): the breaker is the same breaker, still open.
+  await writeFile(file, config('{ minRequests: 4, openFor: 30s }', '  - { path: /new/**, upstream: svc, auth: none }\n'));
+  t.match(await gw.reload(), { routes: 3 });
+  const sensitive = await fetch(`${url}/sensitive/x`);
+  t.equal(sensitive.status, 503, 'still open after the reload');
+  t.match(await sensitive.json(), { error: { code: 'PG_UPSTREAM_CIRCUIT_OPEN' } });
+  const cached = await fetch(`${url}/cached/report`);
+  t.equal(cached.headers.get('x-permgate-fallback'), 'last-good', 'the last good response is still served');
+  t.equal(await cached.text(), 'good');
+  t.equal(upstream.requests.length, reached, 'nothing reached the failing upstream because of the reload');
+  t.match(await (await fetch(`${adminUrl}/readyz`)).json(), { breakers: { 'upstream:svc': 'open' } });
+  t.match(await gw.metrics.registry.metrics(), /permgate_breaker_state\{breaker="upstream:svc"\} 2/);
+
+  // A reload that changes the breaker itself: a new breaker, closed, so requests reach the upstream again.
+  await writeFile(file, config('{ minRequests: 6, openFor: 30s }'));
+  await gw.reload();
+  t.equal((await fetch(`${url}/sensitive/x`)).status, 500, 'a changed breaker starts closed and forwards');
+  t.equal(upstream.requests.length, reached + 1);
+  t.match(await (await fetch(`${adminUrl}/readyz`)).json(), { breakers: { 'upstream:svc': 'closed' } });
+  t.match(await gw.metrics.registry.metrics(), /permgate_breaker_state\{breaker="upstream:svc"\} 0/);
+});
