@@ -30,7 +30,6 @@ import { openStore, type Store } from './stores/store.js';
 import { plainAddress, resolveClientAddress } from './upstream/client-address.js';
 import { CarriedOver } from './upstream/carried-over.js';
 import type { Breaker } from './upstream/circuit-breaker.js';
-import { registerProxy } from './upstream/forward.js';
 import type { LastGoodCache } from './upstream/last-good.js';
 import { limitBody } from './upstream/limit-body.js';
 import { createUpstreamDispatcher } from './upstream/upstream-pool.js';
@@ -141,7 +140,6 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
 
   const rbac = await buildRbac(initial.rbac, store, metrics, app.log, now);
   const dispatcher = createUpstreamDispatcher(initial.upstreams.values());
-  await registerProxy(app, dispatcher.dispatcher);
   let revocations: RevocationList | undefined;
   const shared: Shared = {
     store,
@@ -150,6 +148,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     rbac,
     rateLimits: rateLimitStores(store, metrics, app.log, now),
     now,
+    dispatcher: dispatcher.dispatcher,
     carried: { breakers: new CarriedOver<Breaker>((breaker) => breaker.shutdown()), lastGood: new CarriedOver<LastGoodCache>() },
     async revocations(config) {
       revocations ??= await buildRevocations(config, store, metrics, now);

@@ -6,6 +6,8 @@ import type { ServerConfig } from '../config/types.js';
 const ALWAYS_STRIPPED = [
   // hop-by-hop (RFC 9110 §7.6.1) and protocol switches: `Upgrade: h2c` must never reach a backend
   'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings',
+  // answered by the gateway's own server (100 Continue); the upstream gets the body as it streams
+  'expect',
   'proxy-authorization', 'proxy-authenticate',
   // forwarding: rebuilt by the gateway from the socket
   'forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'via',
@@ -58,13 +60,17 @@ export class RequestHeaderPolicy {
   }
 
   /**
-   * Builds the upstream's headers from the client's. Runs after reply-from removed `Connection` and the headers it
-   * lists, so a client's `Connection: x-auth-subject` cannot remove what is added here.
+   * Builds the upstream's headers from the client's. Headers the client's `Connection` names go first (RFC 9110
+   * §7.6.1), before the gateway adds its own, so `Connection: x-auth-subject` cannot remove what is added here.
    */
-  apply(incoming: HeaderMap, facts: ForwardingFacts, upstreamHost: string | undefined): HeaderMap {
+  apply(incoming: HeaderMap, facts: ForwardingFacts, upstreamHost: string): HeaderMap {
     const out: HeaderMap = {};
     for (const name of Object.keys(incoming)) {
       if (!this.strips(name)) out[name] = incoming[name];
+    }
+    const connection = incoming.connection;
+    if (connection !== undefined) {
+      for (const listed of String(connection).split(',')) delete out[listed.trim().toLowerCase()];
     }
     out['x-forwarded-for'] = facts.forwardedFor;
     out['x-forwarded-proto'] = facts.proto;
@@ -72,7 +78,7 @@ export class RequestHeaderPolicy {
     out['x-real-ip'] = facts.clientIp;
     out['x-request-id'] = facts.requestId;
     for (const name of Object.keys(facts.identity)) out[name] = facts.identity[name];
-    if (upstreamHost !== undefined) out.host = upstreamHost;
+    out.host = upstreamHost;
     return out;
   }
 }
