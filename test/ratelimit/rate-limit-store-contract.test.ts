@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap';
 import type { RateLimitStore } from '../../src/ratelimit/rate-limit-store.js';
 import { MemoryRateLimitStore } from '../../src/stores/memory/memory-rate-limit-store.js';
-import { RedisRateLimitStore } from '../../src/stores/redis/redis-rate-limit-store.js';
+import { MAX_BATCH, RedisRateLimitStore } from '../../src/stores/redis/redis-rate-limit-store.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 
@@ -31,4 +31,48 @@ t.test('the Redis store keeps the contract', async (t) => {
   });
   await store.ready(2_000);
   await contract(t, new RedisRateLimitStore(store.client));
+});
+
+t.test('the Redis store batches requests of one turn into one script call, each still all-or-nothing and exact', async (t) => {
+  const redis = await startPrivateRedis();
+  const store = new RedisStore(redis.url, { commandTimeout: 200 });
+  t.teardown(async () => {
+    await store.close();
+    await redis.close();
+  });
+  await store.ready(2_000);
+  const limiter = new RedisRateLimitStore(store.client);
+  const scriptCalls = async (): Promise<number> => {
+    const stats = await store.client.info('commandstats');
+    return Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+  };
+  const wide = { key: 'batch-wide', rate: { limit: 1000, windowMs: 60_000 } };
+  const narrow = { key: 'batch-narrow', rate: { limit: 30, windowMs: 60_000 } };
+  const before = await scriptCalls();
+  const decisions = await Promise.all(Array.from({ length: 100 }, () => limiter.consume([wide, narrow])));
+  const calls = (await scriptCalls()) - before;
+  t.equal(decisions.filter((d) => d.refusedAt === -1).length, 30, 'exactly the narrow limit admitted');
+  t.same(decisions.slice(0, 30).map((d) => d.refusedAt), Array(30).fill(-1), 'in arrival order: the first 30');
+  t.same(decisions.slice(30).map((d) => d.refusedAt), Array(70).fill(1), 'the rest refused by the narrow bucket');
+  t.same(decisions[29]!.buckets.map((b) => b.remaining), [970, 0]);
+  t.ok(calls <= Math.ceil(100 / MAX_BATCH) + 1, `${calls} script calls for 100 requests (batches of at most ${MAX_BATCH}, plus a first EVAL)`);
+  const after = await limiter.consume([wide]);
+  t.equal(after.buckets[0]!.remaining, 969, 'refused requests spent nothing from the wide bucket');
+});
+
+t.test('a failed batch fails every request in it, and the next batch works', async (t) => {
+  const redis = await startPrivateRedis();
+  const store = new RedisStore(redis.url, { commandTimeout: 200 });
+  t.teardown(async () => {
+    await store.close();
+    await redis.close();
+  });
+  await store.ready(2_000);
+  const limiter = new RedisRateLimitStore(store.client);
+  // A bucket key holding a list makes the script fail inside Redis (WRONGTYPE).
+  await store.client.lpush('{permgate:rate}:fails-list', 'x');
+  const listCheck = [{ key: 'fails-list', rate: { limit: 10, windowMs: 1_000 } }];
+  const outcomes = await Promise.allSettled([limiter.consume(listCheck), limiter.consume(listCheck)]);
+  t.same(outcomes.map((o) => o.status), ['rejected', 'rejected']);
+  t.equal((await limiter.consume([{ key: 'fine', rate: { limit: 10, windowMs: 1_000 } }])).refusedAt, -1, 'a later batch is unaffected');
 });

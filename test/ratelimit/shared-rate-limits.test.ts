@@ -24,7 +24,7 @@ async function burst(gateways: GatewayUnderTest[], total: number): Promise<numbe
   return Promise.all(Array.from({ length: total }, (_, i) => fetch(`${gateways[i % gateways.length]!.url}/a/x`).then((r) => r.status)));
 }
 
-t.test('two instances, 400 concurrent requests, a budget of 200: exactly 200 admitted, one Redis call each', async (t) => {
+t.test('two instances, 400 concurrent requests, a budget of 200: exactly 200 admitted, at most one Redis call per request', async (t) => {
   const redis = await startPrivateRedis();
   const upstream = await startRecordingUpstream();
   const a = await startGateway(yaml(redis.url, upstream.url, '{ route: 200/h, ip: 1000/h }'));
