@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Pool } from 'undici';
 import { buildAdminApi } from './admin/admin-api.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { auditTrailFor, buildRevocations } from './auth/build-auth.js';
@@ -32,7 +33,7 @@ import { CarriedOver } from './upstream/carried-over.js';
 import type { Breaker } from './upstream/circuit-breaker.js';
 import type { LastGoodCache } from './upstream/last-good.js';
 import { limitBody } from './upstream/limit-body.js';
-import { createUpstreamDispatcher } from './upstream/upstream-pool.js';
+import { retirePool } from './upstream/upstream-pool.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -139,7 +140,6 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   }
 
   const rbac = await buildRbac(initial.rbac, store, metrics, app.log, now);
-  const dispatcher = createUpstreamDispatcher(initial.upstreams.values());
   let revocations: RevocationList | undefined;
   const shared: Shared = {
     store,
@@ -148,8 +148,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     rbac,
     rateLimits: rateLimitStores(store, metrics, app.log, now),
     now,
-    dispatcher: dispatcher.dispatcher,
-    carried: { breakers: new CarriedOver<Breaker>((breaker) => breaker.shutdown()), lastGood: new CarriedOver<LastGoodCache>() },
+    carried: {
+      pools: new CarriedOver<Pool>(retirePool), breakers: new CarriedOver<Breaker>((breaker) => breaker.shutdown()), lastGood: new CarriedOver<LastGoodCache>() },
     async revocations(config) {
       revocations ??= await buildRevocations(config, store, metrics, now);
       return revocations;
@@ -197,7 +197,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     request.pgRuntime = runtime;
     reply.raw.once('close', () => {
       inFlight--;
-      if (--runtime.inFlight === 0 && runtime !== current) runtime.close();
+      if (--runtime.inFlight === 0 && runtime !== current) retire(runtime);
     });
     const client = resolveClientAddress(raw.socket.remoteAddress, raw.headers['x-forwarded-for'], runtime.trusted);
     const sentProto = raw.headers['x-forwarded-proto'];
@@ -288,6 +288,19 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   });
   metrics.inFlightSource = () => inFlight;
 
+  // Configs replaced by a reload whose requests are still running: their pools stay open until they are done.
+  const retiring = new Set<Runtime>();
+  function retire(runtime: Runtime): void {
+    runtime.close();
+    retiring.delete(runtime);
+    releasePools();
+  }
+  function releasePools(): void {
+    const used = new Set(current!.poolKeys);
+    for (const runtime of retiring) for (const key of runtime.poolKeys) used.add(key);
+    shared.carried.pools.keepOnly(used);
+  }
+
   let reloading: Promise<unknown> = Promise.resolve();
   async function reload({ next, actor = 'SIGHUP' }: { next?: LoadedConfig; actor?: string } = {}): Promise<ReloadResult> {
     const run = reloading.then(async () => {
@@ -299,9 +312,9 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         if (issues.length > 0) throw new ConfigError(issues);
         const runtime = await buildRuntime(candidate, shared, app.log, replyHooks);
         rbac.reconfigure(candidate.config.rbac);
-        dispatcher.update(candidate.config.upstreams.values());
         current = runtime;
-        if (previous.inFlight === 0) previous.close();
+        retiring.add(previous);
+        if (previous.inFlight === 0) retire(previous);
         shared.carried.breakers.keepOnly(runtime.forwarder.carriedKeys.breakers);
         shared.carried.lastGood.keepOnly(runtime.forwarder.carriedKeys.lastGood);
         // Breakers the new config no longer has leave the metrics with it.
@@ -313,7 +326,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         await audit.record({ at: now(), actor, action: 'config.reload', target: file, after: result }).catch(() => {});
         return result;
       } catch (err) {
-        // Parts a failed build made for the candidate go; those of the config in force stay.
+        // Parts a failed build made for the candidate go; those of the configs still in use stay.
+        releasePools();
         shared.carried.breakers.keepOnly(current!.forwarder.carriedKeys.breakers);
         shared.carried.lastGood.keepOnly(current!.forwarder.carriedKeys.lastGood);
         metrics.reloads.inc({ outcome: 'rejected' });
@@ -376,7 +390,9 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       await admin.close();
       current!.close();
       shared.carried.breakers.clear();
-      await dispatcher.dispatcher.destroy(); // in-flight requests are done once app.close() resolves
+      // In-flight requests are done (or cut) once app.close() resolves.
+      await Promise.all([...shared.carried.pools.values()].map((pool) => pool.destroy()));
+      shared.carried.pools.clear();
       await revocations?.close();
       await rbac.close();
       await shared.rateLimits.breaker?.shutdown();

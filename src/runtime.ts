@@ -3,7 +3,6 @@
 // old one is closed once they are done. What must outlive a reload (the store, revocations, the RBAC engine, rate-
 // limit budgets, connection pools, metrics) is `Shared`.
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
-import type { Dispatcher } from 'undici';
 import { refuseAll, type Authenticator } from './auth/authenticator.js';
 import { buildAuth, type AuthParts } from './auth/build-auth.js';
 import type { RevocationList } from './auth/revocation-list.js';
@@ -33,9 +32,7 @@ export interface Shared {
   readonly rbac: RbacAuthorizer;
   readonly rateLimits: RateLimitStores;
   readonly now: () => number;
-  /** The process's connection pools to upstreams (undici), shared by every config. */
-  readonly dispatcher: Dispatcher;
-  /** Breakers and last-good caches, carried from one config to the next where unchanged. */
+  /** Connection pools, breakers and last-good caches, carried from one config to the next where unchanged. */
   readonly carried: CarriedParts;
   /** The revocation list, created with the first config that has `auth`. */
   revocations(config: RevocationConfig): Promise<RevocationList>;
@@ -54,6 +51,8 @@ export interface Runtime {
   readonly config: GatewayConfig;
   readonly journey: readonly Stage[];
   readonly forwarder: ResilientForwarder;
+  /** The connection pools this config's requests use: kept open until no request of this config can run. */
+  readonly poolKeys: ReadonlySet<string>;
   readonly trusted: TrustedProxies;
   readonly auth: AuthParts | undefined;
   readonly revocations: RevocationList | undefined;
@@ -71,7 +70,7 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Fa
   const auth = config.auth === undefined ? undefined : await buildAuth(config.auth, metrics, log, now);
   const revocations = config.auth === undefined ? undefined : await shared.revocations(config.auth.revocation);
   let resilient: ResilientForwarder;
-  const forwarder = new Forwarder(config, shared.dispatcher, {
+  const forwarder = new Forwarder(config, shared.carried.pools, {
     onUpstreamDone(ctx, outcome) {
       ctx.upstreamDoneAt = performance.now();
       const seconds = (ctx.upstreamDoneAt - (ctx.forwardedAt ?? ctx.upstreamDoneAt)) / 1000;
@@ -112,6 +111,7 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Fa
     config,
     journey,
     forwarder: resilient,
+    poolKeys: forwarder.poolKeys,
     trusted: new TrustedProxies(config.server.trustProxy),
     auth,
     revocations,

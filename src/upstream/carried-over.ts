@@ -29,6 +29,11 @@ export class CarriedOver<T> {
     }
   }
 
+  /** Every part held now. */
+  values(): IterableIterator<T> {
+    return this.#parts.values();
+  }
+
   clear(): void {
     this.keepOnly(new Set());
   }

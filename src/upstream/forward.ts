@@ -8,11 +8,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { Readable, type Transform, type Writable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import type { GatewayConfig, UpstreamConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
+import type { CarriedOver } from './carried-over.js';
 import { RequestHeaderPolicy, stripResponseHopHeaders, type HeaderMap } from './request-headers.js';
+import { createPool, poolKey } from './upstream-pool.js';
 
 export interface ForwardHooks {
   /** Called when the upstream's response head arrives (or the exchange fails), for latency metrics. */
@@ -28,7 +30,7 @@ const SAFE_HOST = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
 /** What forward() needs per upstream, prepared once. */
 interface UpstreamPlan {
   readonly upstream: UpstreamConfig;
-  readonly origin: string;
+  readonly pool: Pool;
   /** The upstream's own Host, sent unless `preserveHost`. */
   readonly host: string;
   /** The URL's base path, put before every forwarded path ('' for none). */
@@ -38,16 +40,20 @@ interface UpstreamPlan {
 export class Forwarder {
   readonly #headers: RequestHeaderPolicy;
   readonly #hooks: ForwardHooks;
-  readonly #dispatcher: Dispatcher;
   readonly #plans = new Map<string, UpstreamPlan>();
+  /** The keys of the pools this config uses: what must stay open while a request of this config may run. */
+  readonly poolKeys = new Set<string>();
 
-  constructor(config: GatewayConfig, dispatcher: Dispatcher, hooks: ForwardHooks) {
+  /** Pools come from `pools`, the gateway's: an upstream unchanged by a reload keeps its connections. */
+  constructor(config: GatewayConfig, pools: CarriedOver<Pool>, hooks: ForwardHooks) {
     this.#headers = new RequestHeaderPolicy(config.server);
     this.#hooks = hooks;
-    this.#dispatcher = dispatcher;
     for (const upstream of config.upstreams.values()) {
       const { url } = upstream;
-      this.#plans.set(upstream.name, { upstream, origin: url.origin, host: url.host, base: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '') });
+      const key = poolKey(upstream);
+      this.poolKeys.add(key);
+      const pool = pools.obtain(key, () => createPool(upstream));
+      this.#plans.set(upstream.name, { upstream, pool, host: url.host, base: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '') });
     }
   }
 
@@ -70,9 +76,8 @@ export class Forwarder {
     }
     ctx.forwardedAt = performance.now();
     const exchange = new Exchange(request, reply, ctx, plan.upstream.name, this.#hooks);
-    this.#dispatcher.dispatch(
+    plan.pool.dispatch(
       {
-        origin: plan.origin,
         path: plan.base + target.path + target.query,
         method: ctx.method as Dispatcher.HttpMethod,
         headers: headers as IncomingHttpHeaders,

@@ -4,6 +4,7 @@
 // caches are carried over from the previous config when what they depend on is unchanged (carried-over.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Transform } from 'node:stream';
+import type { Pool } from 'undici';
 import type { BreakerConfig } from '../config/resilience-types.js';
 import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
@@ -28,8 +29,9 @@ interface RoutePlan {
   readonly lastGood: LastGoodCache | undefined;
 }
 
-/** The breakers and last-good caches that live across reloads (owned by the gateway, not by one config). */
+/** The pools, breakers and last-good caches that live across reloads (owned by the gateway, not by one config). */
 export interface CarriedParts {
+  readonly pools: CarriedOver<Pool>;
   readonly breakers: CarriedOver<Breaker>;
   readonly lastGood: CarriedOver<LastGoodCache>;
 }

@@ -1,32 +1,25 @@
-// One keep-alive connection pool per upstream origin, sized and timed by that upstream's config. The dispatcher lives
-// as long as the process: a reload updates the settings new pools are made with, and pools of unchanged upstreams
-// keep their connections.
-import { Agent, Pool, type Dispatcher } from 'undici';
+// One keep-alive connection pool per upstream, sized and timed by that upstream's config. Pools are carried over a
+// reload (carried-over.ts) under a key of everything they are built from: an unchanged upstream keeps its warm
+// connections; one whose origin, size or connect timeout changed gets a new pool, and the old one is closed once no
+// request of an older config can still use it.
+import { Pool } from 'undici';
 import type { UpstreamConfig } from '../config/types.js';
+import { configKey } from './carried-over.js';
 
-export interface UpstreamDispatcher {
-  readonly dispatcher: Dispatcher;
-  /** The upstreams of a newly loaded config. */
-  update(upstreams: Iterable<UpstreamConfig>): void;
+export function poolKey(upstream: UpstreamConfig): string {
+  return configKey({ origin: upstream.url.origin, connections: upstream.connections, connectTimeout: upstream.connectTimeout });
 }
 
-export function createUpstreamDispatcher(upstreams: Iterable<UpstreamConfig>): UpstreamDispatcher {
-  let byOrigin = new Map<string, UpstreamConfig>();
-  const update = (list: Iterable<UpstreamConfig>): void => {
-    byOrigin = new Map([...list].map((upstream) => [upstream.url.origin, upstream]));
-  };
-  update(upstreams);
-  const dispatcher = new Agent({
-    factory(origin, options) {
-      const upstream = byOrigin.get(String(origin));
-      return new Pool(origin, {
-        ...options,
-        connections: upstream?.connections ?? 16,
-        pipelining: 1,
-        keepAliveTimeout: 4_000,
-        connect: { timeout: upstream?.connectTimeout ?? 5_000 },
-      });
-    },
+export function createPool(upstream: UpstreamConfig): Pool {
+  return new Pool(upstream.url.origin, {
+    connections: upstream.connections,
+    pipelining: 1,
+    keepAliveTimeout: 4_000,
+    connect: { timeout: upstream.connectTimeout },
   });
-  return { dispatcher, update };
+}
+
+/** Closes a pool no config uses any more: requests already sent on it finish first. */
+export function retirePool(pool: Pool): void {
+  pool.close().catch(() => {});
 }

@@ -1,6 +1,8 @@
 // Hot reload: a valid file replaces the config in force atomically, under load, with no failed request; an invalid
 // one (or one that changes what only a restart can) is refused with the file, line and key, and the old one stays.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -159,4 +161,65 @@ ${extra}`;
   t.equal(upstream.requests.length, reached + 1);
   t.match(await (await fetch(`${adminUrl}/readyz`)).json(), { breakers: { 'upstream:svc': 'closed' } });
   t.match(await gw.metrics.registry.metrics(), /permgate_breaker_state\{breaker="upstream:svc"\} 0/);
+});
+
+t.test("a reload keeps an unchanged upstream's open connections and gives a resized one its new size at once", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'permgate-reload-'));
+  // An upstream that records which client port each request came from and how many were open at once.
+  const ports: number[] = [];
+  let open = 0;
+  let mostOpen = 0;
+  const server = createServer((req, res) => {
+    ports.push(req.socket.remotePort!);
+    open++;
+    mostOpen = Math.max(mostOpen, open);
+    setTimeout(() => {
+      open--;
+      res.end('ok');
+    }, req.url!.includes('slow') ? 150 : 0);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const file = join(dir, 'gateway.config.yaml');
+  const config = (connections: number, extra = ''): string => `server:
+  listen: { host: 127.0.0.1, port: 0 }
+  admin: { host: 127.0.0.1, port: 0 }
+upstreams:
+  svc: { url: "${upstream}", connections: ${connections} }
+routes:
+  - { path: /x/**, upstream: svc, auth: none }
+${extra}`;
+  await writeFile(file, config(1));
+  const gw = await buildGateway(await loadConfig(file), { logger: false, processMetrics: false });
+  const { url } = await gw.listen();
+  t.teardown(async () => {
+    await gw.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  });
+  const burst = async (): Promise<number[]> => Promise.all(Array.from({ length: 4 }, async () => (await fetch(`${url}/x/slow`)).status));
+
+  t.same(await burst(), [200, 200, 200, 200]);
+  t.equal(mostOpen, 1, 'connections: 1 — one request at a time reaches the upstream');
+  const warm = ports.at(-1);
+
+  await writeFile(file, config(1, '  - { path: /y/**, upstream: svc, auth: none }\n'));
+  await gw.reload();
+  await fetch(`${url}/x/again`);
+  t.equal(ports.at(-1), warm, 'a reload that leaves the upstream alone reuses its open connection');
+
+  await writeFile(file, config(4));
+  await gw.reload();
+  mostOpen = 0;
+  t.same(await burst(), [200, 200, 200, 200]);
+  t.ok(mostOpen > 1, `connections: 4 after the reload — ${mostOpen} requests at once, no restart needed`);
+
+  // A request in flight on a pool that a reload replaces finishes on it: the old pool closes only after it.
+  const inFlight = fetch(`${url}/x/slow`).then((r) => r.status);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await writeFile(file, config(2));
+  await gw.reload();
+  t.equal(await inFlight, 200, 'the request that was in flight completes');
+  t.equal((await fetch(`${url}/x/after`)).status, 200, 'and the new pool serves');
 });
