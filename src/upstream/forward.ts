@@ -130,8 +130,9 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     const { ctx, reply } = this;
-    if (statusCode < 200 || statusCode > 599) {
-      // 1xx are not final answers; anything outside 100-599 is not HTTP a client should see.
+    // An informational answer (103 Early Hints) comes before the final one: wait for that.
+    if (statusCode >= 100 && statusCode < 200) return;
+    if (statusCode > 599 || statusCode < 100) {
       controller.abort(new UpstreamBadResponse(`status ${statusCode}`));
       return;
     }

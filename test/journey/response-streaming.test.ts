@@ -143,6 +143,16 @@ t.test('Expect: 100-continue is answered by the gateway and the body still reach
   t.same(seen, { expect: undefined, body: 'payload' }, 'the upstream gets the body, not the expectation the gateway already met');
 });
 
+t.test('103 Early Hints from the upstream is passed over and its final answer forwarded', async (t) => {
+  const { gw } = await behind(t, (_req, res) => {
+    res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+    setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('final'), 20);
+  });
+  const res = await fetch(`${gw.url}/x/hints`);
+  t.equal(res.status, 200);
+  t.equal(await res.text(), 'final');
+});
+
 t.test('a status outside 200-599 from the upstream is 502 PG_UPSTREAM_BAD_RESPONSE', async (t) => {
   const sockets = new Set<Socket>();
   const odd = createTcpServer((socket) => {
