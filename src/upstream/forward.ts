@@ -136,16 +136,23 @@ class Exchange implements Dispatcher.DispatchHandler {
       controller.abort(new UpstreamBadResponse(`status ${statusCode}`));
       return;
     }
-    this.hooks.onUpstreamDone(ctx, statusCode);
     // The gateway's own headers (X-Request-Id, rate-limit state) win over the upstream's.
     const out = stripResponseHopHeaders(headers as HeaderMap);
     const own = reply.getHeaders();
     for (const name of Object.keys(own)) out[name] = own[name] as string | string[];
+    const res = this.#res;
+    try {
+      res.writeHead(statusCode, out as IncomingHttpHeaders);
+    } catch (err) {
+      // A header Node will not send (llhttp let it through): nothing went out yet, so the client gets a coded 502.
+      controller.abort(new UpstreamBadResponse((err as Error).message));
+      return;
+    }
+    // From here the reply is the upstream's, written to the socket as it comes.
+    reply.hijack();
+    this.hooks.onUpstreamDone(ctx, statusCode);
     const contentType = headers['content-type'];
     const tap = this.hooks.tap?.(ctx, statusCode, typeof contentType === 'string' ? contentType : undefined);
-    reply.hijack();
-    const res = this.#res;
-    res.writeHead(statusCode, out as IncomingHttpHeaders);
     if (tap === undefined) {
       this.#sink = res;
     } else {

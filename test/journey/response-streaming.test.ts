@@ -153,7 +153,7 @@ t.test('103 Early Hints from the upstream is passed over and its final answer fo
   t.equal(await res.text(), 'final');
 });
 
-t.test('a status outside 200-599 from the upstream is 502 PG_UPSTREAM_BAD_RESPONSE', async (t) => {
+t.test('a status above 599 from the upstream is 502 PG_UPSTREAM_BAD_RESPONSE', async (t) => {
   const sockets = new Set<Socket>();
   const odd = createTcpServer((socket) => {
     sockets.add(socket);
@@ -184,4 +184,24 @@ t.test("the gateway's own response headers are not the upstream's to replace", a
   t.match(res.headers.get('ratelimit'), /^"ip";r=\d+/, "the gateway's rate-limit state, not the upstream's");
   t.match(res.headers.get('ratelimit-policy'), /^"ip";q=100000/);
   t.equal(res.headers.get('x-kept'), 'yes', 'other upstream headers pass');
+});
+
+t.test('a response header with a control character (DEL) in its value is 502 PG_UPSTREAM_BAD_RESPONSE, not a hung request', async (t) => {
+  const sockets = new Set<Socket>();
+  const odd = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nx-odd: a\x7fb\r\ncontent-length: 2\r\n\r\nok', 'latin1'));
+  });
+  await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+  const { port } = odd.address() as AddressInfo;
+  const gw = await startGateway(`upstreams:\n  svc: { url: "http://127.0.0.1:${port}" }\nroutes:\n  - { path: /x/**, upstream: svc, auth: none }\n`);
+  t.teardown(async () => {
+    await gw.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => odd.close(() => resolve()));
+  });
+  const res = await fetch(`${gw.url}/x/odd`, { signal: AbortSignal.timeout(3_000) });
+  t.equal(res.status, 502);
+  t.match(await res.json(), { error: { code: 'PG_UPSTREAM_BAD_RESPONSE' } });
 });
