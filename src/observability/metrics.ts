@@ -1,25 +1,28 @@
 // Prometheus metrics of one gateway instance, in its own registry (two gateways in one process never mix).
 // Labels are route patterns and upstream names from the config, never raw paths or anything a client chooses.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { KeyedCounter, KeyedHistogram } from './keyed-metrics.js';
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
+  // The three metrics every request touches are keyed (keyed-metrics.ts): same text, without prom-client's per-call
+  // label validation and hashing.
+  readonly requests = new KeyedCounter({
     name: 'permgate_requests_total',
     help: 'Requests by matched route pattern, method and response status; local replies also carry their error code',
     labelNames: ['route', 'method', 'status', 'code'] as const,
     registers: [this.registry],
   });
-  readonly gatewayDuration = new Histogram({
+  readonly gatewayDuration = new KeyedHistogram({
     name: 'permgate_gateway_duration_seconds',
     help: "The gateway's own time per request: arrival to hand-off for proxied requests, arrival to reply for local ones",
     labelNames: ['route'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly upstreamDuration = new Histogram({
+  readonly upstreamDuration = new KeyedHistogram({
     name: 'permgate_upstream_duration_seconds',
     help: "Time from hand-off to the upstream's response head, by upstream and outcome",
     labelNames: ['upstream', 'outcome'] as const,
