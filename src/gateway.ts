@@ -149,7 +149,10 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     rateLimits: rateLimitStores(store, metrics, app.log, now),
     now,
     carried: {
-      pools: new CarriedOver<Pool>(retirePool), breakers: new CarriedOver<Breaker>((breaker) => breaker.shutdown()), lastGood: new CarriedOver<LastGoodCache>() },
+      pools: new CarriedOver<Pool>(retirePool),
+      breakers: new CarriedOver<Breaker>((breaker) => breaker.shutdown()),
+      lastGood: new CarriedOver<LastGoodCache>(),
+    },
     async revocations(config) {
       revocations ??= await buildRevocations(config, store, metrics, now);
       return revocations;
@@ -293,12 +296,19 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   function retire(runtime: Runtime): void {
     runtime.close();
     retiring.delete(runtime);
-    releasePools();
+    keepCarried();
   }
-  function releasePools(): void {
-    const used = new Set(current!.poolKeys);
-    for (const runtime of retiring) for (const key of runtime.poolKeys) used.add(key);
-    shared.carried.pools.keepOnly(used);
+  /**
+   * Disposes of the carried parts no config still needs: pools used by the current config or by one still
+   * finishing requests; breakers and last-good caches of the current config (a request of an older one may settle on
+   * a disposed breaker, which then counts nothing).
+   */
+  function keepCarried(): void {
+    const pools = new Set(current!.poolKeys);
+    for (const runtime of retiring) for (const key of runtime.poolKeys) pools.add(key);
+    shared.carried.pools.keepOnly(pools);
+    shared.carried.breakers.keepOnly(current!.forwarder.carriedKeys.breakers);
+    shared.carried.lastGood.keepOnly(current!.forwarder.carriedKeys.lastGood);
   }
 
   let reloading: Promise<unknown> = Promise.resolve();
@@ -315,8 +325,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         current = runtime;
         retiring.add(previous);
         if (previous.inFlight === 0) retire(previous);
-        shared.carried.breakers.keepOnly(runtime.forwarder.carriedKeys.breakers);
-        shared.carried.lastGood.keepOnly(runtime.forwarder.carriedKeys.lastGood);
+        else keepCarried();
         // Breakers the new config no longer has leave the metrics with it.
         const kept = runtime.breakerStates();
         for (const name of Object.keys(previous.breakerStates())) if (!(name in kept)) metrics.breakerState.remove({ breaker: name });
@@ -327,9 +336,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         return result;
       } catch (err) {
         // Parts a failed build made for the candidate go; those of the configs still in use stay.
-        releasePools();
-        shared.carried.breakers.keepOnly(current!.forwarder.carriedKeys.breakers);
-        shared.carried.lastGood.keepOnly(current!.forwarder.carriedKeys.lastGood);
+        keepCarried();
         metrics.reloads.inc({ outcome: 'rejected' });
         app.log.error({ reason: (err as Error).message }, 'config reload rejected; the config in force stays');
         const problems = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
