@@ -90,16 +90,14 @@ export class Forwarder {
   }
 }
 
-/** Where a response body goes: the client's socket, or a tap that keeps a copy on its way there. */
-type Sink = Writable;
-
 /**
  * One request's exchange with its upstream (undici's handler). Until the response head arrives, a failure is answered
  * with a coded error through Fastify; from then on the reply is the upstream's, written to the socket as it comes.
  */
 class Exchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
-  #sink: Sink | undefined;
+  /** Where the response body goes: the client's socket, or a tap that keeps a copy on its way there. */
+  #sink: Writable | undefined;
   #clientGone = false;
   readonly #res: ServerResponse;
 

@@ -28,6 +28,25 @@ rateLimits: { ip: 100000/min }
   return { gw, server };
 }
 
+/** An upstream that answers every request with `bytes` (latin1) over raw TCP, and a gateway in front of it. */
+async function behindRaw(t: Test, bytes: string): Promise<GatewayUnderTest> {
+  const sockets = new Set<Socket>();
+  const raw = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('data', () => socket.end(bytes, 'latin1'));
+  });
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  const { port } = raw.address() as AddressInfo;
+  const gw = await startGateway(`upstreams:\n  svc: { url: "http://127.0.0.1:${port}" }\nroutes:\n  - { path: /x/**, upstream: svc, auth: none }\n`);
+  t.teardown(async () => {
+    await gw.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => raw.close(() => resolve()));
+  });
+  return gw;
+}
+
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 t.test('an 8 MiB response and an 8 MiB request body stream through byte for byte', async (t) => {
@@ -154,20 +173,7 @@ t.test('103 Early Hints from the upstream is passed over and its final answer fo
 });
 
 t.test('a status above 599 from the upstream is 502 PG_UPSTREAM_BAD_RESPONSE', async (t) => {
-  const sockets = new Set<Socket>();
-  const odd = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.once('data', () => socket.end('HTTP/1.1 999 Odd\r\ncontent-length: 0\r\n\r\n'));
-  });
-  await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
-  const { port } = odd.address() as AddressInfo;
-  const gw = await startGateway(`upstreams:\n  svc: { url: "http://127.0.0.1:${port}" }\nroutes:\n  - { path: /x/**, upstream: svc, auth: none }\n`);
-  t.teardown(async () => {
-    await gw.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => odd.close(() => resolve()));
-  });
+  const gw = await behindRaw(t, 'HTTP/1.1 999 Odd\r\ncontent-length: 0\r\n\r\n');
   const res = await fetch(`${gw.url}/x/odd`);
   t.equal(res.status, 502);
   t.match(await res.json(), { error: { code: 'PG_UPSTREAM_BAD_RESPONSE' } });
@@ -187,20 +193,7 @@ t.test("the gateway's own response headers are not the upstream's to replace", a
 });
 
 t.test('a response header with a control character (DEL) in its value is 502 PG_UPSTREAM_BAD_RESPONSE, not a hung request', async (t) => {
-  const sockets = new Set<Socket>();
-  const odd = createTcpServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nx-odd: a\x7fb\r\ncontent-length: 2\r\n\r\nok', 'latin1'));
-  });
-  await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
-  const { port } = odd.address() as AddressInfo;
-  const gw = await startGateway(`upstreams:\n  svc: { url: "http://127.0.0.1:${port}" }\nroutes:\n  - { path: /x/**, upstream: svc, auth: none }\n`);
-  t.teardown(async () => {
-    await gw.close();
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => odd.close(() => resolve()));
-  });
+  const gw = await behindRaw(t, 'HTTP/1.1 200 OK\r\nx-odd: a\x7fb\r\ncontent-length: 2\r\n\r\nok');
   const res = await fetch(`${gw.url}/x/odd`, { signal: AbortSignal.timeout(3_000) });
   t.equal(res.status, 502);
   t.match(await res.json(), { error: { code: 'PG_UPSTREAM_BAD_RESPONSE' } });

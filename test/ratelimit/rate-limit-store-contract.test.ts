@@ -20,9 +20,8 @@ async function contract(t: Test, store: RateLimitStore): Promise<void> {
   t.equal(after.buckets[0]!.remaining, 97, 'the refused request spent nothing from the wide bucket');
 }
 
-t.test('the memory store keeps the contract', (t) => contract(t, new MemoryRateLimitStore()));
-
-t.test('the Redis store keeps the contract', async (t) => {
+/** A Redis store on a private redis-server, both closed when the test ends. */
+async function privateRedisStore(t: Test): Promise<RedisStore> {
   const redis = await startPrivateRedis();
   const store = new RedisStore(redis.url, { commandTimeout: 200 });
   t.teardown(async () => {
@@ -30,17 +29,18 @@ t.test('the Redis store keeps the contract', async (t) => {
     await redis.close();
   });
   await store.ready(2_000);
+  return store;
+}
+
+t.test('the memory store keeps the contract', (t) => contract(t, new MemoryRateLimitStore()));
+
+t.test('the Redis store keeps the contract', async (t) => {
+  const store = await privateRedisStore(t);
   await contract(t, new RedisRateLimitStore(store.client));
 });
 
 t.test('the Redis store batches requests of one turn into one script call, each still all-or-nothing and exact', async (t) => {
-  const redis = await startPrivateRedis();
-  const store = new RedisStore(redis.url, { commandTimeout: 200 });
-  t.teardown(async () => {
-    await store.close();
-    await redis.close();
-  });
-  await store.ready(2_000);
+  const store = await privateRedisStore(t);
   const limiter = new RedisRateLimitStore(store.client);
   const scriptCalls = async (): Promise<number> => {
     const stats = await store.client.info('commandstats');
@@ -61,13 +61,7 @@ t.test('the Redis store batches requests of one turn into one script call, each 
 });
 
 t.test('a failed batch fails every request in it, and the next batch works', async (t) => {
-  const redis = await startPrivateRedis();
-  const store = new RedisStore(redis.url, { commandTimeout: 200 });
-  t.teardown(async () => {
-    await store.close();
-    await redis.close();
-  });
-  await store.ready(2_000);
+  const store = await privateRedisStore(t);
   const limiter = new RedisRateLimitStore(store.client);
   // A bucket key holding a list makes the script fail inside Redis (WRONGTYPE).
   await store.client.lpush('{permgate:rate}:fails-list', 'x');

@@ -29,19 +29,27 @@ routes:
 ${extraRoutes}`;
 }
 
-async function fixture(t: Test): Promise<{ gw: Gateway; url: string; adminUrl: string; file: string; upstream: string }> {
+/**
+ * A gateway started from `text` written to a config file of its own, so the test can rewrite the file and reload.
+ * `after` runs once the gateway is closed (the upstream's own clean-up).
+ */
+async function gatewayOnFile(t: Test, text: string, after: () => Promise<void>): Promise<{ gw: Gateway; url: string; adminUrl: string; file: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'permgate-reload-'));
-  const upstream = await startRecordingUpstream();
   const file = join(dir, 'gateway.config.yaml');
-  await writeFile(file, yaml(upstream.url));
+  await writeFile(file, text);
   const gw = await buildGateway(await loadConfig(file), { logger: false, processMetrics: false });
   const { url, adminUrl } = await gw.listen();
   t.teardown(async () => {
     await gw.close();
-    await upstream.close();
+    await after();
     await rm(dir, { recursive: true, force: true });
   });
-  return { gw, url, adminUrl, file, upstream: upstream.url };
+  return { gw, url, adminUrl, file };
+}
+
+async function fixture(t: Test): Promise<{ gw: Gateway; url: string; adminUrl: string; file: string; upstream: string }> {
+  const upstream = await startRecordingUpstream();
+  return { ...(await gatewayOnFile(t, yaml(upstream.url), () => upstream.close())), upstream: upstream.url };
 }
 
 t.test('valid and invalid files reloaded under load: the valid ones swapped in, the others refused, no failed request', async (t) => {
@@ -113,9 +121,7 @@ t.test('a reload replaces the static RBAC policy: a grant removed from the file 
 });
 
 t.test('an open breaker and its last-good responses survive a reload that leaves them unchanged; a changed breaker starts closed', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'permgate-reload-'));
   const upstream = await startRecordingUpstream();
-  const file = join(dir, 'gateway.config.yaml');
   const config = (breaker: string, extra = ''): string => `server:
   listen: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
@@ -125,14 +131,7 @@ routes:
   - { path: /sensitive/**, upstream: svc, auth: none, sensitive: true }
   - { path: /cached/**, upstream: svc, auth: none, fallback: { lastGood: { maxAge: 1m } } }
 ${extra}`;
-  await writeFile(file, config('{ minRequests: 4, openFor: 30s }'));
-  const gw = await buildGateway(await loadConfig(file), { logger: false, processMetrics: false });
-  const { url, adminUrl } = await gw.listen();
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { gw, url, adminUrl, file } = await gatewayOnFile(t, config('{ minRequests: 4, openFor: 30s }'), () => upstream.close());
 
   upstream.handle((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('good'));
   t.equal(await (await fetch(`${url}/cached/report`)).text(), 'good');
@@ -164,7 +163,6 @@ ${extra}`;
 });
 
 t.test("a reload keeps an unchanged upstream's open connections and gives a resized one its new size at once", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'permgate-reload-'));
   // An upstream that records which client port each request came from and how many were open at once.
   const ports: number[] = [];
   let open = 0;
@@ -180,7 +178,6 @@ t.test("a reload keeps an unchanged upstream's open connections and gives a resi
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const file = join(dir, 'gateway.config.yaml');
   const config = (connections: number, extra = ''): string => `server:
   listen: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0 }
@@ -189,14 +186,9 @@ upstreams:
 routes:
   - { path: /x/**, upstream: svc, auth: none }
 ${extra}`;
-  await writeFile(file, config(1));
-  const gw = await buildGateway(await loadConfig(file), { logger: false, processMetrics: false });
-  const { url } = await gw.listen();
-  t.teardown(async () => {
-    await gw.close();
+  const { gw, url, file } = await gatewayOnFile(t, config(1), async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rm(dir, { recursive: true, force: true });
   });
   const burst = async (): Promise<number[]> => Promise.all(Array.from({ length: 4 }, async () => (await fetch(`${url}/x/slow`)).status));
 
