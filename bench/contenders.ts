@@ -26,6 +26,8 @@ export interface PermgateVariant {
   readonly env?: Readonly<Record<string, string>>;
   /** Rewrites the shipped gateway.config.yaml; without it, permgate runs the shipped file itself. */
   readonly editConfig?: (yaml: string) => string;
+  /** Another checkout (built) to run instead of this one: its CLI and its shipped config. For A/B runs. */
+  readonly root?: string;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -64,14 +66,15 @@ export function startBareProxy(originUrl: string): Promise<Contender> {
 
 /** `permgate start` from the repository root, both upstreams pointed at the origin; ready when /readyz answers 200. */
 export async function startPermgate(originUrl: string, variant: PermgateVariant): Promise<Contender> {
+  const root = variant.root ?? REPO_ROOT;
   let config = 'gateway.config.yaml';
   if (variant.editConfig) {
     config = join(tempDir('permgate-bench-'), 'gateway.config.yaml');
-    writeFileSync(config, variant.editConfig(readFileSync(join(REPO_ROOT, 'gateway.config.yaml'), 'utf8')));
+    writeFileSync(config, variant.editConfig(readFileSync(join(root, 'gateway.config.yaml'), 'utf8')));
   }
   const [port, adminPort] = [await freePort(), await freePort()];
-  const child = startChild(variant.name, process.execPath, [join(REPO_ROOT, 'dist/src/cli.js'), 'start', '-c', config], {
-    cwd: REPO_ROOT,
+  const child = startChild(variant.name, process.execPath, [join(root, 'dist/src/cli.js'), 'start', '-c', config], {
+    cwd: root,
     env: {
       ...process.env,
       ...variant.env,
