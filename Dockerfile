@@ -1,6 +1,8 @@
 # permgate: multi-stage build. The runtime image has production dependencies and compiled JavaScript only,
 # runs as a non-root user, and reads its configuration from /etc/permgate/gateway.config.yaml (mount your own).
 FROM node:20-bookworm-slim AS build
+# better-sqlite3 (the durable embedded store) is compiled from source here: no prebuilt binary is downloaded.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -11,6 +13,7 @@ COPY bench ./bench
 RUN npx tsc -p tsconfig.json
 
 FROM node:20-bookworm-slim AS deps
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
