@@ -3,7 +3,6 @@
 // matched route pattern with the method — never the raw URL (SECURITY.md rule 10).
 import { isIP } from 'node:net';
 import type { RateDimension, RateLimitConfig } from '../config/rate-limit-types.js';
-import type { RouteConfig } from '../config/types.js';
 import type { Rate } from '../config/units.js';
 import { GatewayError } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
@@ -21,13 +20,19 @@ export interface RateLimitEvents {
 interface Budget {
   readonly dimension: RateDimension;
   readonly rate: Rate;
+  /**
+   * Set when the route's own `rateLimit` names the dimension: its bucket is the route's alone (issue 10 §4). A shared
+   * bucket would let ten refused POSTs to a `ip: 10/min` route lock the address out of every route, since GCRA keeps
+   * one number per bucket whatever the rate that pushed it.
+   */
+  readonly own: string | undefined;
 }
 
 interface RoutePlan {
   readonly budgets: readonly Budget[];
   readonly localBudgets: readonly Budget[];
   readonly policy: string;
-  readonly ipGuard: Rate | undefined;
+  readonly ipGuard: Budget | undefined;
 }
 
 /** The bucket a client address counts in: IPv4 as is, IPv6 by its /64 (one subscriber's whole prefix). */
@@ -40,17 +45,32 @@ export function addressBucket(ip: string): string {
   return groups.slice(0, 4).map((g) => (g || '0').toLowerCase().replace(/^0+(?=.)/, '')).join(':') + '::/64';
 }
 
-function budgetsFor(config: RateLimitConfig | undefined, route: RouteConfig): Budget[] {
-  const merged = new Map<RateDimension, Rate>(config?.defaults ?? []);
-  const own = route.rateLimit;
+/** What names a route in the keys of its own buckets: its methods and pattern, as the config entry has them. */
+function routeScope(route: CompiledRoute): string {
+  return `${[...route.methods].sort().join(',')} ${route.pattern}`;
+}
+
+function budgetsFor(config: RateLimitConfig | undefined, route: CompiledRoute): Budget[] {
+  const merged = new Map<RateDimension, Budget>();
+  for (const [dimension, rate] of config?.defaults ?? []) merged.set(dimension, { dimension, rate, own: undefined });
+  const own = route.config.rateLimit;
   if (own?.kind === 'off') return [];
   if (own?.kind === 'override') {
+    const scope = routeScope(route);
     for (const [dimension, rate] of own.budgets) {
       if (rate === 'off') merged.delete(dimension);
-      else merged.set(dimension, rate);
+      else merged.set(dimension, { dimension, rate, own: scope });
     }
   }
-  return [...merged].map(([dimension, rate]) => ({ dimension, rate }));
+  return [...merged.values()];
+}
+
+/**
+ * A route's own budget counts in a bucket of that route; a default one in the bucket shared by every route. The
+ * `route`, `user+route` and `ip+route` keys already name the route and method, so only the shared dimensions need it.
+ */
+function ownKey(key: string, budget: Budget): string {
+  return budget.own === undefined ? key : `${key}|o|${budget.own}`;
 }
 
 export class RateLimiter {
@@ -77,7 +97,7 @@ export class RateLimiter {
   /** Prepared once per route (house habit: build at load, look up per request). */
   #plan(route: CompiledRoute): RoutePlan | undefined {
     if (this.#plans.has(route)) return this.#plans.get(route);
-    const budgets = budgetsFor(this.#config, route.config);
+    const budgets = budgetsFor(this.#config, route);
     const instances = this.#config?.instances ?? 1;
     const plan =
       budgets.length === 0
@@ -85,9 +105,9 @@ export class RateLimiter {
         : {
             budgets,
             // While Redis is down each instance takes its share, never less than one request per window.
-            localBudgets: budgets.map((b) => ({ dimension: b.dimension, rate: { limit: Math.max(1, Math.floor(b.rate.limit / instances)), windowMs: b.rate.windowMs } })),
+            localBudgets: budgets.map((b) => ({ ...b, rate: { limit: Math.max(1, Math.floor(b.rate.limit / instances)), windowMs: b.rate.windowMs } })),
             policy: budgets.map((b) => `"${b.dimension}";q=${b.rate.limit};w=${Math.ceil(b.rate.windowMs / 1000)}`).join(', '),
-            ipGuard: budgets.find((b) => b.dimension === 'ip')?.rate,
+            ipGuard: budgets.find((b) => b.dimension === 'ip'),
           };
     this.#plans.set(route, plan);
     return plan;
@@ -100,7 +120,8 @@ export class RateLimiter {
   guard(ctx: RequestContext): void {
     const plan = this.#plan(ctx.match!.route);
     if (plan?.ipGuard === undefined) return;
-    const decision = this.#guard.consume([{ key: `i|${addressBucket(ctx.client.ip)}`, rate: plan.ipGuard }]);
+    const guard = plan.ipGuard;
+    const decision = this.#guard.consume([{ key: ownKey(`i|${addressBucket(ctx.client.ip)}`, guard), rate: guard.rate }]);
     if (decision.refusedAt !== -1) throw this.#refusal(plan, decision, 'ip');
   }
 
@@ -142,16 +163,17 @@ export class RateLimiter {
     // Anonymous callers count per address in the user dimensions.
     const user = ctx.identity ? `u:${encodeURIComponent(ctx.identity.subject)}` : `a:${ip}`;
     const routeKey = `${ctx.method} ${route.pattern}`;
-    return budgets.map(({ dimension, rate }) => {
-      switch (dimension) {
+    return budgets.map((budget) => {
+      const rate = budget.rate;
+      switch (budget.dimension) {
         case 'global':
-          return { key: 'g', rate };
+          return { key: ownKey('g', budget), rate };
         case 'route':
           return { key: `r|${routeKey}`, rate };
         case 'ip':
-          return { key: `i|${ip}`, rate };
+          return { key: ownKey(`i|${ip}`, budget), rate };
         case 'user':
-          return { key: `u|${user}`, rate };
+          return { key: ownKey(`u|${user}`, budget), rate };
         case 'user+route':
           return { key: `ur|${user}|${routeKey}`, rate };
         case 'ip+route':
