@@ -16,6 +16,7 @@ export async function buildRbac(config: RbacConfig, store: Store, metrics: Gatew
   const authorizer = new RbacAuthorizer(config, rbacStore, {
     now,
     onCache: (result) => metrics.rbacCache.inc({ result }),
+    onBadPattern: (bad) => log.warn(bad, 'stored RBAC pattern not compiled as written (a grant grants nothing, a deny is widened)'),
     onResync: (reason) => {
       metrics.rbacResyncs.inc({ reason });
       if (reason !== 'start') log.info({ reason }, 'RBAC cache dropped: changes may have been missed');

@@ -15,6 +15,12 @@ export type PatternPart = '*' | readonly string[];
 const LITERAL = /^[A-Za-z0-9._~@-]+$/;
 const MAX_PARTS = 16;
 const MAX_LENGTH = 256;
+/**
+ * The most concrete codes one pattern may stand for: the product of its list sizes (`a,b:c,d,e` stands for 6). The
+ * compiled trie holds one branch per combination, so an unbounded product lets one stored pattern stall the event
+ * loop and exhaust memory on every instance, at every start (issue 10 §1). 256 is far above any list written by hand.
+ */
+export const MAX_PATTERN_EXPANSION = 256;
 
 export class PatternError extends Error {
   constructor(message: string) {
@@ -32,6 +38,7 @@ export function parsePermissionPattern(text: string): PatternPart[] {
   if (text.length > MAX_LENGTH) throw new PatternError(`"${text.slice(0, 40)}…" is longer than ${MAX_LENGTH} characters`);
   const parts = text.split(':');
   if (parts.length > MAX_PARTS) throw new PatternError(`"${text}" has more than ${MAX_PARTS} parts`);
+  let expansion = 1;
   return parts.map((part) => {
     if (part === '*') return '*';
     if (part === '') throw new PatternError(`"${text}" has an empty part (codes are parts joined by ":", e.g. order:read)`);
@@ -41,7 +48,12 @@ export function parsePermissionPattern(text: string): PatternPart[] {
         throw new PatternError(`"${text}": "${part}" is not a part (letters, digits and . _ ~ @ -, a comma list of them, or *)`);
       }
     }
-    return [...new Set(choices)];
+    const unique = [...new Set(choices)];
+    expansion *= unique.length;
+    if (expansion > MAX_PATTERN_EXPANSION) {
+      throw new PatternError(`"${text}" stands for more than ${MAX_PATTERN_EXPANSION} codes (the product of its list sizes); split it, or use *`);
+    }
+    return unique;
   });
 }
 

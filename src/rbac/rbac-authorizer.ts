@@ -13,6 +13,7 @@ import type { RoleDefinition, SubjectRecord } from './model.js';
 import type { RbacChange, RbacStore, Stamped } from './rbac-store.js';
 import { RoleGraph } from './role-graph.js';
 import { collectSources, type Subject } from './sources.js';
+import { safeRoles, safeSubject, type BadPatternReport } from './stored-policy.js';
 
 interface SubjectEntry {
   readonly record: Stamped<SubjectRecord>;
@@ -36,6 +37,8 @@ export interface RbacAuthorizerOptions {
   readonly now?: () => number;
   readonly onResync?: (reason: string) => void;
   readonly onCache?: (result: 'hit' | 'miss') => void;
+  /** A stored pattern that cannot be compiled as written was dropped (grant) or widened (deny): stored-policy.ts. */
+  readonly onBadPattern?: BadPatternReport;
 }
 
 export interface Explanation {
@@ -123,7 +126,8 @@ export class RbacAuthorizer implements Authorizer {
 
   /** The same decision as `authorize`, with the sources behind it. Reads the store; never caches. */
   async explain(request: Omit<AuthorizationRequest, 'sensitive'>): Promise<Explanation> {
-    const record = await this.#store.loadSubject(request.identity.subject);
+    const stored = await this.#store.loadSubject(request.identity.subject);
+    const record = { ...stored, value: safeSubject(request.identity.subject, stored.value, this.#badPattern) };
     const who = this.#who(request.identity, request.tenant);
     const collected = collectSources(who, this.#config.policy.subjects.get(who.subject), record.value, this.#graph, this.#now());
     const codes = explainCodes(collected.sources, request.codes);
@@ -166,6 +170,8 @@ export class RbacAuthorizer implements Authorizer {
     return age < this.#config.maxStaleness || this.#store.isCurrent();
   }
 
+  readonly #badPattern: BadPatternReport = (bad) => this.#options.onBadPattern?.(bad);
+
   #who(identity: Identity, tenant: string | undefined): Subject {
     return {
       subject: identity.subject,
@@ -200,7 +206,9 @@ export class RbacAuthorizer implements Authorizer {
     const loading: Loading = {
       stale: false,
       promise: this.#store.loadSubject(subject).then(
-        (record) => {
+        (stored) => {
+          // Stored patterns are checked before anything compiles them (issue 10 §1).
+          const record = { ...stored, value: safeSubject(subject, stored.value, this.#badPattern) };
           const entry: SubjectEntry = { record, loadedAt: this.#now(), variants: new Map() };
           if (!loading.stale) this.#subjects.set(subject, entry);
           return entry;
@@ -228,7 +236,8 @@ export class RbacAuthorizer implements Authorizer {
           const changed = this.#pendingRoles;
           this.#pendingRoles = new Set();
           const before = this.#graph;
-          const dynamic = await this.#store.loadRoles();
+          const loaded = await this.#store.loadRoles();
+          const dynamic = { ...loaded, value: loaded.value && safeRoles(loaded.value, this.#badPattern) };
           this.#graph = mergeRoles(this.#config.policy.roles, dynamic.value ?? new Map(), before);
           this.#dynamicRoles = dynamic;
           this.#evictHolders(changed, before);
