@@ -2,6 +2,7 @@
 // The permgate command: start a gateway, or check a configuration and print its route table.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { subjectProblem } from './auth/subject-name.js';
 import { explainOffline } from './cli/explain-offline.js';
 import { mintToken } from './cli/mint-token.js';
 import { explanationText } from './rbac/explain-request.js';
@@ -10,6 +11,7 @@ import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load.js';
 import { startExampleBackends } from './dev/example-backend.js';
 import { buildGateway } from './gateway.js';
+import { isGatewayError } from './errors.js';
 
 const HELP = `permgate: an edge API gateway that decides, per request, whether the caller may do this thing on this object.
 
@@ -85,9 +87,25 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
+  // The subject grammar of the data plane (auth/subject-name.ts): a name the gateway would refuse is refused here.
+  const badSubject = (name: string): string | undefined => {
+    const problem = values.sub === undefined || values.sub === '' ? undefined : subjectProblem(values.sub);
+    return problem === undefined ? undefined : `permgate ${name}: --sub is not a valid subject: ${problem}\n`;
+  };
+  // Token roles count only where the config maps a claim to them; a role given here would silently count for nothing.
+  const unmappedRoles = (name: string): string | undefined =>
+    values.roles !== '' && loaded.config.auth?.jwt.claims.roles === undefined
+      ? `permgate ${name}: --roles needs auth.jwt.claims.roles in the config (token roles grant nothing without it)\n`
+      : undefined;
+
   if (command === 'token') {
     if (values.sub === undefined || values.sub === '') {
       process.stderr.write('permgate token: --sub NAME is required\n');
+      return 2;
+    }
+    const refused = badSubject('token') ?? unmappedRoles('token');
+    if (refused !== undefined) {
+      process.stderr.write(refused);
       return 2;
     }
     try {
@@ -105,6 +123,11 @@ async function main(argv: string[]): Promise<number> {
     const [, method, path] = positionals;
     if (values.sub === undefined || values.sub === '' || method === undefined || path === undefined) {
       process.stderr.write('permgate explain: --sub NAME, METHOD and PATH are required (e.g. permgate explain --sub alice GET /api/orders/1)\n');
+      return 2;
+    }
+    const refused = badSubject('explain') ?? unmappedRoles('explain');
+    if (refused !== undefined) {
+      process.stderr.write(refused);
       return 2;
     }
     const list = (text: string): string[] => text.split(',').map((r) => r.trim()).filter(Boolean);
@@ -150,7 +173,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`permgate: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    // A coded start-up failure (the state file is locked, corrupt…) is a sentence for the operator, not a stack.
+    const text = isGatewayError(err) ? `${err.code}: ${err.message}${err.detail === undefined ? '' : `: ${err.detail}`}` : ((err as Error).stack ?? String(err));
+    process.stderr.write(`permgate: ${text}\n`);
+    process.exit(1); // not just exitCode: example backends already listening would keep a failed start alive
   },
 );

@@ -19,6 +19,7 @@ export const ERRORS = {
   PG_TOKEN_BAD_SIGNATURE: { status: 401, message: 'the token signature or algorithm is not accepted' },
   PG_TOKEN_WRONG_ISSUER: { status: 401, message: 'the token was issued by an issuer this gateway does not accept' },
   PG_TOKEN_WRONG_AUDIENCE: { status: 401, message: 'the token is not meant for this gateway' },
+  PG_TOKEN_WRONG_TYPE: { status: 401, message: 'the token is not of a type this gateway accepts (typ)' },
   PG_TOKEN_REVOKED: { status: 401, message: 'the token has been revoked' },
   PG_ADMIN_UNAUTHORIZED: { status: 401, message: 'the admin API requires the admin token or an admin\'s token' },
   PG_FORBIDDEN: { status: 403, message: 'the caller lacks a permission this route requires' },
@@ -28,20 +29,27 @@ export const ERRORS = {
   PG_METHOD_NOT_ALLOWED: { status: 405, message: 'this route does not accept this method' },
   PG_ADMIN_NOT_FOUND: { status: 404, message: 'the admin API has no such entry' },
   PG_ADMIN_CONFLICT: { status: 409, message: 'the admin change conflicts with the current state' },
+  // 408: the client was too slow (server.timeouts)
+  PG_REQUEST_TIMEOUT: { status: 408, message: 'the request was not received in time' },
+  PG_BODY_TIMEOUT: { status: 408, message: 'the request body stopped arriving' },
   // 413/414/431: bounded everything
   PG_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than this route accepts' },
+  PG_ADMIN_BODY_TOO_LARGE: { status: 413, message: 'the admin request body is larger than the admin API accepts' },
   PG_URI_TOO_LONG: { status: 414, message: 'the request target is too long' },
+  PG_TOO_MANY_UPLOADS: { status: 429, message: 'this client has as many streamed uploads open as it may; retry after the time in Retry-After' },
   PG_RATE_LIMITED: { status: 429, message: 'too many requests; retry after the time in Retry-After' },
+  PG_ADMIN_THROTTLED: { status: 429, message: 'too many failed admin authentications from this address; retry after the time in Retry-After' },
   PG_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are too large' },
   // 5xx: the gateway or what stands behind it
   PG_INTERNAL: { status: 500, message: 'the gateway failed to handle this request' },
   PG_UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream could not be reached' },
   PG_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'the upstream sent an invalid response' },
   PG_STORE_UNAVAILABLE: { status: 503, message: 'a dependency of this route is unavailable; retry shortly' },
+  PG_STORE_FILE_UNUSABLE: { status: 503, message: 'the embedded store\'s state file cannot be used' },
   PG_UPSTREAM_CIRCUIT_OPEN: { status: 503, message: 'the upstream is failing and its circuit breaker is open; retry after the time in Retry-After' },
   PG_OVERLOADED: { status: 503, message: 'the gateway is handling as many requests as it may; retry shortly' },
   PG_SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down; retry on another instance' },
-  PG_ADMIN_DISABLED: { status: 503, message: 'the admin API is disabled: no admin token is configured' },
+  PG_ADMIN_DISABLED: { status: 503, message: 'the admin API is disabled: no admin token is configured and JWT admins are off' },
   PG_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

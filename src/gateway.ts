@@ -2,9 +2,7 @@
 // Runtime (runtime.ts). No listen here except in `listen()`, so tests drive a gateway directly. `reload()` swaps in a
 // new Runtime built from the file; `close()` drains.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Pool } from 'undici';
 import { buildAdminApi } from './admin/admin-api.js';
@@ -32,8 +30,13 @@ import { plainAddress, resolveClientAddress } from './upstream/client-address.js
 import { CarriedOver } from './upstream/carried-over.js';
 import type { Breaker } from './upstream/circuit-breaker.js';
 import type { LastGoodCache } from './upstream/last-good.js';
-import { limitBody } from './upstream/limit-body.js';
+import { BodyFailure } from './upstream/body-failure.js';
+import { readRequestBody } from './upstream/request-body.js';
+import { UploadSlots } from './upstream/upload-slots.js';
 import { retirePool } from './upstream/upstream-pool.js';
+import { answerClientError } from './server/client-error.js';
+import { hostHeaderCount } from './server/host-header.js';
+import { applyServerLimits, createDataPlaneServer } from './server/http-server.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -105,24 +108,18 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       if (typeof sent === 'string' && REQUEST_ID.test(sent) && current?.trusted.trusts(plainAddress(req.socket.remoteAddress))) return sent;
       return randomUUID();
     },
-    serverFactory: (handler) => createServer({ maxHeaderSize: initial.server.limits.headerSize }, handler) as Server,
+    // Timeouts, the connection cap and 100-continue: server/http-server.ts.
+    serverFactory: (handler) => createDataPlaneServer(initial.server, handler),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
-      // Node's parser refused the bytes before any route ran: answer in the same JSON shape, then close.
-      const error = new GatewayError(err.code === 'HPE_HEADER_OVERFLOW' ? 'PG_HEADERS_TOO_LARGE' : 'PG_BAD_REQUEST');
-      const status = error.status;
-      const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
-      const body = JSON.stringify(errorBody(error));
-      if (socket.writable) {
-        socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-      } else socket.destroy();
-    },
+    // Node's parser refused the bytes (or they came too slowly) before any route ran: the same coded JSON shape.
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply) => {
       sendError(request, reply, new GatewayError(error.code === 'FST_ERR_BAD_URL' ? 'PG_PATH_INVALID' : 'PG_BAD_REQUEST', { cause: error }));
     },
   });
-  const audit = auditTrailFor(store);
+  const audit = auditTrailFor(store, initial.store.audit);
+  if (store.kind === 'memory') app.log.warn('store.path is memory: revocations, dynamic RBAC and the audit trail are kept in memory only and are lost on restart');
   if (store instanceof RedisStore) {
     // Start on the shared store when it is there: without this wait, the first requests of a fresh instance would
     // be limited by the local share while the connection opens, and their budgets counted twice.
@@ -182,12 +179,26 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     sendError(request, reply, new GatewayError('PG_INTERNAL', { cause: err }));
   }
 
-  // Bodies are streamed to the upstream as they arrive, never parsed or buffered by the gateway.
-  app.removeAllContentTypeParsers();
+  // Bodies are read as upstream/request-body.ts says: small ones whole before an upstream connection is taken, large
+  // ones streamed under a per-address cap; never parsed. Fastify calls this only for requests that carry a body.
+  const uploads = new UploadSlots();
   app.addContentTypeParser('*', (request, payload, done) => {
+    const runtime = request.pgRuntime ?? current!;
+    const { limits, timeouts } = runtime.config.server;
     const ctx = request.pg;
-    const limit = ctx?.match?.route.config.bodyLimit ?? request.pgRuntime?.config.server.limits.bodySize ?? initial.server.limits.bodySize;
-    done(null, limitBody(payload as Readable, limit, () => ctx && (ctx.bodyTooLarge = true)));
+    const route = ctx?.match?.route.config;
+    readRequestBody(
+      payload as IncomingMessage,
+      {
+        limit: route?.bodyLimit ?? limits.bodySize,
+        buffer: route?.requestBuffering === false ? 0 : limits.bodyBuffer,
+        clock: { idle: timeouts.bodyIdle, remaining: timeouts.request - (performance.now() - (ctx?.startedAt ?? performance.now())) },
+        client: ctx?.client.ip ?? plainAddress(request.raw.socket.remoteAddress),
+        slots: uploads,
+        uploadsPerClient: limits.uploadsPerClient,
+      },
+      done,
+    );
   });
 
   app.addHook('onRequest', (request, reply, done) => {
@@ -202,6 +213,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       inFlight--;
       if (--runtime.inFlight === 0 && runtime !== current) retire(runtime);
     });
+    // RFC 9112 §3.2: two Host headers make the target authority ambiguous.
+    if (hostHeaderCount(raw.rawHeaders) > 1) return sendError(request, reply, new GatewayError('PG_BAD_REQUEST', { detail: 'more than one Host header' }));
     const client = resolveClientAddress(raw.socket.remoteAddress, raw.headers['x-forwarded-for'], runtime.trusted);
     const sentProto = raw.headers['x-forwarded-proto'];
     const ctx: RequestContext = {
@@ -220,7 +233,6 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       forwardedAt: undefined,
       upstreamDoneAt: undefined,
       responseHeaders: undefined,
-      bodyTooLarge: false,
       breakerCall: undefined,
     };
     request.pg = ctx;
@@ -237,6 +249,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
 
   function passed(reply: FastifyReply, ctx: RequestContext, done: () => void): void {
     if (ctx.responseHeaders !== undefined) reply.headers(ctx.responseHeaders);
+    // Every stage passed: now the client may send its body (server/http-server.ts holds `100 Continue` back until here).
+    if (ctx.headers.expect !== undefined && !reply.raw.headersSent && /^100-continue$/i.test(ctx.headers.expect)) reply.raw.writeContinue();
     done();
   }
 
@@ -258,7 +272,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new GatewayError('PG_ROUTE_NOT_FOUND')));
   app.setErrorHandler((err, request, reply) => {
     const ctx = request.pg;
-    if (ctx?.bodyTooLarge) return sendError(request, reply, new GatewayError('PG_BODY_TOO_LARGE'));
+    if (err instanceof BodyFailure) return sendError(request, reply, err.answer);
     if (isGatewayError(err)) return sendError(request, reply, err);
     const status = (err as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) return sendError(request, reply, new GatewayError('PG_BAD_REQUEST', { cause: err }));
@@ -323,6 +337,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         const runtime = await buildRuntime(candidate, shared, app.log, replyHooks);
         rbac.reconfigure(candidate.config.rbac);
         current = runtime;
+        applyServerLimits(app.server, candidate.config.server);
         retiring.add(previous);
         if (previous.inFlight === 0) retire(previous);
         else keepCarried();

@@ -1,7 +1,13 @@
 // The admin listener, assembled: health and readiness, and every admin API (revocations, RBAC, decisions, reload)
 // behind one authentication. Everything config-dependent is read from the Runtime in force at each call, so a reload
 // also rotates the admin token and re-points decisions at the new routes.
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+//
+// Every /admin/ route, before its body is read: off (no admin token, JWT admins not turned on) → 503; the client
+// address used up its failed authentications → 429. Every failed authentication is logged (address, reason; never
+// the credential) and, when it is a 401, counted against the address.
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { adminEnabled } from '../config/admin-types.js';
+import { GatewayError } from '../errors.js';
 import type { RevocationList } from '../auth/revocation-list.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -11,6 +17,8 @@ import type { Runtime } from '../runtime.js';
 import type { Store } from '../stores/store.js';
 import { adminAuth, type AdminAuth, type AdminJwt } from './admin-auth.js';
 import { buildAdminServer } from './admin-server.js';
+import { registerFailureThrottle } from './failure-throttle.js';
+import { registerAuditRoutes } from './audit-routes.js';
 import { registerRbacRoutes } from './rbac-routes.js';
 import { registerReloadRoute } from './reload-route.js';
 import { registerRevocationRoutes } from './revocation-routes.js';
@@ -53,9 +61,25 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
     // Admin codes are global (no tenant), and fail closed like a sensitive route.
     holds: async (identity, code) => (await rbac.authorize({ identity, tenant: undefined, codes: [code], mode: 'all', sensitive: true })).allowed,
   };
-  const authorize: AdminAuth = (request, code) => {
+  const throttle = registerFailureThrottle(admin, () => current().config.server.admin.failureLimit);
+  admin.addHook('onRequest', async (request) => {
+    if (!request.routeOptions.url?.startsWith('/admin/')) return;
+    if (!adminEnabled(current().config.server.admin)) throw new GatewayError('PG_ADMIN_DISABLED');
+    await throttle.refuseIfBlocked(request);
+  });
+  const refused = async (request: FastifyRequest, err: GatewayError): Promise<void> => {
+    // The address, the route and why; never the Authorization header or any part of it (SECURITY.md rule 11).
+    request.log.warn({ address: request.ip, route: request.routeOptions.url, method: request.method, reason: err.code, detail: err.detail }, 'admin authentication failed');
+    if (err.status === 401) await throttle.countFailure(request);
+  };
+  const authorize: AdminAuth = async (request, code) => {
     const { server, auth } = current().config;
-    return adminAuth(server.admin.token, auth !== undefined && server.admin.jwt ? jwt : undefined)(request, code);
+    try {
+      return await adminAuth(server.admin.token, auth !== undefined && server.admin.jwt ? jwt : undefined)(request, code);
+    } catch (err) {
+      if (err instanceof GatewayError && (err.status === 401 || err.status === 403)) await refused(request, err);
+      throw err;
+    }
   };
   registerRevocationRoutes(admin, {
     revocations: deps.revocations,
@@ -75,5 +99,6 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
     now,
   });
   registerReloadRoute(admin, { authorize, reload: deps.reload });
+  registerAuditRoutes(admin, { audit, authorize });
   return admin;
 }

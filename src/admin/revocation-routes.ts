@@ -1,6 +1,7 @@
 // Admin API for revocations: revoke one token by jti, or every token of a subject issued before a moment; inspect;
 // undo a subject-wide revocation. Every change is written to the audit trail.
 import type { FastifyInstance } from 'fastify';
+import { subjectProblem } from '../auth/subject-name.js';
 import type { RevocationList } from '../auth/revocation-list.js';
 import { GatewayError } from '../errors.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
@@ -16,10 +17,17 @@ export interface RevocationRouteDeps {
   readonly now: () => number;
 }
 
-const NAME = /^[\x21-\x7e]{1,256}$/; // printable ASCII, no spaces: jti and subject values as tokens carry them
+const JTI = /^[\x21-\x7e]{1,256}$/; // printable ASCII, no spaces: jti values as tokens carry them
 
 function badInput(detail: string): GatewayError {
   return new GatewayError('PG_ADMIN_BAD_INPUT', { detail });
+}
+
+/** A subject by the data plane's own grammar (auth/subject-name.ts), so every caller it accepts can be revoked. */
+function subject(value: unknown, what: string): string {
+  const problem = subjectProblem(value);
+  if (problem !== undefined) throw badInput(`${what}: ${problem}`);
+  return value as string;
 }
 
 function seconds(value: unknown, what: string): number | undefined {
@@ -46,7 +54,7 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
     if ('jti' in body === 'subject' in body) throw badInput('give exactly one of "jti" or "subject"');
     if ('jti' in body) {
       if (keys.some((k) => k !== 'jti' && k !== 'exp')) throw badInput('a token revocation takes "jti" and optionally "exp"');
-      if (typeof body.jti !== 'string' || !NAME.test(body.jti)) throw badInput('"jti" must be a non-empty string without spaces (≤ 256)');
+      if (typeof body.jti !== 'string' || !JTI.test(body.jti)) throw badInput('"jti" must be a non-empty string without spaces (≤ 256)');
       const exp = seconds(body.exp, '"exp"') ?? nowSeconds() + deps.maxLifetimeSeconds();
       const entry = { jti: body.jti, exp };
       await list().revokeToken(entry);
@@ -54,9 +62,9 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
       return reply.code(201).send({ revoked: { kind: 'token', ...entry } });
     }
     if (keys.some((k) => k !== 'subject' && k !== 'before')) throw badInput('a subject revocation takes "subject" and optionally "before"');
-    if (typeof body.subject !== 'string' || !NAME.test(body.subject)) throw badInput('"subject" must be a non-empty string without spaces (≤ 256)');
-    const before = seconds(body.before, '"before"') ?? nowSeconds() + 1; // +1: a token issued this very second is covered
-    const entry = { subject: body.subject, before };
+    const revoked = subject(body.subject, '"subject"');
+    const before = seconds(body.before, '"before"') ?? nowSeconds(); // tokens issued in this second or earlier (revocation-list.ts)
+    const entry = { subject: revoked, before };
     await list().revokeSubject(entry);
     await deps.audit.record({ at: deps.now(), actor: actor.name, action: 'revocation.subject', target: entry.subject, after: entry });
     return reply.code(201).send({ revoked: { kind: 'subject', ...entry } });
@@ -65,26 +73,21 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
   admin.get('/admin/revocations', async (request) => {
     await deps.authorize(request, 'permgate:admin:revocations:read');
     const snapshot = await list().snapshot();
-    const subject = (request.query as Record<string, unknown>).subject;
-    if (typeof subject === 'string') return { version: snapshot.version, tokens: [], subjects: snapshot.subjects.filter((s) => s.subject === subject) };
+    const query = (request.query as Record<string, unknown>).subject;
+    if (query !== undefined) {
+      const wanted = subject(query, '"subject"');
+      return { version: snapshot.version, tokens: [], subjects: snapshot.subjects.filter((s) => s.subject === wanted) };
+    }
     return snapshot;
   });
 
   admin.delete('/admin/revocations/subjects/:subject', async (request) => {
     const actor = await deps.authorize(request, 'permgate:admin:revocations:write');
-    const { subject } = request.params as { subject: string };
-    if (!NAME.test(subject)) throw badInput('not a subject name');
-    const before = (await list().snapshot()).subjects.find((s) => s.subject === subject);
-    const restored = await list().restoreSubject(subject);
+    const name = subject((request.params as { subject: unknown }).subject, 'the subject');
+    const before = (await list().snapshot()).subjects.find((s) => s.subject === name);
+    const restored = await list().restoreSubject(name);
     if (!restored) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: 'no revocation for this subject' });
-    await deps.audit.record({ at: deps.now(), actor: actor.name, action: 'revocation.subject.restore', target: subject, before });
-    return { restored: { subject } };
-  });
-
-  admin.get('/admin/audit', async (request) => {
-    await deps.authorize(request, 'permgate:admin:audit:read');
-    const limit = Number((request.query as Record<string, unknown>).limit ?? 100);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('"limit" must be 1 to 1000');
-    return { entries: await deps.audit.recent(limit) };
+    await deps.audit.record({ at: deps.now(), actor: actor.name, action: 'revocation.subject.restore', target: name, before });
+    return { restored: { subject: name } };
   });
 }

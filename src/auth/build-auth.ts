@@ -1,8 +1,9 @@
 // Assembles authentication from the `auth` section: keys (secrets, PEM, JWKS) and the JWT authenticator, rebuilt on
-// every config load; and the revocation list and audit trail on the configured store, built once per process (they
-// hold shared state that a reload must not lose).
+// every config load; and the revocation list and audit trail on the configured store (Redis, the embedded SQLite file,
+// or memory), built once per process (they hold state that a reload must not lose).
 import type { FastifyBaseLogger } from 'fastify';
 import type { AuthConfig, RevocationConfig } from '../config/auth-types.js';
+import type { StoreConfig } from '../config/types.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { MemoryAuditTrail } from '../stores/memory/memory-audit-trail.js';
@@ -10,6 +11,9 @@ import { MemoryRevocationList } from '../stores/memory/memory-revocation-list.js
 import { RedisAuditTrail } from '../stores/redis/redis-audit-trail.js';
 import { RedisRevocationList } from '../stores/redis/redis-revocation-list.js';
 import { RedisStore } from '../stores/redis/redis-store.js';
+import { SqliteAuditTrail } from '../stores/sqlite/sqlite-audit-trail.js';
+import { SqliteRevocationList } from '../stores/sqlite/sqlite-revocation-list.js';
+import { SqliteStore } from '../stores/sqlite/sqlite-store.js';
 import type { Store } from '../stores/store.js';
 import { JwksKeySource } from './jwks-key-source.js';
 import { JwtAuthenticator } from './jwt-authenticator.js';
@@ -22,8 +26,11 @@ export interface AuthParts {
   close(): void;
 }
 
-export function auditTrailFor(store: Store): AuditTrail {
-  return store instanceof RedisStore ? new RedisAuditTrail(store.client) : new MemoryAuditTrail();
+/** The trail on the store in use; `caps` is `store.audit` (entries kept per kind). */
+export function auditTrailFor(store: Store, caps?: StoreConfig['audit']): AuditTrail {
+  if (store instanceof RedisStore) return new RedisAuditTrail(store.client, caps);
+  if (store instanceof SqliteStore) return new SqliteAuditTrail(store, caps);
+  return new MemoryAuditTrail(caps);
 }
 
 export async function buildAuth(config: AuthConfig, metrics: GatewayMetrics, log: FastifyBaseLogger, now: () => number): Promise<AuthParts> {
@@ -50,7 +57,9 @@ export async function buildRevocations(config: RevocationConfig, store: Store, m
           now,
           onResync: (reason) => metrics.revocationResyncs.inc({ reason }),
         })
-      : new MemoryRevocationList(now);
+      : store instanceof SqliteStore
+        ? new SqliteRevocationList(store, now)
+        : new MemoryRevocationList(now);
   await revocations.start();
   return revocations;
 }

@@ -16,6 +16,8 @@ export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): 
     [['server', 'limits', 'headerSize'], current.server.limits.headerSize, n.server.limits.headerSize],
     [['store', 'redis'], current.store.redis, n.store.redis],
     [['store', 'commandTimeout'], current.store.commandTimeout, n.store.commandTimeout],
+    [['store', 'path'], current.store.path, n.store.path],
+    [['store', 'audit'], `${current.store.audit.changes}/${current.store.audit.denials}`, `${n.store.audit.changes}/${n.store.audit.denials}`],
     [['auth', 'revocation', 'syncInterval'], current.auth?.revocation.syncInterval, n.auth?.revocation.syncInterval ?? current.auth?.revocation.syncInterval],
     [['rbac', 'syncInterval'], current.rbac.syncInterval, n.rbac.syncInterval],
     [['rbac', 'cache'], `${current.rbac.cacheSize}`, `${n.rbac.cacheSize}`],

@@ -1,8 +1,10 @@
 // The validated configuration: what every other module receives. Shapes here are the contract of gateway.config.yaml.
+import type { AdminConfig } from './admin-types.js';
 import type { AuthConfig, OnStoreDown } from './auth-types.js';
 import type { RateLimitConfig, RouteRateLimit } from './rate-limit-types.js';
 import type { RbacConfig } from './rbac-types.js';
 import type { BreakerConfig, FallbackConfig } from './resilience-types.js';
+import type { UpstreamHeaders } from './upstream-header-types.js';
 import type { Milliseconds } from './units.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -24,8 +26,8 @@ export interface ServerConfig {
   readonly listen: ListenConfig;
   /** CIDRs whose X-Forwarded-For and X-Request-Id are believed. Empty: the socket peer is the client. */
   readonly trustProxy: readonly string[];
-  /** `token`: the admin token (empty: none). `jwt`: people whose JWT subject holds `permgate:admin:…` codes may also call it. */
-  readonly admin: ListenConfig & { readonly token: string; readonly jwt: boolean };
+  /** The admin listener and who may call the admin API (admin-types.ts). */
+  readonly admin: AdminConfig;
   readonly paths: { readonly caseInsensitive: boolean };
   readonly limits: {
     readonly urlLength: number;
@@ -33,6 +35,26 @@ export interface ServerConfig {
     readonly bodySize: number;
     /** Requests being handled at once; beyond it, 503 at arrival rather than a process that falls over. */
     readonly inFlight: number;
+    /** Open client connections; beyond it, a new connection is closed at once (Node's server.maxConnections). */
+    readonly connections: number;
+    /**
+     * Request bodies up to this size are read whole before an upstream connection is taken (nginx's
+     * proxy_request_buffering), so a slow client holds no upstream connection. Larger bodies stream.
+     */
+    readonly bodyBuffer: number;
+    /** Streamed (unbuffered) uploads one client address may have open at once; beyond it, 429. */
+    readonly uploadsPerClient: number;
+  };
+  /** How long a client may take; see server/http-server.ts for how each maps onto Node's http server. */
+  readonly timeouts: {
+    /** From the connection (or the end of the previous request) to the end of the request headers (408). */
+    readonly headers: Milliseconds;
+    /** A keep-alive connection with no request in progress is closed after this long. */
+    readonly idle: Milliseconds;
+    /** From the end of the headers to the end of the request body (408). */
+    readonly request: Milliseconds;
+    /** The longest pause between two chunks of a request body (408). */
+    readonly bodyIdle: Milliseconds;
   };
   /** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits anyway. */
   readonly drainTimeout: Milliseconds;
@@ -40,16 +62,27 @@ export interface ServerConfig {
   readonly identityHeaders: { readonly subject: string; readonly roles: string; readonly tenant: string };
   /** More client header names to strip, on top of the built-in list (see upstream/request-headers.ts). */
   readonly stripHeaders: readonly string[];
+  /** Headers added for the upstream from claims and the decision, on every authenticated route. Default: none. */
+  readonly upstreamHeaders: UpstreamHeaders;
+  /** Client Host values passed on as X-Forwarded-Host (lower case). Default: none, so X-Forwarded-Host is never sent. */
+  readonly forwardedHosts: readonly string[];
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** One structured log line per request. Off by default, as in Envoy: denials and errors are logged anyway. */
   readonly accessLog: boolean;
 }
 
 export interface StoreConfig {
-  /** redis:// URL, or undefined for the embedded in-memory store. */
+  /** redis:// URL, or undefined for the embedded store. */
   readonly redis: string | undefined;
   /** Each Redis command on the request path gives up after this long. */
   readonly commandTimeout: Milliseconds;
+  /**
+   * The embedded store's SQLite file, absolute (a relative `store.path` is resolved against the config file's
+   * directory); undefined for `store.path: memory` (kept in memory, lost on restart). Unused with `redis`.
+   */
+  readonly path: string | undefined;
+  /** How many audit entries of each kind are kept: admin changes, and sampled denials in their own ring. */
+  readonly audit: { readonly changes: number; readonly denials: number };
 }
 
 export interface UpstreamConfig {
@@ -93,12 +126,18 @@ export interface RouteConfig {
   /** Extra grammar per path parameter (an anchored regular expression). */
   readonly params: ReadonlyMap<string, RegExp>;
   readonly bodyLimit: number | undefined;
+  /** Read the body whole (up to `server.limits.bodyBuffer`) before forwarding; false: stream it as it arrives. */
+  readonly requestBuffering: boolean;
   /** A breaker of this route's own, instead of its upstream's. */
   readonly breaker: BreakerConfig | undefined;
   /** What the route answers while its breaker is open (sensitive routes: always 503). */
   readonly fallback: FallbackConfig;
   /** The path parameter that names the request's tenant; undefined: the token's tenant claim. */
   readonly tenantParam: string | undefined;
+  /** This route's own `upstreamHeaders`, added to (or replacing by name) the server's. */
+  readonly upstreamHeaders: UpstreamHeaders | undefined;
+  /** Pass the caller's Authorization header on to the upstream (default false: the gateway has decided). */
+  readonly forwardAuthorization: boolean;
   readonly location: SourceLocation;
   /** Where `path` and `permission` stand, for the route table's own errors. */
   readonly keyLocations: { readonly path: SourceLocation; readonly permission: SourceLocation };

@@ -1,5 +1,6 @@
 // Checks the parsed YAML against the schema and builds the typed GatewayConfig. Collects every problem, not the first.
 import { isIP } from 'node:net';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { formatKeyPath, type ConfigIssue } from './config-error.js';
 import { closest } from './suggest.js';
 import {
@@ -15,10 +16,12 @@ import {
   type UpstreamConfig,
 } from './types.js';
 import { parseDuration, parseSize } from './units.js';
+import { checkAdmin } from './validate-admin.js';
 import { checkAuth } from './validate-auth.js';
 import { checkRbac } from './validate-rbac.js';
 import { checkBreaker, checkFallback } from './validate-resilience.js';
 import { checkRateLimits, checkRouteRateLimit } from './validate-rate-limits.js';
+import { checkForwardedHosts, checkUpstreamHeaders } from './validate-upstream-headers.js';
 
 type KeyPath = readonly (string | number)[];
 type Plain = Record<string, unknown>;
@@ -122,12 +125,12 @@ function describe(value: unknown): string {
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
 
 function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
-  const s = c.object(['server'], value ?? {}, ['listen', 'trustProxy', 'admin', 'paths', 'limits', 'identityHeaders', 'stripHeaders', 'logLevel', 'accessLog', 'drainTimeout']);
+  const s = c.object(['server'], value ?? {}, ['listen', 'trustProxy', 'admin', 'paths', 'limits', 'timeouts', 'identityHeaders', 'stripHeaders', 'upstreamHeaders', 'forwardedHosts', 'logLevel', 'accessLog', 'drainTimeout']);
   if (!s) return undefined;
   const listen = c.object(['server', 'listen'], s.listen ?? {}, ['host', 'port']);
-  const admin = c.object(['server', 'admin'], s.admin ?? {}, ['host', 'port', 'token', 'jwt']);
   const paths = c.object(['server', 'paths'], s.paths ?? {}, ['caseInsensitive']);
-  const limits = c.object(['server', 'limits'], s.limits ?? {}, ['urlLength', 'headerSize', 'bodySize', 'inFlight']);
+  const limits = c.object(['server', 'limits'], s.limits ?? {}, ['urlLength', 'headerSize', 'bodySize', 'inFlight', 'connections', 'bodyBuffer', 'uploadsPerClient']);
+  const timeouts = c.object(['server', 'timeouts'], s.timeouts ?? {}, ['headers', 'idle', 'request', 'bodyIdle']);
   const identity = c.object(['server', 'identityHeaders'], s.identityHeaders ?? {}, ['subject', 'roles', 'tenant']);
   const trustProxy = (c.list(['server', 'trustProxy'], s.trustProxy) ?? []).map((entry, index) => {
     const text = c.string(['server', 'trustProxy', index], entry);
@@ -152,18 +155,23 @@ function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
       port: c.integer(['server', 'listen', 'port'], listen?.port, 0, 65535, 8080),
     },
     trustProxy,
-    admin: {
-      host: c.string(['server', 'admin', 'host'], admin?.host, { fallback: '127.0.0.1' }),
-      port: c.integer(['server', 'admin', 'port'], admin?.port, 0, 65535, 9901),
-      token: c.string(['server', 'admin', 'token'], admin?.token, { fallback: '', allowEmpty: true }),
-      jwt: c.boolean(['server', 'admin', 'jwt'], admin?.jwt, true),
-    },
+    admin: checkAdmin(c, s.admin),
     paths: { caseInsensitive: c.boolean(['server', 'paths', 'caseInsensitive'], paths?.caseInsensitive, false) },
     limits: {
       urlLength: c.integer(['server', 'limits', 'urlLength'], limits?.urlLength, 64, 65536, 8192),
       headerSize: c.size(['server', 'limits', 'headerSize'], limits?.headerSize, 16 * 1024),
       bodySize: c.size(['server', 'limits', 'bodySize'], limits?.bodySize, 10 * 1024 * 1024),
       inFlight: c.integer(['server', 'limits', 'inFlight'], limits?.inFlight, 1, 1_000_000, 10_000),
+      // Defaults and why: README "Limits and timeouts" (nginx and Envoy compared there).
+      connections: c.integer(['server', 'limits', 'connections'], limits?.connections, 1, 1_000_000, 10_000),
+      bodyBuffer: c.size(['server', 'limits', 'bodyBuffer'], limits?.bodyBuffer, 1024 * 1024),
+      uploadsPerClient: c.integer(['server', 'limits', 'uploadsPerClient'], limits?.uploadsPerClient, 1, 100_000, 4),
+    },
+    timeouts: {
+      headers: positive(c, ['server', 'timeouts', 'headers'], timeouts?.headers, 10_000),
+      idle: positive(c, ['server', 'timeouts', 'idle'], timeouts?.idle, 75_000),
+      request: positive(c, ['server', 'timeouts', 'request'], timeouts?.request, 60_000),
+      bodyIdle: positive(c, ['server', 'timeouts', 'bodyIdle'], timeouts?.bodyIdle, 30_000),
     },
     drainTimeout: c.duration(['server', 'drainTimeout'], s.drainTimeout, 30_000),
     identityHeaders: {
@@ -172,10 +180,20 @@ function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
       tenant: header('tenant', 'X-Auth-Tenant'),
     },
     stripHeaders,
+    forwardedHosts: checkForwardedHosts(c, ['server', 'forwardedHosts'], s.forwardedHosts),
     logLevel: c.oneOf(['server', 'logLevel'], s.logLevel, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     accessLog: c.boolean(['server', 'accessLog'], s.accessLog, false),
   };
-  return server as ServerConfig; // fields left undefined above have an issue recorded, and the config is refused
+  const identityNames = Object.values(server.identityHeaders).filter((name): name is string => name !== undefined);
+  Object.assign(server, { upstreamHeaders: checkUpstreamHeaders(c, ['server', 'upstreamHeaders'], s.upstreamHeaders, identityNames) ?? new Map() });
+  return server as unknown as ServerConfig; // fields left undefined above have an issue recorded, and the config is refused
+}
+
+/** A timeout of zero would mean "never" to Node's http server: every one of these is bounded. */
+function positive(c: Checker, path: KeyPath, value: unknown, fallback: number): number | undefined {
+  const ms = c.duration(path, value, fallback);
+  if (ms !== undefined && ms <= 0) return c.fail(path, 'must be longer than 0', 'every client timeout is bounded');
+  return ms;
 }
 
 function isCidr(text: string): boolean {
@@ -188,8 +206,11 @@ function isCidr(text: string): boolean {
   return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
-function checkStore(c: Checker, value: unknown): StoreConfig {
-  const s = c.object(['store'], value ?? {}, ['redis', 'commandTimeout']) ?? {};
+/** `store.path` when the config does not say: next to the config file. */
+export const DEFAULT_STATE_FILE = 'permgate-state.db';
+
+function checkStore(c: Checker, value: unknown, file: string): StoreConfig {
+  const s = c.object(['store'], value ?? {}, ['redis', 'commandTimeout', 'path', 'audit']) ?? {};
   let redis = c.string(['store', 'redis'], s.redis, { fallback: '', allowEmpty: true });
   if (redis === '') redis = undefined;
   if (redis !== undefined) {
@@ -203,7 +224,17 @@ function checkStore(c: Checker, value: unknown): StoreConfig {
       c.fail(['store', 'redis'], 'expected a redis:// or rediss:// URL', 'leave it empty for the embedded in-memory store');
     }
   }
-  return { redis, commandTimeout: c.duration(['store', 'commandTimeout'], s.commandTimeout, 50)! };
+  const named = c.string(['store', 'path'], s.path, { fallback: DEFAULT_STATE_FILE }) ?? DEFAULT_STATE_FILE;
+  const audit = c.object(['store', 'audit'], s.audit ?? {}, ['changes', 'denials']) ?? {};
+  return {
+    redis,
+    commandTimeout: c.duration(['store', 'commandTimeout'], s.commandTimeout, 50)!,
+    path: named === 'memory' ? undefined : resolvePath(dirname(file), named),
+    audit: {
+      changes: c.integer(['store', 'audit', 'changes'], audit.changes, 100, 10_000_000, 100_000)!,
+      denials: c.integer(['store', 'audit', 'denials'], audit.denials, 100, 1_000_000, 10_000)!,
+    },
+  };
 }
 
 function checkUpstreams(c: Checker, value: unknown): Map<string, UpstreamConfig> {
@@ -247,9 +278,9 @@ function checkUpstreams(c: Checker, value: unknown): Map<string, UpstreamConfig>
   return upstreams;
 }
 
-const ROUTE_KEYS = ['path', 'upstream', 'auth', 'methods', 'permission', 'sensitive', 'params', 'bodyLimit', 'rateLimit', 'onStoreDown', 'tenantParam', 'breaker', 'fallback'];
+const ROUTE_KEYS = ['path', 'upstream', 'auth', 'methods', 'permission', 'sensitive', 'params', 'bodyLimit', 'rateLimit', 'onStoreDown', 'tenantParam', 'breaker', 'fallback', 'requestBuffering', 'upstreamHeaders', 'forwardAuthorization'];
 
-function checkRoute(c: Checker, raw: unknown, index: number, upstreams: ReadonlyMap<string, UpstreamConfig>): RouteConfig | undefined {
+function checkRoute(c: Checker, raw: unknown, index: number, upstreams: ReadonlyMap<string, UpstreamConfig>, identityNames: readonly string[] = []): RouteConfig | undefined {
   const path: KeyPath = ['routes', index];
   const r = c.object(path, raw, ROUTE_KEYS);
   if (!r) return undefined;
@@ -314,9 +345,14 @@ function checkRoute(c: Checker, raw: unknown, index: number, upstreams: Readonly
     onStoreDown: r.onStoreDown === undefined ? undefined : c.oneOf([...path, 'onStoreDown'], r.onStoreDown, ['deny', 'allow-cached'] as const, 'deny'),
     params,
     bodyLimit,
+    requestBuffering: c.boolean([...path, 'requestBuffering'], r.requestBuffering, true)!,
     breaker: r.breaker === undefined ? undefined : checkBreaker(c, [...path, 'breaker'], r.breaker),
     fallback: checkFallback(c, [...path, 'fallback'], r.fallback),
     tenantParam,
+    upstreamHeaders: auth === 'none' && r.upstreamHeaders !== undefined
+      ? c.fail([...path, 'upstreamHeaders'], 'a public route (auth: none) has no caller or decision to describe', 'remove it, or require authentication')
+      : checkUpstreamHeaders(c, [...path, 'upstreamHeaders'], r.upstreamHeaders, identityNames),
+    forwardAuthorization: c.boolean([...path, 'forwardAuthorization'], r.forwardAuthorization, false)!,
     location: c.locate(path),
     keyLocations: { path: c.locate([...path, 'path']), permission: c.locate([...path, 'permission']) },
   };
@@ -384,15 +420,16 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   if (!top) return { partial: { upstreams: new Map(), routes: [], caseInsensitive: false }, issues: c.issues };
   const server = checkServer(c, top.server);
   const auth = top.auth === undefined ? undefined : checkAuth(c, top.auth, file);
+  if (server?.admin?.jwt && top.auth === undefined) c.fail(['server', 'admin', 'jwt'], 'JWT admins need an `auth` section to verify their tokens');
   const rateLimits = top.rateLimits === undefined ? undefined : checkRateLimits(c, top.rateLimits);
   const rbac = checkRbac(c, top.rbac);
-  const store = checkStore(c, top.store);
+  const store = checkStore(c, top.store, file);
   const upstreams = checkUpstreams(c, top.upstreams);
   const routes: RouteConfig[] = [];
   const rawRoutes = c.list(['routes'], top.routes) ?? [];
   if (top.routes === undefined || rawRoutes.length === 0) c.fail(['routes'], 'is required', 'map at least one route; every unmapped path is 404');
   rawRoutes.forEach((raw, index) => {
-    const route = checkRoute(c, raw, index, upstreams);
+    const route = checkRoute(c, raw, index, upstreams, server ? Object.values(server.identityHeaders) : []);
     if (route) routes.push(route);
   });
   const partial = { upstreams, routes, caseInsensitive: server?.paths.caseInsensitive ?? false };

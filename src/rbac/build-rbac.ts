@@ -8,11 +8,18 @@ import type { AuthorizationOutcomes } from '../pipeline/authorize.js';
 import { MemoryRbacStore } from '../stores/memory/memory-rbac-store.js';
 import { RedisRbacStore } from '../stores/redis/redis-rbac-store.js';
 import { RedisStore } from '../stores/redis/redis-store.js';
+import { SqliteRbacStore } from '../stores/sqlite/sqlite-rbac-store.js';
+import { SqliteStore } from '../stores/sqlite/sqlite-store.js';
 import type { Store } from '../stores/store.js';
 import { RbacAuthorizer } from './rbac-authorizer.js';
 
 export async function buildRbac(config: RbacConfig, store: Store, metrics: GatewayMetrics, log: FastifyBaseLogger, now: () => number): Promise<RbacAuthorizer> {
-  const rbacStore = store instanceof RedisStore ? new RedisRbacStore(store.client, { syncInterval: config.syncInterval, now }) : new MemoryRbacStore();
+  const rbacStore =
+    store instanceof RedisStore
+      ? new RedisRbacStore(store.client, { syncInterval: config.syncInterval, now })
+      : store instanceof SqliteStore
+        ? new SqliteRbacStore(store)
+        : new MemoryRbacStore();
   const authorizer = new RbacAuthorizer(config, rbacStore, {
     now,
     onCache: (result) => metrics.rbacCache.inc({ result }),
@@ -27,8 +34,9 @@ export async function buildRbac(config: RbacConfig, store: Store, metrics: Gatew
 }
 
 /**
- * Every denial is counted; at most `perSecond` per instance go to the audit trail (a flood of 403s must not turn
- * into a flood of store writes). The audit write is not awaited: the 403 never waits for it.
+ * Every denial is counted; at most `rbac.auditDenials` per second per instance go to the audit trail (a flood of 403s
+ * must not turn into a flood of store writes), as `denial` entries: their own ring, which never pushes out an admin
+ * change. The audit write is not awaited: the 403 never waits for it.
  */
 export function denialReporter(config: RbacConfig, audit: AuditTrail, metrics: GatewayMetrics, log: FastifyBaseLogger, now: () => number): AuthorizationOutcomes {
   let windowStart = 0;
@@ -47,6 +55,7 @@ export function denialReporter(config: RbacConfig, audit: AuditTrail, metrics: G
       written++;
       audit
         .record({
+          kind: 'denial',
           at,
           actor: ctx.identity?.subject ?? '',
           action: 'request.denied',

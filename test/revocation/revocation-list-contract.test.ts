@@ -1,11 +1,15 @@
-// One contract, run against the memory and the Redis revocation lists: the same semantics for one instance or many.
+// One contract, run against the memory, SQLite (embedded) and Redis revocation lists: the same semantics for one
+// instance or many; and the embedded one keeps its revocations when the process goes.
 import t, { type Test } from 'tap';
 import type { VerifiedToken } from '../../src/auth/claims.js';
 import type { RevocationList } from '../../src/auth/revocation-list.js';
 import { MemoryRevocationList } from '../../src/stores/memory/memory-revocation-list.js';
 import { RedisRevocationList } from '../../src/stores/redis/redis-revocation-list.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
+import { SqliteRevocationList } from '../../src/stores/sqlite/sqlite-revocation-list.js';
+import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
+import { stateFile } from '../helpers/state-file.js';
 
 const T0 = 1_800_000_000; // seconds
 
@@ -51,6 +55,42 @@ t.test('the memory revocation list keeps the contract', (t) => contract(t, async
   await list.start();
   return list;
 }));
+
+t.test('the SQLite revocation list keeps the contract', async (t) => {
+  const { path } = await stateFile(t);
+  const store = SqliteStore.open(path);
+  t.teardown(() => store.close());
+  await contract(t, async (now) => {
+    const list = new SqliteRevocationList(store, now);
+    await list.start();
+    return list;
+  });
+});
+
+t.test('the SQLite revocation list still refuses what it revoked after the file is closed and opened again', async (t) => {
+  const { path } = await stateFile(t);
+  const nowMs = T0 * 1000;
+  const first = SqliteStore.open(path);
+  const before = new SqliteRevocationList(first, () => nowMs);
+  await before.start();
+  await before.revokeToken({ jti: 'kept', exp: T0 + 600 });
+  await before.revokeToken({ jti: 'expired-by-then', exp: T0 + 60 });
+  await before.revokeSubject({ subject: '李雷', before: T0 + 100 });
+  await before.revokeSubject({ subject: 'restored', before: T0 + 100 });
+  t.equal(await before.restoreSubject('restored'), true);
+  await before.close();
+  await first.close();
+
+  const second = SqliteStore.open(path);
+  t.teardown(() => second.close());
+  const after = new SqliteRevocationList(second, () => (T0 + 120) * 1000);
+  await after.start();
+  t.teardown(() => after.close());
+  t.equal(after.isRevoked(tok('alice', { jti: 'kept' })), true, 'a revoked jti is still revoked');
+  t.equal(after.isRevoked(tok('李雷', { iat: T0 + 99 })), true, 'a revoked subject is still revoked');
+  t.equal(after.isRevoked(tok('restored', { iat: T0 })), false, 'a restore is kept too');
+  t.same((await after.snapshot()).tokens, [{ jti: 'kept', exp: T0 + 600 }], 'entries of expired tokens are dropped at start');
+});
 
 t.test('the Redis revocation list keeps the contract', async (t) => {
   const redis = await startPrivateRedis();

@@ -1,10 +1,15 @@
-// One contract, run against every Store: the embedded memory store and a private real Redis.
+// One contract, run against every Store: the embedded stores (memory, and SQLite on a file) and a private real Redis.
 import t, { type Test } from 'tap';
+import type { StoreConfig } from '../../src/config/types.js';
 import { MemoryStore } from '../../src/stores/memory/memory-store.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
+import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import type { Store } from '../../src/stores/store.js';
 import { openStore } from '../../src/stores/store.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
+import { stateFile } from '../helpers/state-file.js';
+
+const AUDIT = { changes: 100_000, denials: 10_000 };
 
 async function contract(t: Test, open: () => Promise<Store>, kind: string): Promise<void> {
   const store = await open();
@@ -16,6 +21,11 @@ async function contract(t: Test, open: () => Promise<Store>, kind: string): Prom
 
 t.test('the memory store keeps the Store contract', (t) => contract(t, async () => new MemoryStore(), 'memory'));
 
+t.test('the SQLite store keeps the Store contract', async (t) => {
+  const { path } = await stateFile(t);
+  await contract(t, async () => SqliteStore.open(path), 'sqlite');
+});
+
 t.test('the redis store keeps the Store contract', async (t) => {
   const redis = await startPrivateRedis();
   t.teardown(() => redis.close());
@@ -26,13 +36,18 @@ t.test('the redis store keeps the Store contract', async (t) => {
   }, 'redis');
 });
 
-t.test('openStore picks the memory store without a URL and Redis with one', async (t) => {
-  t.equal(openStore({ redis: undefined, commandTimeout: 50 }).kind, 'memory');
+t.test('openStore picks Redis with a URL, else SQLite on store.path, else memory for store.path: memory', async (t) => {
+  const { path } = await stateFile(t);
+  const config = (redis: string | undefined, file: string | undefined): StoreConfig => ({ redis, commandTimeout: 50, path: file, audit: AUDIT });
+  t.equal(openStore(config(undefined, undefined)).kind, 'memory');
+  const embedded = openStore(config(undefined, path));
+  t.teardown(() => embedded.close());
+  t.equal(embedded.kind, 'sqlite');
   const redis = await startPrivateRedis();
   t.teardown(() => redis.close());
-  const store = openStore({ redis: redis.url, commandTimeout: 50 });
+  const store = openStore(config(redis.url, path));
   t.teardown(() => store.close());
-  t.equal(store.kind, 'redis');
+  t.equal(store.kind, 'redis', 'a Redis URL wins over store.path');
 });
 
 t.test('a redis store reports an outage at once, fails commands fast, and recovers by itself', async (t) => {
