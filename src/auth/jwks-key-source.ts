@@ -1,6 +1,8 @@
 // Keys from a remote JWKS: fetched at start, refreshed in the background, refetched on an unknown `kid` at most
 // once per cooldown (random `kid`s cannot make the gateway hammer the key server), and served from the last good
-// copy while the key server is down.
+// copy while the key server is down. The document is bounded (issue 10 §1): its size is counted as it streams in
+// (a Content-Length is a claim, not a limit) and its keys are counted before any is imported; a document past either
+// bound is a failed refresh, like a key server that is down.
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput } from 'jose';
 import type { JwksConfig } from '../config/auth-types.js';
 
@@ -51,15 +53,20 @@ export class JwksKeySource {
 
   async #fetch(): Promise<void> {
     this.#lastAttempt = this.#now();
+    const abort = new AbortController();
     try {
-      const response = await fetch(this.#config.uri, { signal: AbortSignal.timeout(this.#config.timeout), redirect: 'error' });
+      const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(this.#config.timeout)]);
+      const response = await fetch(this.#config.uri, { signal, redirect: 'error' });
       if (!response.ok) throw new Error(`status ${response.status}`);
-      const body = (await response.json()) as JSONWebKeySet;
+      const body = JSON.parse(await readBounded(response, this.#config.maxSize)) as JSONWebKeySet;
       if (!body || !Array.isArray(body.keys)) throw new Error('not a JWKS document');
+      if (body.keys.length > this.#config.maxKeys) throw new Error(`the JWKS document holds ${body.keys.length} keys, more than ${this.#config.maxKeys}`);
       this.#keys = createLocalJWKSet(body);
       this.#events.onRefresh('ok');
     } catch (err) {
       this.#events.onRefresh('failed', (err as Error).message);
+    } finally {
+      abort.abort(); // whatever is left of the body is not read
     }
   }
 
@@ -77,4 +84,27 @@ export class JwksKeySource {
     if (this.#keys === undefined) throw new errors.JWKSNoMatchingKey();
     return this.#keys(header, token);
   }
+}
+
+/** The body as text, refused (and its download cancelled) once it passes `maxSize` bytes, whatever Content-Length said. */
+async function readBounded(response: Response, maxSize: number): Promise<string> {
+  const tooLarge = (): Error => new Error(`the JWKS document is larger than ${maxSize} bytes`);
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > maxSize) throw tooLarge();
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxSize) throw tooLarge();
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
 }

@@ -26,6 +26,10 @@ export interface JwksConfig {
   /** The key set is refreshed in the background this often; a failed refresh keeps the keys it has. */
   readonly refreshInterval: Milliseconds;
   readonly timeout: Milliseconds;
+  /** A document larger than this (bytes, counted as it arrives) is a failed refresh. Default 64 KiB. */
+  readonly maxSize: number;
+  /** A document with more keys than this is a failed refresh. Default 100. */
+  readonly maxKeys: number;
 }
 
 export interface ClaimMapping {

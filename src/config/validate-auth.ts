@@ -19,7 +19,7 @@ export function checkAuth(c: Checker, value: unknown, configFile: string): AuthC
   if (a.jwt === undefined) return c.fail(jwtPath, 'is required when `auth` is present');
   const j = c.object(jwtPath, a.jwt, [
     'algorithms', 'issuer', 'audience', 'clockTolerance', 'maxTokenAge', 'maxLifetime', 'requiredClaims',
-    'secret', 'secrets', 'publicKeys', 'jwksUri', 'jwksCooldown', 'jwksRefresh', 'jwksTimeout', 'cookie', 'claims',
+    'secret', 'secrets', 'publicKeys', 'jwksUri', 'jwksCooldown', 'jwksRefresh', 'jwksTimeout', 'jwksMaxSize', 'jwksMaxKeys', 'cookie', 'claims',
     'maxTokenSize', 'cacheSize',
   ]);
   if (!j) return undefined;
@@ -109,10 +109,12 @@ export function checkAuth(c: Checker, value: unknown, configFile: string): AuthC
         cooldown: c.duration([...jwtPath, 'jwksCooldown'], j.jwksCooldown, 30_000)!,
         refreshInterval: c.duration([...jwtPath, 'jwksRefresh'], j.jwksRefresh, 600_000)!,
         timeout: c.duration([...jwtPath, 'jwksTimeout'], j.jwksTimeout, 2_000)!,
+        maxSize: c.size([...jwtPath, 'jwksMaxSize'], j.jwksMaxSize, 64 * 1024)!,
+        maxKeys: c.integer([...jwtPath, 'jwksMaxKeys'], j.jwksMaxKeys, 1, 10_000, 100)!,
       };
     }
   } else {
-    for (const key of ['jwksCooldown', 'jwksRefresh', 'jwksTimeout']) {
+    for (const key of ['jwksCooldown', 'jwksRefresh', 'jwksTimeout', 'jwksMaxSize', 'jwksMaxKeys']) {
       if (j[key] !== undefined) c.fail([...jwtPath, key], 'has no effect without jwksUri', undefined, true);
     }
   }
