@@ -7,7 +7,21 @@
 //   order:read,write      covers order:read and order:write
 //   channel:*:42          covers channel:delete:42, channel:read:42 (one part each)
 //   channel:*             covers channel, channel:read, channel:delete:42 (a trailing * covers any remainder)
-//   *                     covers everything
+//   *                     covers everything except the admin namespace
+//
+// The admin namespace (`permgate:admin`, `permgate:admin:…`: the admin API's own codes) is reached only by a pattern
+// whose first part names `permgate` (`permgate:*`, `permgate:admin:*`, `permgate:admin:rbac:write`); `*`, `*:admin:*`
+// and `*:*:*:*` never cover it, so a data-plane grant of everything is not also a grant of the admin plane (issue 10).
+
+/** The first two parts of every admin API code (admin-auth.ts). */
+export const ADMIN_NAMESPACE = 'permgate:admin';
+/** The part a pattern must name literally to reach the admin namespace. */
+export const ADMIN_ROOT = 'permgate';
+
+/** @example isAdminCode('permgate:admin:rbac:write') → true; isAdminCode('permgate:adminx') → false */
+export function isAdminCode(code: string): boolean {
+  return code.startsWith(ADMIN_NAMESPACE) && (code.length === ADMIN_NAMESPACE.length || code.charCodeAt(ADMIN_NAMESPACE.length) === 58 /* : */);
+}
 
 /** One part of a pattern: any single part, or one of a set of literals. */
 export type PatternPart = '*' | readonly string[];
@@ -62,6 +76,7 @@ export function parsePermissionPattern(text: string): PatternPart[] {
  * (permission-trie.ts) must agree with it, and explanations use it to name the pattern that decided.
  */
 export function patternCovers(pattern: readonly PatternPart[], code: string): boolean {
+  if (pattern[0] === '*' && isAdminCode(code)) return false; // the admin namespace must be named (see above)
   const parts = code.split(':');
   for (let i = 0; i < pattern.length; i++) {
     const part = pattern[i]!;

@@ -1,7 +1,8 @@
 // A compiled set of permission patterns. Concrete codes (most grants) sit in one Set: a check is one lookup. Patterns
 // with `*` or a comma list go into a trie; checking a code walks at most one branch per part plus the `*` branch, so
-// the cost depends on the code's length, not on how many patterns were granted.
-import { parsePermissionPattern, type PatternPart } from './permission-pattern.js';
+// the cost depends on the code's length, not on how many patterns were granted. A code in the admin namespace skips
+// the root's `*` branch: only a pattern whose first part names `permgate` reaches it (permission-pattern.ts).
+import { ADMIN_ROOT, isAdminCode, parsePermissionPattern, type PatternPart } from './permission-pattern.js';
 
 interface Node {
   /** Literal part → child. A Map, so a part named `constructor` or `__proto__` is only a name. */
@@ -64,7 +65,15 @@ export class PermissionTrie {
 
   /** Whether any pattern covers `code` (a concrete code: parts joined by `:`). */
   covers(code: string): boolean {
-    return this.#exact.has(code) || (this.#wild > 0 && walk(this.#root, code, 0));
+    if (this.#exact.has(code)) return true;
+    if (this.#wild === 0) return false;
+    const root = this.#root;
+    // Only a trie with a `*` first part pays for the namespace check; ordinary codes then pay one prefix compare.
+    if ((root.any !== undefined || root.coversRest) && isAdminCode(code)) {
+      const named = root.children?.get(ADMIN_ROOT);
+      return named !== undefined && walk(named, code, ADMIN_ROOT.length + 1);
+    }
+    return walk(root, code, 0);
   }
 }
 
