@@ -182,6 +182,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   // Bodies are read as upstream/request-body.ts says: small ones whole before an upstream connection is taken, large
   // ones streamed under a per-address cap; never parsed. Fastify calls this only for requests that carry a body.
   const uploads = new UploadSlots();
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => {
     const runtime = request.pgRuntime ?? current!;
     const { limits, timeouts } = runtime.config.server;

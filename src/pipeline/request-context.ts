@@ -39,8 +39,6 @@ export interface RequestContext {
   upstreamDoneAt: number | undefined;
   /** Headers the gateway adds to the client's response (RateLimit), whatever the upstream answers. */
   responseHeaders: Readonly<Record<string, string>> | undefined;
-  /** Set when a streamed body went over the route's limit, so the failed upstream call is reported as 413. */
-  bodyTooLarge: boolean;
   /** The breaker call this request's forwarding counts in, settled by its outcome. */
   breakerCall: BreakerCall | undefined;
 }

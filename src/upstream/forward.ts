@@ -1,5 +1,7 @@
-// Sends an allowed request to its upstream: exactly the canonical path that was authorized, the raw query, a body
-// streamed as it arrives, and a header set the gateway owns. Upstream failures become coded 502/504 replies.
+// Sends an allowed request to its upstream: exactly the canonical path that was authorized, the raw query, the body
+// as request-body.ts read it (whole, or streamed), and a header set the gateway owns. Upstream failures become coded
+// 502/504 replies and count against the upstream's breaker; failures of the client's body or of the gateway's own
+// request building never do (issue 10).
 //
 // Built on undici's dispatcher directly rather than @fastify/reply-from: one handler object per request that writes
 // the upstream's response head and chunks straight to the client's socket, with backpressure both ways. reply-from
@@ -7,12 +9,14 @@
 // send; measured here, that wrapping cost about half of a bare proxy's CPU per request (README, Decisions).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { Readable, type Transform, type Writable } from 'node:stream';
+import type { Transform, Writable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { GatewayConfig, UpstreamConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
+import { BodyFailure } from './body-failure.js';
 import type { CarriedOver } from './carried-over.js';
+import { StreamedBody } from './limit-body.js';
 import { RequestHeaderPolicy, stripResponseHopHeaders, type HeaderMap } from './request-headers.js';
 import { createPool, poolKey } from './upstream-pool.js';
 
@@ -60,9 +64,10 @@ export class Forwarder {
   forward(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): void {
     const plan = this.#plans.get(ctx.match!.route.upstream.name)!;
     const target = ctx.target!;
-    // The content-type parser gives a stream only to requests that may carry a body; any other request goes without
-    // one, and without the length it declared (a GET's body is not forwarded, so its length would be a lie).
-    const body = request.body instanceof Readable ? request.body : null;
+    // The content-type parser gives a body (a Buffer read whole, or a StreamedBody) only to requests that may carry
+    // one; any other request goes without, and without the length it declared (a GET's body is not forwarded).
+    const read = request.body;
+    const body = read instanceof StreamedBody || Buffer.isBuffer(read) ? read : null;
     const clientHost = request.headers.host;
     const host = clientHost !== undefined && SAFE_HOST.test(clientHost) ? clientHost : undefined;
     const headers = this.#headers.apply(
@@ -73,32 +78,45 @@ export class Forwarder {
     if (body === null) {
       delete headers['content-length'];
       delete headers['content-type'];
+    } else if (Buffer.isBuffer(body)) {
+      delete headers['content-length']; // undici sends the buffer's own length
     }
     ctx.forwardedAt = performance.now();
-    const exchange = new Exchange(request, reply, ctx, plan.upstream.name, this.#hooks);
-    plan.pool.dispatch(
-      {
-        path: plan.base + target.path + target.query,
-        method: ctx.method as Dispatcher.HttpMethod,
-        headers: headers as IncomingHttpHeaders,
-        body,
-        headersTimeout: plan.upstream.timeout,
-        bodyTimeout: plan.upstream.timeout,
-      },
-      exchange,
-    );
+    const exchange = new Exchange(request, reply, ctx, plan.upstream.name, this.#hooks, body instanceof StreamedBody ? body : undefined);
+    try {
+      plan.pool.dispatch(
+        {
+          path: plan.base + target.path + target.query,
+          method: ctx.method as Dispatcher.HttpMethod,
+          headers: headers as IncomingHttpHeaders,
+          body,
+          headersTimeout: plan.upstream.timeout,
+          bodyTimeout: plan.upstream.timeout,
+        },
+        exchange,
+      );
+    } catch (err) {
+      // undici hands its own errors to the handler; anything thrown here is the gateway's doing.
+      exchange.gatewayFault(err);
+    }
   }
 }
 
 /**
  * One request's exchange with its upstream (undici's handler). Until the response head arrives, a failure is answered
  * with a coded error through Fastify; from then on the reply is the upstream's, written to the socket as it comes.
+ *
+ * Who is at fault decides what the breaker hears: the upstream (connection errors, timeouts, bad responses) counts;
+ * the client (its body failed, it left) and the gateway (a request undici refused to build) settle the call as
+ * neutral, so no client and no gateway bug can open a breaker for everyone.
  */
 class Exchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   /** Where the response body goes: the client's socket, or a tap that keeps a copy on its way there. */
   #sink: Writable | undefined;
   #clientGone = false;
+  /** The client has its whole answer (or a local one): later undici events change nothing. */
+  #done = false;
   readonly #res: ServerResponse;
 
   constructor(
@@ -107,10 +125,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly ctx: RequestContext,
     private readonly upstream: string,
     private readonly hooks: ForwardHooks,
+    body: StreamedBody | undefined,
   ) {
     this.#res = reply.raw;
     // A client that leaves takes its upstream request with it (the upstream stops working for nobody).
     this.#res.once('close', this.#onClientClose);
+    // A streamed body may fail while the request still waits for a pooled connection, before undici listens to it:
+    // the client is answered now, and the request is dropped when it reaches a connection (onRequestStart).
+    if (body !== undefined) body.once('error', (err: Error) => this.#bodyFailed(err));
   }
 
   readonly #onClientClose = (): void => {
@@ -123,11 +145,12 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    if (this.#clientGone) controller.abort(new Error('the client closed the connection'));
+    if (this.#clientGone || this.#done) controller.abort(new Error('the request no longer needs its upstream'));
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     const { ctx, reply } = this;
+    if (this.#clientGone || this.#done) return;
     // An informational answer (103 Early Hints) comes before the final one: wait for that.
     if (statusCode >= 100 && statusCode < 200) return;
     if (statusCode > 599 || statusCode < 100) {
@@ -138,6 +161,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     const out = stripResponseHopHeaders(headers as HeaderMap);
     const own = reply.getHeaders();
     for (const name of Object.keys(own)) out[name] = own[name] as string | string[];
+    // RFC 9110 §8.6: no Content-Length in a 204. (A 304's describes the selected representation: it stays.)
+    if (statusCode === 204) delete out['content-length'];
     const res = this.#res;
     try {
       res.writeHead(statusCode, out as IncomingHttpHeaders);
@@ -149,6 +174,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     // From here the reply is the upstream's, written to the socket as it comes.
     reply.hijack();
     this.hooks.onUpstreamDone(ctx, statusCode);
+    if (statusCode === 204 || statusCode === 304) {
+      // These have no body whatever their Content-Length says; undici still compares the length with the bytes it
+      // read (none) and fails the exchange after this head. The response is complete now: end it, so the client
+      // gets it and it is recorded, and ignore undici's complaint.
+      this.#done = true;
+      res.end();
+      return;
+    }
     const contentType = headers['content-type'];
     const tap = this.hooks.tap?.(ctx, statusCode, typeof contentType === 'string' ? contentType : undefined);
     if (tap === undefined) {
@@ -170,31 +203,87 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.#done) return;
+    this.#done = true;
     this.#sink?.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const { ctx, request, reply } = this;
+    if (this.#done) return;
     if (this.#clientGone) {
+      this.#done = true;
       ctx.breakerCall?.settle(undefined); // nobody to answer, and not the upstream's fault
       return;
     }
+    if (error instanceof BodyFailure) return this.#bodyFailed(error);
     if (this.#sink !== undefined) {
       // The head went out: all that can be done is to cut the response, so the client sees it incomplete.
+      this.#done = true;
       request.log.warn({ upstream: this.upstream, cause: error.message }, 'upstream response cut short');
       this.#res.destroy(error);
       return;
     }
-    // A streamed body cut at its limit fails the upstream call; the client's error is the body, not the upstream.
-    const err = ctx.bodyTooLarge ? new GatewayError('PG_BODY_TOO_LARGE') : upstreamError(error);
+    if (isGatewayFault(error)) return this.gatewayFault(error);
+    this.#done = true;
+    const err = upstreamError(error);
     this.hooks.onUpstreamDone(ctx, err);
     request.log.warn({ code: err.code, upstream: this.upstream, cause: error.message }, 'upstream failed');
     this.hooks.sendError(request, reply, err);
+  }
+
+  /**
+   * The gateway could not build or send this request (undici refused an argument, a header value, …): a bug or a
+   * value the gateway should have encoded, never the upstream's failure. 500, logged at error, breaker untouched.
+   */
+  gatewayFault(error: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.ctx.breakerCall?.settle(undefined);
+    this.#controller?.abort(new Error('the gateway could not build the upstream request'));
+    this.request.log.error({ upstream: this.upstream, err: error }, 'the gateway could not build the upstream request');
+    this.hooks.sendError(this.request, this.reply, new GatewayError('PG_INTERNAL', { detail: 'the upstream request could not be built', cause: error }));
+  }
+
+  /** The client's body failed (too large, too slow, cut off): the client's fault, answered with its own code. */
+  #bodyFailed(error: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.ctx.breakerCall?.settle(undefined);
+    this.#controller?.abort(error);
+    if (this.#clientGone) return;
+    if (this.#sink !== undefined) {
+      this.#res.destroy(error); // the upstream already answered: the answer cannot be finished
+      return;
+    }
+    const answer = error instanceof BodyFailure ? error.answer : new GatewayError('PG_BAD_REQUEST', { cause: error });
+    this.hooks.sendError(this.request, this.reply, answer);
   }
 }
 
 class UpstreamBadResponse extends Error {
   readonly code = 'PG_UPSTREAM_BAD_RESPONSE';
+}
+
+/**
+ * undici's errors that mean the request was never valid HTTP to send: the gateway built it (identity headers, the
+ * forwarded header set, the body it read), so the gateway is at fault. A pool closed under the request (a reload
+ * retired it, or shutdown) is not the upstream's doing either.
+ */
+const GATEWAY_FAULTS: ReadonlySet<string> = new Set([
+  'UND_ERR_INVALID_ARG', // a header name or value undici refuses (e.g. outside Latin-1 or a control character)
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_CLOSED',
+  'ERR_INVALID_CHAR', // Node's own header checks
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+]);
+
+function isGatewayFault(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && GATEWAY_FAULTS.has(code);
 }
 
 /** undici's errors to permgate's codes (the cause is kept for the log, not the client). */

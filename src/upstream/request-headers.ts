@@ -89,8 +89,14 @@ export class RequestHeaderPolicy {
  */
 const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'x-request-id']);
 
+/** Also drops every header the upstream's own `Connection` names: hop-by-hop by declaration (RFC 9110 §7.6.1). */
 export function stripResponseHopHeaders(headers: HeaderMap): HeaderMap {
   const out: HeaderMap = {};
   for (const name of Object.keys(headers)) if (!HOP_BY_HOP_RESPONSE.has(name)) out[name] = headers[name];
+  const connection = headers.connection;
+  // Most responses say `keep-alive` or `close`, which name nothing beyond the set above: no split for them.
+  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
+    for (const listed of (Array.isArray(connection) ? connection.join(',') : connection).split(',')) delete out[listed.trim().toLowerCase()];
+  }
   return out;
 }
