@@ -1,5 +1,6 @@
 // The `rbac` section: static roles and subjects, checked whole (patterns, role names, inheritance cycles) so a bad
 // policy never starts, and the cache settings.
+import { subjectProblem } from '../auth/subject-name.js';
 import { EMPTY_SUBJECT, NAME, ROLE_NAME, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
 import { PatternError, parsePermissionPattern } from '../rbac/permission-pattern.js';
 import { RoleCycleError, RoleGraph, UnknownRoleError } from '../rbac/role-graph.js';
@@ -129,7 +130,8 @@ export function checkRbac(c: Checker, value: unknown): RbacConfig {
   const rawSubjects = r.subjects === undefined ? {} : c.object(['rbac', 'subjects'], r.subjects, Object.keys(r.subjects as object)) ?? {};
   for (const [name, raw] of Object.entries(rawSubjects)) {
     const path = ['rbac', 'subjects', name];
-    if (!NAME.test(name)) c.fail(path, 'a subject is printable ASCII without spaces (≤ 256)', undefined, true);
+    const problem = subjectProblem(name); // the data plane's grammar (auth/subject-name.ts): `李雷`, `Jane Doe` are subjects
+    if (problem !== undefined) c.fail(path, problem, undefined, true);
     const s = c.object(path, raw ?? {}, ['roles', 'grants', 'denies']);
     if (!s) continue;
     const record: SubjectRecord = {

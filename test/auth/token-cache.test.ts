@@ -4,7 +4,7 @@ import t from 'tap';
 import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
-const ADMIN = 'admin-token-for-cache-tests';
+const ADMIN = 'admin-token-for-cache-tests-0123456789';
 
 t.test('the cache skips the signature check, never the clock and never revocation', async (t) => {
   let nowMs = Date.now();

@@ -19,9 +19,9 @@ t.test('defaults apply when a variable is unset or empty; values apply when set'
   t.equal(unset.upstreams.get('svc')!.url.href, 'http://127.0.0.1:9001/');
   const empty = parseConfig(doc('{ port: ${PORT:-8080} }'), 'e.yaml', { PORT: '' }).config;
   t.equal(empty.server.listen.port, 8080, ':- takes the default for an empty variable too');
-  const set = parseConfig(doc('{ port: ${PORT:-8080} }'), 'e.yaml', { PORT: '9090', ADMIN_TOKEN: 's3cret', SVC_URL: 'http://10.0.0.1:1' }).config;
+  const set = parseConfig(doc('{ port: ${PORT:-8080} }'), 'e.yaml', { PORT: '9090', ADMIN_TOKEN: 's3cret-of-at-least-32-bytes-0123456', SVC_URL: 'http://10.0.0.1:1' }).config;
   t.equal(set.server.listen.port, 9090, 'a numeric string from the environment is a port');
-  t.equal(set.server.admin.token, 's3cret');
+  t.equal(set.server.admin.token, 's3cret-of-at-least-32-bytes-0123456');
   t.equal(set.upstreams.get('svc')!.url.host, '10.0.0.1:1');
 });
 
@@ -36,13 +36,13 @@ t.test('an unset variable without a default names the file, line and key', async
 });
 
 t.test('a value from the environment stays one plain string, whatever YAML it holds', async (t) => {
-  const { config } = parseConfig(doc('{ port: 1 }'), 'e.yaml', { ADMIN_TOKEN: 'a: b\n- c\n{x: [y]}' });
-  t.equal(config.server.admin.token, 'a: b\n- c\n{x: [y]}');
+  const { config } = parseConfig(doc('{ port: 1 }'), 'e.yaml', { ADMIN_TOKEN: 'a: b\n- c\n{x: [y]} # padded to 32 bytes' });
+  t.equal(config.server.admin.token, 'a: b\n- c\n{x: [y]} # padded to 32 bytes');
 });
 
 t.test('$$ is a literal $, and line numbers stay true after substitution', async (t) => {
-  const { config } = parseConfig(doc('{ port: 1 }'), 'e.yaml', { ADMIN_TOKEN: 'p$$w' });
-  t.equal(config.server.admin.token, 'p$w');
+  const { config } = parseConfig(doc('{ port: 1 }'), 'e.yaml', { ADMIN_TOKEN: 'p$$w-padded-to-32-bytes-0123456789' });
+  t.equal(config.server.admin.token, 'p$w-padded-to-32-bytes-0123456789');
   try {
     parseConfig(doc('{ port: ${PORT:-1}, hots: x }'), 'e.yaml', {});
     t.fail('should throw');

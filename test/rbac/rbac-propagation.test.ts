@@ -9,7 +9,7 @@ import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.j
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
-const ADMIN = 'admin-token-for-rbac-tests';
+const ADMIN = 'admin-token-for-rbac-tests-0123456789';
 
 function yaml(redisUrl: string, upstreamUrl: string, rbac = ''): string {
   return `

@@ -11,7 +11,7 @@ import { buildGateway, type Gateway } from '../../src/gateway.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
-const ADMIN = 'reload-admin-token';
+const ADMIN = 'reload-admin-token-0123456789abcdef';
 
 function yaml(upstream: string, extraRoutes = '', rbacGrant = 'order:read'): string {
   return `server:

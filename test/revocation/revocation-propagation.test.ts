@@ -7,7 +7,7 @@ import { startPrivateRedis } from '../helpers/private-redis.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
-const ADMIN = 'admin-token-for-tests';
+const ADMIN = 'admin-token-for-tests-0123456789abcdef';
 
 function yaml(redisUrl: string, upstreamUrl: string): string {
   return `

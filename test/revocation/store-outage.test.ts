@@ -6,7 +6,7 @@ import { startPrivateRedis } from '../helpers/private-redis.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
-const ADMIN = 'admin-token-for-tests';
+const ADMIN = 'admin-token-for-tests-0123456789abcdef';
 
 async function get(gw: GatewayUnderTest, path: string, jwt: string): Promise<{ status: number; ms: number; retryAfter: string | null; code?: string }> {
   const started = performance.now();
