@@ -111,6 +111,8 @@ t.test('clients that abort their bodies, queued behind a full pool or being forw
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.equal(gw.process.exitCode, null, 'still running after a buffered body is aborted');
   t.equal((await fetch(`http://127.0.0.1:${gw.port}/public/again`)).status, 200);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.equal(gw.process.exitCode, null, `and still running at the end${gw.process.exitCode === null ? '' : `: ${gw.output()}`}`);
 });
 
 t.test('with as many slow uploads open as the pool has connections, an authorized GET to the same upstream is answered', async (t) => {
