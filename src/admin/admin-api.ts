@@ -69,7 +69,8 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
   });
   const refused = async (request: FastifyRequest, err: GatewayError): Promise<void> => {
     // The address, the route and why; never the Authorization header or any part of it (SECURITY.md rule 11).
-    request.log.warn({ address: request.ip, route: request.routeOptions.url, method: request.method, reason: err.code, detail: err.detail }, 'admin authentication failed');
+    const what = err.status === 401 ? 'admin authentication failed' : 'admin call refused: missing permission';
+    request.log.warn({ address: request.ip, route: request.routeOptions.url, method: request.method, reason: err.code, detail: err.detail }, what);
     if (err.status === 401) await throttle.countFailure(request);
   };
   const authorize: AdminAuth = async (request, code) => {

@@ -1,18 +1,16 @@
-// Who may call the admin API: the holder of the admin token (compared in constant time), or a person whose JWT
-// verifies, is not revoked, and whose subject holds the admin code of the endpoint (`permgate:admin:rbac:write`…),
-// so every change is attributed to someone. With neither configured, the API is off rather than open.
+// Who may call the admin API: the holder of the admin token (compared in constant time), or — only with
+// `server.admin.jwt: true` — a person whose JWT verifies, is not revoked, and whose subject holds the admin code of the
+// endpoint (`permgate:admin:rbac:write`…), so every change is attributed to someone. With neither, the API is off.
+// Failures are thrown as coded errors; admin-api.ts logs and throttles them (failure-throttle.ts).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { Identity } from '../pipeline/request-context.js';
+import type { Actor } from '../rbac/policy-editor.js';
 import type { PermissionCode } from '../routing/permission-template.js';
 
-export interface AdminActor {
-  /** Written to the audit trail as "who": `admin-token`, or the JWT's subject. */
-  readonly name: string;
-  /** The JWT's subject; undefined for the admin token. */
-  readonly subject: string | undefined;
-}
+/** The admin token, or a person by their JWT (their subject, and the roles their token names). */
+export type AdminActor = Actor;
 
 /** What an endpoint requires: `permgate:admin:<area>:<read|write>`. A grant of `permgate:admin:*` covers them all. */
 export type AdminCode = `permgate:admin:${string}:${'read' | 'write'}`;
@@ -27,6 +25,11 @@ export interface AdminJwt {
 }
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="permgate-admin"' };
+const ADMIN_TOKEN: AdminActor = Object.freeze({ kind: 'admin-token', name: 'admin-token' });
+
+function unauthorized(detail: string): GatewayError {
+  return new GatewayError('PG_ADMIN_UNAUTHORIZED', { detail, headers: CHALLENGE });
+}
 
 export function adminAuth(token: string, jwt: AdminJwt | undefined): AdminAuth {
   const expected = token === '' ? undefined : createHash('sha256').update(token).digest();
@@ -34,24 +37,24 @@ export function adminAuth(token: string, jwt: AdminJwt | undefined): AdminAuth {
     if (expected === undefined && jwt === undefined) throw new GatewayError('PG_ADMIN_DISABLED');
     const header = request.headers.authorization ?? '';
     const given = header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : '';
-    if (given === '') throw new GatewayError('PG_ADMIN_UNAUTHORIZED', { headers: CHALLENGE });
+    if (given === '') throw unauthorized('no bearer token');
     if (expected !== undefined) {
       // Hashing first gives equal lengths, so timingSafeEqual never throws and the length does not leak.
       const digest = createHash('sha256').update(given).digest();
-      if (timingSafeEqual(digest, expected)) return { name: 'admin-token', subject: undefined };
+      if (timingSafeEqual(digest, expected)) return ADMIN_TOKEN;
     }
     // Not the admin token: only a JWT can still get in. Anything that does not look like one is simply refused.
-    if (jwt === undefined || given.split('.').length !== 3) throw new GatewayError('PG_ADMIN_UNAUTHORIZED', { headers: CHALLENGE });
+    if (jwt === undefined || given.split('.').length !== 3) throw unauthorized(jwt === undefined ? 'not the admin token' : 'neither the admin token nor a JWT');
     let identity: Identity;
     try {
       identity = await jwt.identify(given);
     } catch (err) {
-      if (err instanceof GatewayError && err.status === 401) throw new GatewayError('PG_ADMIN_UNAUTHORIZED', { detail: err.detail, headers: CHALLENGE });
+      if (err instanceof GatewayError && err.status === 401) throw new GatewayError('PG_ADMIN_UNAUTHORIZED', { detail: `${err.code}${err.detail ? `: ${err.detail}` : ''}`, headers: CHALLENGE, cause: err });
       throw err;
     }
     if (!(await jwt.holds(identity, code as string as PermissionCode))) {
       throw new GatewayError('PG_ADMIN_FORBIDDEN', { detail: `missing permission ${code}` });
     }
-    return { name: identity.subject, subject: identity.subject };
+    return { kind: 'person', name: identity.subject, subject: identity.subject, tokenRoles: identity.roles };
   };
 }

@@ -1,6 +1,7 @@
 // Admin API for the dynamic RBAC policy: roles, subjects' bindings, grants and denies (each optionally in one tenant
 // and until a moment), and decisions explained. Every body is checked whole before anything is written.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { subjectProblem } from '../auth/subject-name.js';
 import { parseExpiry } from '../config/validate-rbac.js';
 import { GatewayError } from '../errors.js';
 import type { Identity } from '../pipeline/request-context.js';
@@ -42,6 +43,16 @@ function object(value: unknown, known: readonly string[], what: string): Plain {
 function name(value: unknown, what: string, grammar = NAME): string {
   if (typeof value !== 'string' || !grammar.test(value)) throw badInput(`${what} must be a name without spaces (${grammar === ROLE_NAME ? 'letters, digits, . _ ~ @ -, ≤ 128' : 'printable ASCII, ≤ 256'})`);
   return value;
+}
+
+/**
+ * A subject, by the one grammar the data plane also uses (auth/subject-name.ts): any Unicode name without edge
+ * whitespace or control characters. In a path it arrives percent-encoded and decoded once by the router.
+ */
+function subject(value: unknown, what: string): string {
+  const problem = subjectProblem(value);
+  if (problem !== undefined) throw badInput(`${what}: ${problem}`);
+  return value as string;
 }
 
 function pattern(value: unknown): string {
@@ -98,7 +109,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     const body = object(value, ['code', 'tenant', 'expires'], 'a grant');
     return { code: pattern(body.code), ...scope(body) };
   };
-  const subjectOf = (request: FastifyRequest): string => name((request.params as Plain).subject, 'the subject');
+  const subjectOf = (request: FastifyRequest): string => subject((request.params as Plain).subject, 'the subject');
   const sameScope = (a: { tenant?: string | undefined }, tenant: string | undefined): boolean => (a.tenant ?? undefined) === tenant;
   const dynamicView = (record: SubjectRecord | undefined): Plain => {
     const live = editor.live(record);
@@ -259,7 +270,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     await deps.authorize(request, 'permgate:admin:decision:read');
     const query = request.query as Plain;
     const identity: Identity = {
-      subject: name(query.sub, '"sub"'),
+      subject: subject(query.sub, '"sub"'),
       roles: list(query.roles),
       tenant: query.tenant === undefined ? undefined : name(query.tenant, '"tenant"'),
       scopes: [],

@@ -15,12 +15,20 @@ import type { RbacAuthorizer } from './rbac-authorizer.js';
 import type { RbacStore } from './rbac-store.js';
 import { RoleCycleError, RoleGraph, UnknownRoleError } from './role-graph.js';
 
-/** Who makes a change: the admin token, or a person authenticated by a JWT (their subject). */
-export interface Actor {
-  readonly name: string;
-  /** The actor's own subject when authenticated by a JWT: they may not edit themselves. */
-  readonly subject: string | undefined;
-}
+/**
+ * Who makes a change: the admin token (nobody in particular: not limited by the self-edit rule), or a person
+ * authenticated by a JWT, who may change nothing that alters what they hold themselves (see #refuseSelfEdit).
+ */
+export type Actor =
+  | { readonly kind: 'admin-token'; readonly name: 'admin-token' }
+  | {
+      readonly kind: 'person';
+      /** Written to the audit trail as "who": the JWT's subject. */
+      readonly name: string;
+      readonly subject: string;
+      /** The roles the actor's token names (whether or not they are defined yet). */
+      readonly tokenRoles: readonly string[];
+    };
 
 export interface ChangeOptions {
   /** Also revoke every token the subject holds now, so the change cannot be outlived by a token's claims. */
@@ -73,7 +81,7 @@ export class PolicyEditor {
     change: (current: SubjectRecord) => SubjectRecord,
     options: ChangeOptions = {},
   ): Promise<{ before: SubjectRecord; after: SubjectRecord }> {
-    if (actor.subject !== undefined && actor.subject === subject) {
+    if (actor.kind === 'person' && actor.subject === subject) {
       throw new GatewayError('PG_ADMIN_FORBIDDEN', { detail: 'nobody may change their own roles or grants' });
     }
     return this.#serially(`subject:${subject}`, () => this.#updateSubject(actor, subject, action, change, options));
@@ -125,6 +133,7 @@ export class PolicyEditor {
       if (role === undefined && before === undefined) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: `no dynamic role "${name}"` });
       if (role === undefined) dynamic.delete(name);
       else dynamic.set(name, role);
+      await this.#refuseSelfEdit(actor, name, configured, stamped.value ?? new Map());
       const all = new Map(configured);
       for (const [n, r] of dynamic) all.set(n, r);
       if (role === undefined) {
@@ -143,6 +152,25 @@ export class PolicyEditor {
       return { before, after: role };
     }
     throw new GatewayError('PG_ADMIN_CONFLICT', { detail: 'roles kept changing; try again' });
+  }
+
+  /**
+   * The self-edit rule for roles: a person may not create, change or delete a role they hold, since that would change
+   * what they hold (make it inherit `admin`, say). They hold every role bound to their subject (in the config's
+   * `rbac.subjects` and through this API, in any tenant, until it expires), every role their token names (defined or
+   * not: defining it would hand it to them), and every role those inherit. Checked against the roles as read for
+   * this very write, so the answer is the one the write would change.
+   */
+  async #refuseSelfEdit(actor: Actor, name: string, configured: ReadonlyMap<string, RoleDefinition>, dynamic: ReadonlyMap<string, RoleDefinition>): Promise<void> {
+    if (actor.kind !== 'person') return;
+    const direct = new Set(actor.tokenRoles);
+    for (const binding of this.config().policy.subjects.get(actor.subject)?.roles ?? []) direct.add(binding.role);
+    for (const binding of this.live((await this.store.loadSubject(actor.subject)).value).roles) direct.add(binding.role);
+    const roleOf = (role: string): RoleDefinition | undefined => configured.get(role) ?? dynamic.get(role);
+    if (!heldThrough(direct, roleOf).has(name)) return;
+    throw new GatewayError('PG_ADMIN_FORBIDDEN', {
+      detail: `nobody may change a role they hold: "${name}" is bound to you, named in your token, or inherited by one of those`,
+    });
   }
 
   /** Runs `task` after every earlier task queued under `key` on this instance has settled. */
@@ -169,4 +197,20 @@ export class PolicyEditor {
     await revocations.revokeSubject({ subject, before });
     await this.deps.audit.record({ at: this.deps.now(), actor: actor.name, action: 'revocation.subject', target: subject, after: { subject, before } });
   }
+}
+
+/**
+ * Every role reached from `direct` through inheritance, `direct` included (defined or not). A plain walk rather than
+ * RoleGraph: it must not fail on a graph a hand-edited store may hold.
+ * @example heldThrough(new Set(['editor']), roles) → Set { 'editor', 'viewer' } when editor inherits viewer
+ */
+export function heldThrough(direct: Iterable<string>, roleOf: (name: string) => RoleDefinition | undefined): Set<string> {
+  const held = new Set<string>();
+  const pending = [...direct];
+  for (let role = pending.pop(); role !== undefined; role = pending.pop()) {
+    if (held.has(role)) continue;
+    held.add(role);
+    pending.push(...(roleOf(role)?.inherits ?? []));
+  }
+  return held;
 }

@@ -4,15 +4,16 @@ import t from 'tap';
 import { gatewayWithUpstream, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
-const ADMIN = 'rbac-admin-token-of-this-test';
+const ADMIN = 'rbac-admin-token-of-this-test-0123456789';
 
 function yaml(upstream: string): string {
   return `
 server:
   listen: { host: 127.0.0.1, port: 0 }
-  admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
+  admin: { host: 127.0.0.1, port: 0, token: ${ADMIN}, jwt: true }
 ${hsAuth()}
 rbac:
+  tokenScopes: true
   roles:
     viewer: { grants: [order:read] }
     rbac-admin: { grants: ["permgate:admin:*"] }

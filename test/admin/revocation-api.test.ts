@@ -5,7 +5,7 @@ import { startPrivateRedis } from '../helpers/private-redis.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
-const ADMIN = 'the-admin-token-of-this-test';
+const ADMIN = 'the-admin-token-of-this-test-0123456789';
 
 function yaml(upstreamUrl: string, adminToken: string, redisUrl = ''): string {
   return `
@@ -14,7 +14,8 @@ server:
   admin: { host: 127.0.0.1, port: 0, token: "${adminToken}", jwt: false }
 store:
   redis: "${redisUrl}"
-${hsAuth()}upstreams:
+${hsAuth()}rbac: { tokenScopes: true }
+upstreams:
   svc: { url: "${upstreamUrl}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }

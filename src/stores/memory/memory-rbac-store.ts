@@ -1,5 +1,6 @@
 // Dynamic RBAC data of a single instance. Records are kept as JSON text, as Redis keeps them, so a caller can never
 // mutate stored state through an object it was handed, and stamps compare the same way on both stores.
+import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
 import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
 
@@ -34,11 +35,14 @@ export class MemoryRbacStore implements RbacStore {
   }
 
   async listSubjects(cursor: string, count: number): Promise<{ subjects: string[]; cursor: string }> {
+    // `>name`: the page after `name` (a bare name could be "0", the end-of-list cursor). As the sqlite store does.
+    if (cursor !== '' && cursor !== '0' && !cursor.startsWith('>')) throw new GatewayError('PG_ADMIN_BAD_INPUT', { detail: '"cursor" is not one this list gave out' });
+    const after = cursor.slice(1);
     const all = [...this.#subjects.keys()].sort();
-    const start = cursor === '' || cursor === '0' ? 0 : all.findIndex((name) => name > cursor);
+    const start = after === '' ? 0 : all.findIndex((name) => name > after);
     const page = start === -1 ? [] : all.slice(start, start + count);
     const more = start !== -1 && start + count < all.length;
-    return { subjects: page, cursor: more ? page[page.length - 1]! : '0' };
+    return { subjects: page, cursor: more ? `>${page[page.length - 1]!}` : '0' };
   }
 
   async writeSubject(subject: string, stamp: string, next: SubjectRecord | undefined): Promise<boolean> {

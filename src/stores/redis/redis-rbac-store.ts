@@ -3,6 +3,7 @@
 // instance applies announcements in version order; a gap, a reconnect or a version that does not match on the
 // periodic check means changes were missed, and the instance drops everything it compiled (a resync).
 import type { Redis } from 'ioredis';
+import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
 import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
 
@@ -110,6 +111,8 @@ export class RedisRbacStore implements RbacStore {
   }
 
   async listSubjects(cursor: string, count: number): Promise<{ subjects: string[]; cursor: string }> {
+    // HSCAN takes an unsigned 64-bit number; anything else is refused here rather than by Redis (a 500).
+    if (cursor !== '' && (!/^\d{1,20}$/.test(cursor) || BigInt(cursor) >= 2n ** 64n)) throw new GatewayError('PG_ADMIN_BAD_INPUT', { detail: '"cursor" is not one this list gave out' });
     const [next, flat] = await this.#client.hscan(SUBJECTS, cursor === '' ? '0' : cursor, 'COUNT', count);
     const subjects: string[] = [];
     for (let i = 0; i < flat.length; i += 2) subjects.push(flat[i]!);
