@@ -22,13 +22,30 @@ export interface ListenConfig {
   readonly port: number;
 }
 
+/** How request paths are canonicalized (routing/normalize-path.ts). */
+export interface PathsConfig {
+  /** Lower-case paths before matching and forwarding (case-folding backends). Default false (true with `windows`). */
+  readonly caseInsensitive: boolean;
+  /** Refuse the forms IIS / ASP.NET resolve to another path (`admin.`, `(S(x))`, `::$DATA`, `ADMINI~1`). Default: caseInsensitive. */
+  readonly windows: boolean;
+}
+
+export interface LogsConfig {
+  /** Refusal lines written per second per instance; the rest are counted and summed up once a second. Default 10. */
+  readonly refusalsPerSecond: number;
+  /** Client-controlled fields (path, subject, ...) are cut to this many characters, with a marker. Default 256. */
+  readonly fieldLength: number;
+}
+
 export interface ServerConfig {
   readonly listen: ListenConfig;
   /** CIDRs whose X-Forwarded-For and X-Request-Id are believed. Empty: the socket peer is the client. */
   readonly trustProxy: readonly string[];
   /** The admin listener and who may call the admin API (admin-types.ts). */
   readonly admin: AdminConfig;
-  readonly paths: { readonly caseInsensitive: boolean };
+  readonly paths: PathsConfig;
+  /** Refusal log lines: how many per second, and how long an attacker-controlled field may be (issue 10 §1). */
+  readonly logs: LogsConfig;
   readonly limits: {
     readonly urlLength: number;
     readonly headerSize: number;

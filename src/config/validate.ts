@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { formatKeyPath, type ConfigIssue } from './config-error.js';
 import { closest } from './suggest.js';
+import { checkLogs, checkPaths } from './validate-paths-and-logs.js';
 import {
   HTTP_METHODS,
   type GatewayConfig,
@@ -125,10 +126,9 @@ function describe(value: unknown): string {
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
 
 function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
-  const s = c.object(['server'], value ?? {}, ['listen', 'trustProxy', 'admin', 'paths', 'limits', 'timeouts', 'identityHeaders', 'stripHeaders', 'upstreamHeaders', 'forwardedHosts', 'logLevel', 'accessLog', 'drainTimeout']);
+  const s = c.object(['server'], value ?? {}, ['listen', 'trustProxy', 'admin', 'paths', 'limits', 'timeouts', 'identityHeaders', 'stripHeaders', 'upstreamHeaders', 'forwardedHosts', 'logLevel', 'accessLog', 'logs', 'drainTimeout']);
   if (!s) return undefined;
   const listen = c.object(['server', 'listen'], s.listen ?? {}, ['host', 'port']);
-  const paths = c.object(['server', 'paths'], s.paths ?? {}, ['caseInsensitive']);
   const limits = c.object(['server', 'limits'], s.limits ?? {}, ['urlLength', 'headerSize', 'bodySize', 'inFlight', 'connections', 'bodyBuffer', 'uploadsPerClient']);
   const timeouts = c.object(['server', 'timeouts'], s.timeouts ?? {}, ['headers', 'idle', 'request', 'bodyIdle']);
   const identity = c.object(['server', 'identityHeaders'], s.identityHeaders ?? {}, ['subject', 'roles', 'tenant']);
@@ -156,7 +156,8 @@ function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
     },
     trustProxy,
     admin: checkAdmin(c, s.admin),
-    paths: { caseInsensitive: c.boolean(['server', 'paths', 'caseInsensitive'], paths?.caseInsensitive, false) },
+    paths: checkPaths(c, s.paths),
+    logs: checkLogs(c, s.logs),
     limits: {
       urlLength: c.integer(['server', 'limits', 'urlLength'], limits?.urlLength, 64, 65536, 8192),
       headerSize: c.size(['server', 'limits', 'headerSize'], limits?.headerSize, 16 * 1024),

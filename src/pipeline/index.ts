@@ -41,7 +41,7 @@ export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps
     return headers;
   };
   return [
-    normalizePathStage({ caseInsensitive: server.paths.caseInsensitive, urlLength: server.limits.urlLength }),
+    normalizePathStage({ caseInsensitive: server.paths.caseInsensitive, windows: server.paths.windows, urlLength: server.limits.urlLength }),
     matchRouteStage(routes),
     ...(deps.rateLimiter ? [guardIpStage(deps.rateLimiter)] : []),
     checkBodySizeStage(server.limits.bodySize),

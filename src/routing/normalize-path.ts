@@ -18,7 +18,34 @@ export interface NormalizedTarget {
 export interface NormalizeOptions {
   /** Lower-case letters before matching and forwarding, for case-folding backends (IIS). Default false. */
   readonly caseInsensitive: boolean;
+  /**
+   * Refuse the segment forms IIS and ASP.NET resolve to another path (see `windowsProblem`). Default: on whenever
+   * `caseInsensitive` is, since a case-folding backend is most often a Windows one.
+   */
+  readonly windows?: boolean;
 }
+
+/**
+ * Code points a backend could turn into `.`, `/` or `\` (issue 10 §2): every one whose NFKC form holds one of them
+ * (fullwidth `．／＼`, `․`, `‥`, `﹒`, `⒈`, …), computed here rather than listed by hand, plus the slashes NFKC keeps
+ * but Windows' "best fit" code-page mapping and readers' eyes do not (U+2044 ⁄, U+2215 ∕, U+2216 ∖, U+29F8 ⧸,
+ * U+29F9 ⧹). Compatibility decompositions exist only in planes 0–2, so the scan stops there (a test scans them all).
+ * No backend needs these in a path; they are refused always.
+ */
+export const SEPARATOR_LOOKALIKES: ReadonlySet<number> = (() => {
+  const found = new Set<number>([0x2044, 0x2215, 0x2216, 0x29f8, 0x29f9]);
+  for (let cp = 0x80; cp < 0x30000; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const folded = String.fromCodePoint(cp).normalize('NFKC');
+    if (folded.includes('.') || folded.includes('/') || folded.includes('\\')) found.add(cp);
+  }
+  return found;
+})();
+
+/**
+ * With `windows` on, also refused: Windows code pages map YEN SIGN and WON SIGN to `\` (cp932, cp949 best fit).
+ */
+const WINDOWS_LOOKALIKES: ReadonlySet<number> = new Set([0xa5, 0x20a9]);
 
 // Character classes for the raw path, indexed by char code (0-127).
 const RAW_OK = 1; // pchar that may stand raw (RFC 3986 pchar minus ';')
@@ -64,6 +91,7 @@ export function normalizeTarget(raw: string, options: NormalizeOptions): Normali
   let segmentStart = 0; // index in `out` where the current segment begins
   const segments: string[] = [];
   const lower = options.caseInsensitive;
+  const windows = options.windows ?? lower;
 
   for (let i = 1; i <= end; i++) {
     const c = i < end ? raw.charCodeAt(i) : 47; // a virtual '/' closes the last segment
@@ -72,6 +100,10 @@ export function normalizeTarget(raw: string, options: NormalizeOptions): Normali
       // `.`/`..` are dot segments; a segment that starts or ends with `..` is read as traversal by some servers
       // (and refused by the proxy library), so it is refused here, where the decision is made.
       if (segment === '.' || segment.startsWith('..') || segment.endsWith('..')) throw invalid('dot segments are not accepted');
+      if (windows && segment.length > 0) {
+        const problem = windowsProblem(segment);
+        if (problem !== undefined) throw invalid(problem);
+      }
       if (segment.length > 0) segments.push(segment); // an empty one is a merged `//` or the trailing slash
       segmentStart = out.length;
       continue;
@@ -97,7 +129,7 @@ export function normalizeTarget(raw: string, options: NormalizeOptions): Normali
         continue;
       }
       const start = i - 2;
-      i = checkUtf8Sequence(raw, i, end, byte);
+      i = checkUtf8Sequence(raw, i, end, byte, windows);
       out += raw.slice(start, i + 1).toUpperCase();
       continue;
     }
@@ -119,10 +151,32 @@ function utf8Length(lead: number): number {
 }
 
 /**
- * Checks the UTF-8 sequence that starts with the already-read lead byte (its `%XX` ends at `i`), and returns
- * the index of the last character of the sequence. Overlong forms, surrogates and stray continuation bytes are 400.
+ * Why IIS / ASP.NET would read this (decoded, canonical) segment as another path, or undefined. Run only with
+ * `windows` on, once per segment. `%20` is how a space stands in a canonical segment; `.` and `:` `$` `(` `)` `~`
+ * arrive decoded, so `%2e`, `%3A%3A%24` and `%7E1` are caught as well as their raw forms.
  */
-function checkUtf8Sequence(raw: string, i: number, end: number, lead: number): number {
+function windowsProblem(segment: string): string | undefined {
+  const last = segment.charCodeAt(segment.length - 1);
+  // Windows drops trailing dots and spaces from a name: `admin.` and `admin%20` open `admin`.
+  if (last === 46 /* . */ || segment.endsWith('%20')) return 'a segment ending in a dot or a space (Windows drops them)';
+  // ASP.NET cookieless state: `/(S(x))/admin` is served as `/admin` (also (A(…)) and (F(…))).
+  if (segment.charCodeAt(0) === 40 /* ( */ && segment.charCodeAt(2) === 40 && /^\([a-z]\(/i.test(segment)) {
+    return 'an ASP.NET cookieless segment such as (S(…))';
+  }
+  // NTFS streams: `admin::$DATA`, `admin:$i30:$INDEX_ALLOCATION` name the file or directory `admin`.
+  if (segment.includes(':$')) return 'an NTFS stream suffix such as ::$DATA';
+  // 8.3 short names: `ADMINI~1` may name `administration`.
+  const tilde = segment.indexOf('~');
+  if (tilde !== -1 && /~\d/.test(segment.slice(tilde))) return 'a Windows 8.3 short name such as ADMINI~1';
+  return undefined;
+}
+
+/**
+ * Checks the UTF-8 sequence that starts with the already-read lead byte (its `%XX` ends at `i`), and returns
+ * the index of the last character of the sequence. Overlong forms, surrogates and stray continuation bytes are 400,
+ * and so are look-alikes of `.`, `/` and `\` (only non-ASCII paths reach this, so ASCII ones pay nothing for it).
+ */
+function checkUtf8Sequence(raw: string, i: number, end: number, lead: number, windows: boolean): number {
   const length = utf8Length(lead);
   if (length === 0) throw invalid('invalid UTF-8 in a percent-encoding');
   let codePoint = lead & (length === 2 ? 0x1f : length === 3 ? 0x0f : 0x07);
@@ -139,5 +193,8 @@ function checkUtf8Sequence(raw: string, i: number, end: number, lead: number): n
   const overlong = (length === 3 && codePoint < 0x800) || (length === 4 && codePoint < 0x10000);
   const surrogate = codePoint >= 0xd800 && codePoint <= 0xdfff;
   if (overlong || surrogate || codePoint > 0x10ffff) throw invalid('invalid UTF-8 in a percent-encoding');
+  if (SEPARATOR_LOOKALIKES.has(codePoint) || (windows && WINDOWS_LOOKALIKES.has(codePoint))) {
+    throw invalid('a look-alike of a dot, a slash or a backslash');
+  }
   return i;
 }

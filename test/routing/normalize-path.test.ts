@@ -1,6 +1,6 @@
 // The canonical form: decoded once where that is safe, refused where servers disagree, stable under WHATWG URL.
 import t from 'tap';
-import { normalizeTarget } from '../../src/routing/normalize-path.js';
+import { normalizeTarget, SEPARATOR_LOOKALIKES } from '../../src/routing/normalize-path.js';
 import { GatewayError } from '../../src/errors.js';
 
 const norm = (raw: string, caseInsensitive = false) => normalizeTarget(raw, { caseInsensitive });
@@ -63,4 +63,70 @@ t.test('WHATWG URL (what undici uses) leaves every canonical path unchanged', as
     t.equal(new URL(path, 'http://upstream.test').pathname, path, `${raw} → ${path}`);
   }
   t.ok(checked > 300, `${checked} random canonical paths checked`);
+});
+
+const windows = (raw: string) => normalizeTarget(raw, { caseInsensitive: true, windows: true });
+
+t.test('for Windows backends, the segment forms IIS and ASP.NET read as another path are refused', async (t) => {
+  const forms: [string, RegExp][] = [
+    ['/admin./x', /dot or a space/],
+    ['/admin%2e/x', /dot or a space/],
+    ['/admin%2E', /dot or a space/],
+    ['/admin%20/x', /dot or a space/],
+    ['/admin.%20/x', /dot or a space/],
+    ['/(S(lit3py55t21z5v55vlm25s55))/admin/x', /cookieless/],
+    ['/(A(x))/admin', /cookieless/],
+    ['/(f(x))(s(y))/admin', /cookieless/],
+    ['/%28S%28x%29%29/admin', /cookieless/],
+    ['/admin::$DATA', /stream/],
+    ['/admin%3A%3A%24DATA/x', /stream/],
+    ['/admin%3a%3a%24data', /stream/],
+    ['/admin:$i30:$INDEX_ALLOCATION/x', /stream/],
+    ['/admin::$INDEX_ALLOCATION/x', /stream/],
+    ['/ADMINI~1/x', /8\.3/],
+    ['/x/admini%7E1.cfg', /8\.3/],
+    ['/x/caf%C2%A5', /look-alike/],
+  ];
+  for (const [raw, reason] of forms) {
+    t.throws(() => windows(raw), { code: 'PG_PATH_INVALID', detail: reason }, raw);
+    t.doesNotThrow(() => norm(raw), `${raw} is an ordinary path for a backend that is not Windows`);
+  }
+  t.throws(() => normalizeTarget('/admin./x', { caseInsensitive: true }), { code: 'PG_PATH_INVALID' }, 'case-insensitive mode applies the Windows rules by default');
+  t.doesNotThrow(() => normalizeTarget('/admin./x', { caseInsensitive: true, windows: false }), 'unless they are turned off');
+  for (const raw of ['/api/v1.2/orders', '/files/report.final.pdf', '/a~b', '/~user/x', '/a:b', '/(x)/y', '/(ab(c))', '/a$b', '/caf%C3%A9', '/%E6%9D%8E%E9%9B%B7']) {
+    t.doesNotThrow(() => windows(raw), `${raw} stays acceptable`);
+  }
+});
+
+t.test('decoded look-alikes of ".", "/" and "\\" are refused in every mode', async (t) => {
+  const lookalikes = [
+    '%EF%BC%8E', // U+FF0E FULLWIDTH FULL STOP
+    '%EF%BC%8F', // U+FF0F FULLWIDTH SOLIDUS
+    '%EF%BC%BC', // U+FF3C FULLWIDTH REVERSE SOLIDUS
+    '%E2%80%A4', // U+2024 ONE DOT LEADER
+    '%E2%80%A5', // U+2025 TWO DOT LEADER (NFKC: "..")
+    '%E2%88%95', // U+2215 DIVISION SLASH
+    '%E2%81%84', // U+2044 FRACTION SLASH
+    '%EF%B9%92', // U+FE52 SMALL FULL STOP
+    '%EF%B9%A8', // U+FE68 SMALL REVERSE SOLIDUS
+    '%E2%92%88', // U+2488 DIGIT ONE FULL STOP (NFKC: "1.")
+    '%F0%9F%84%80', // U+1F100 DIGIT ZERO FULL STOP, outside the BMP
+  ];
+  for (const encoded of lookalikes) {
+    for (const raw of [`/admin${encoded}/x`, `/public/${encoded}${encoded}/admin`, `/x${encoded.toLowerCase()}`]) {
+      t.throws(() => norm(raw), { code: 'PG_PATH_INVALID', detail: /look-alike/ }, raw);
+      t.throws(() => windows(raw), { code: 'PG_PATH_INVALID' }, `${raw} (windows)`);
+    }
+  }
+  t.doesNotThrow(() => norm('/x/caf%C2%A5'), 'the yen sign is refused for Windows backends only (cp932 maps it to \\)');
+});
+
+t.test('the look-alike set is every code point whose NFKC form holds ".", "/" or "\\", over all of Unicode', async (t) => {
+  const all = new Set<number>([0x2044, 0x2215, 0x2216, 0x29f8, 0x29f9]);
+  for (let cp = 0x80; cp <= 0x10ffff; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    if (/[./\\]/.test(String.fromCodePoint(cp).normalize('NFKC'))) all.add(cp);
+  }
+  t.same([...SEPARATOR_LOOKALIKES].sort((a, b) => a - b), [...all].sort((a, b) => a - b), 'the module-load scan of planes 0–2 misses nothing');
+  for (const cp of [0xff0e, 0xff0f, 0xff3c, 0x2024, 0x2215, 0x2044, 0xfe52]) t.ok(SEPARATOR_LOOKALIKES.has(cp), `U+${cp.toString(16).toUpperCase()}`);
 });
