@@ -16,6 +16,7 @@ import { HTTP_METHODS } from './config/types.js';
 import { errorBody, GatewayError, isGatewayError } from './errors.js';
 import type { AuditTrail } from './observability/audit-trail.js';
 import { loggerOptions } from './observability/logger.js';
+import { boundedField, RefusalLog } from './observability/refusal-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import type { RequestContext } from './pipeline/request-context.js';
 import { runStages } from './pipeline/stage.js';
@@ -281,6 +282,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     sendError(request, reply, new GatewayError('PG_INTERNAL', { cause: err }));
   });
 
+  const refusalLog = new RefusalLog(app.log, now);
   app.addHook('onResponse', (request, reply, done) => {
     const ctx = request.pg;
     // A response that ended without an upstream outcome (client gone, local reply) settles its breaker call as neutral.
@@ -293,14 +295,19 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       const end = ctx.forwardedAt ?? performance.now();
       metrics.gatewayDuration.observe({ route }, (end - ctx.startedAt) / 1000);
     }
+    const logs = (request.pgRuntime?.config ?? initial).server.logs;
     if (err) {
-      // Every refusal is logged with its reason code (never the token or the raw target); a 5xx of the gateway's
-      // own (store down, upstream failing) at warn.
-      const fields = { code: err.code, status, route, method: ctx?.method, path: ctx?.target?.path, client: ctx?.client.ip, subject: ctx?.identity?.subject };
-      if (err.status < 500) request.log.info(fields, 'request refused');
-      else request.log.warn(fields, 'request failed');
+      // Every refusal is counted; its line (reason code, never the token or the raw target; a 5xx of the gateway's
+      // own at warn) is sampled, and client-controlled fields are cut (issue 10 §1: a refused flood is no log flood).
+      if (refusalLog.admit(err.code, err.status >= 500, logs.refusalsPerSecond)) {
+        const n = logs.fieldLength;
+        const fields = { code: err.code, status, route, method: boundedField(ctx?.method, n), path: boundedField(ctx?.target?.path, n), client: boundedField(ctx?.client.ip, n), subject: boundedField(ctx?.identity?.subject, n) };
+        if (err.status < 500) request.log.info(fields, 'request refused');
+        else request.log.warn(fields, 'request failed');
+      }
     } else if (request.pgRuntime?.config.server.accessLog) {
-      request.log.info({ route, method: ctx?.method, path: ctx?.target?.path, status, client: ctx?.client.ip, subject: ctx?.identity?.subject, ms: reply.elapsedTime }, 'request');
+      const n = logs.fieldLength;
+      request.log.info({ route, method: ctx?.method, path: boundedField(ctx?.target?.path, n), status, client: ctx?.client.ip, subject: boundedField(ctx?.identity?.subject, n), ms: reply.elapsedTime }, 'request');
     }
     done();
   });
