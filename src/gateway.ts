@@ -32,6 +32,7 @@ import { CarriedOver } from './upstream/carried-over.js';
 import type { Breaker } from './upstream/circuit-breaker.js';
 import type { LastGoodCache } from './upstream/last-good.js';
 import { BodyFailure } from './upstream/body-failure.js';
+import { StreamedBody } from './upstream/limit-body.js';
 import { readRequestBody } from './upstream/request-body.js';
 import { UploadSlots } from './upstream/upload-slots.js';
 import { retirePool } from './upstream/upstream-pool.js';
@@ -214,6 +215,10 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     reply.raw.once('close', () => {
       inFlight--;
       if (--runtime.inFlight === 0 && runtime !== current) retire(runtime);
+      // A streamed body nobody read to its end (a local reply, an upstream that answered early) would hold the
+      // connection and its upload slot until the request deadline: the answer is out, so the rest is not wanted.
+      const body = request.body;
+      if (body instanceof StreamedBody) body.abandon();
     });
     // RFC 9112 §3.2: two Host headers make the target authority ambiguous.
     if (hostHeaderCount(raw.rawHeaders) > 1) return sendError(request, reply, new GatewayError('PG_BAD_REQUEST', { detail: 'more than one Host header' }));

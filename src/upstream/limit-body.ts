@@ -22,12 +22,14 @@ export class StreamedBody extends Transform {
   #seen = 0;
   readonly #limit: number;
   readonly #timers: BodyTimers;
+  readonly #source: IncomingMessage;
   /** Why the body failed, once it has. */
   failure: BodyFailure | undefined;
 
   constructor(source: IncomingMessage, options: StreamedBodyOptions) {
     super();
     this.#limit = options.limit;
+    this.#source = source;
     this.#timers = new BodyTimers(options.clock, (failure) => {
       // A body waiting on the upstream (a full pool, a slow reader) is not an idle client: only count the client.
       if (failure.reason === 'idle' && this.#waitingOnUs()) return this.#timers.touch();
@@ -51,6 +53,16 @@ export class StreamedBody extends Transform {
     if (this.destroyed) return;
     this.failure = failure;
     this.destroy(failure);
+  }
+
+  /**
+   * The reply is out and this body was not read to its end: cut the client's connection rather than read (or leave
+   * unread) the rest, and give the upload slot back.
+   */
+  abandon(): void {
+    if (this.readableEnded || this.destroyed) return;
+    this.#source.destroy();
+    this.fail(new BodyFailure('aborted', 'the reply was sent before the body was read'));
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
