@@ -2,6 +2,7 @@
 import { GatewayError } from '../errors.js';
 import type { ClaimMapping } from '../config/auth-types.js';
 import type { Identity } from '../pipeline/request-context.js';
+import { subjectProblem } from './subject-name.js';
 
 /** Reads a dotted path (`realm_access.roles`) through own properties only: `constructor` is just a missing key. */
 export function readClaim(claims: Readonly<Record<string, unknown>>, path: string): unknown {
@@ -36,21 +37,38 @@ export interface VerifiedToken {
   /** Seconds since the epoch. */
   readonly iat: number | undefined;
   readonly exp: number;
+  /** Every verified claim, for the `claim:` sources of `upstreamHeaders`. */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 export function identityFromClaims(claims: Readonly<Record<string, unknown>>, mapping: ClaimMapping): VerifiedToken {
   const subject = readClaim(claims, mapping.subject);
-  if (typeof subject !== 'string' || subject === '') throw malformed('the subject claim must be a non-empty string');
+  // One grammar for every place a subject enters (subject-name.ts): `"admin "` must not be a caller of its own here
+  // and `admin` upstream, and a lone surrogate is not a name at all.
+  const problem = subjectProblem(subject);
+  if (problem !== undefined) throw malformed(`the subject claim is not a valid subject: ${problem}`);
   const tenant = readClaim(claims, mapping.tenant);
   if (tenant !== undefined && typeof tenant !== 'string') throw malformed('the tenant claim must be a string');
   const jti = claims.jti;
   if (jti !== undefined && typeof jti !== 'string') throw malformed('the jti claim must be a string');
   return {
-    identity: { subject, roles: names(readClaim(claims, mapping.roles), 'roles'), tenant, scopes: names(readClaim(claims, mapping.scopes), 'scopes') },
+    identity: {
+      subject: subject as string,
+      // Token roles count only where the operator mapped a claim to them (`auth.jwt.claims.roles`): by default a
+      // token grants nothing by itself.
+      roles: mapping.roles === undefined ? [] : unique(names(readClaim(claims, mapping.roles), 'roles')),
+      tenant,
+      scopes: names(readClaim(claims, mapping.scopes), 'scopes'),
+    },
     jti,
     iat: typeof claims.iat === 'number' ? claims.iat : undefined,
     exp: claims.exp as number,
+    claims,
   };
+}
+
+function unique(list: string[]): string[] {
+  return list.length < 2 || new Set(list).size === list.length ? list : [...new Set(list)];
 }
 
 /**

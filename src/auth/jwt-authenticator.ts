@@ -3,6 +3,7 @@
 import { base64url, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyOptions } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { JwtConfig } from '../config/auth-types.js';
+import { tokenType } from '../config/validate-auth.js';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import type { Identity, RequestContext } from '../pipeline/request-context.js';
 import type { Authenticator } from './authenticator.js';
@@ -107,6 +108,13 @@ export class JwtAuthenticator implements Authenticator {
     }
     if (typeof header.kid !== 'undefined' && (typeof header.kid !== 'string' || header.kid.length > 256)) {
       throw this.#fail('PG_TOKEN_MALFORMED', 'the kid header must be a short string');
+    }
+    // Explicit typing (RFC 8725 §3.11): a refresh token, an ID token or any other JWT the issuer signs for another
+    // purpose is not an access token here, however valid its signature.
+    if (header.typ === undefined) {
+      if (this.#config.typeRequired) throw this.#fail('PG_TOKEN_WRONG_TYPE', 'the token has no typ header');
+    } else if (typeof header.typ !== 'string' || !this.#config.types.includes(tokenType(header.typ))) {
+      throw this.#fail('PG_TOKEN_WRONG_TYPE', 'the token type (typ) is not accepted here');
     }
     const payloadText = payloadOf(token);
     let duplicate: boolean;

@@ -10,7 +10,10 @@ export interface RevokedToken {
 
 export interface RevokedSubject {
   readonly subject: string;
-  /** Seconds since the epoch: tokens of this subject with `iat` before this are revoked. */
+  /**
+   * Seconds since the epoch: the second of the revocation. Tokens of this subject issued in it or before it (`iat`
+   * ≤ this) are revoked: `iat` has one-second resolution, so a token of that second may predate the revocation.
+   */
   readonly before: number;
 }
 
@@ -49,8 +52,9 @@ export class RevocationMirror {
     }
     const before = this.subjects.get(token.identity.subject);
     if (before === undefined) return false;
-    // A token without iat cannot prove it is newer than the revocation: when in doubt, deny.
-    return token.iat === undefined || token.iat < before;
+    // A token without iat cannot prove it is newer than the revocation: when in doubt, deny. Nor can a token of the
+    // revocation's own second (iat is whole seconds): it is refused too, even if it was issued just after.
+    return token.iat === undefined || token.iat <= before;
   }
 
   addToken(entry: RevokedToken): void {

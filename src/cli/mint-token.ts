@@ -24,7 +24,7 @@ export async function mintToken(auth: AuthConfig | undefined, options: MintOptio
   if (ttl === undefined) throw new Error(`--ttl "${options.ttl}" is not a duration (e.g. 15m, 1h)`);
   if (ttl > auth.jwt.maxLifetime) throw new Error(`--ttl exceeds auth.jwt.maxLifetime; the gateway would refuse the token`);
   const claims: Record<string, unknown> = {};
-  setPath(claims, auth.jwt.claims.roles, options.roles);
+  if (auth.jwt.claims.roles !== undefined && options.roles.length > 0) setPath(claims, auth.jwt.claims.roles, options.roles);
   if (options.tenant !== undefined) setPath(claims, auth.jwt.claims.tenant, options.tenant);
   if (options.scopes.length > 0) setPath(claims, auth.jwt.claims.scopes, options.scopes.join(' '));
   const jwt = new SignJWT(claims)

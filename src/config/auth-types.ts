@@ -35,7 +35,8 @@ export interface JwksConfig {
 export interface ClaimMapping {
   /** Dotted paths into the claims (`realm_access.roles`). */
   readonly subject: string;
-  readonly roles: string;
+  /** Undefined unless the config names it: token roles then count for nothing (no default mapping). */
+  readonly roles: string | undefined;
   readonly tenant: string;
   readonly scopes: string;
 }
@@ -56,6 +57,13 @@ export interface JwtConfig {
   /** Also read the token from this cookie when there is no Authorization header. */
   readonly cookie: string | undefined;
   readonly claims: ClaimMapping;
+  /**
+   * Accepted `typ` header values (RFC 8725 §3.11), lower case, `application/` dropped (RFC 7515 §4.1.9).
+   * Default: jwt, at+jwt.
+   */
+  readonly types: readonly string[];
+  /** Refuse a token without a `typ` header. Default false. */
+  readonly typeRequired: boolean;
   /** Tokens longer than this are refused before any parsing. */
   readonly maxTokenSize: number;
   /** Verified tokens remembered, so a token's signature is checked once, not per request. */

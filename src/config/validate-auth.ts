@@ -12,6 +12,28 @@ function stringList(c: Checker, path: KeyPath, value: unknown): string[] {
   return (c.list(path, value) ?? []).flatMap((item, i) => c.string([...path, i], item) ?? []);
 }
 
+/** The `typ` values accepted by default (RFC 8725 §3.11): plain JWTs and OAuth access tokens (RFC 9068). */
+export const DEFAULT_TOKEN_TYPES: readonly string[] = ['jwt', 'at+jwt'];
+
+/**
+ * A `typ` value as compared: lower case, without an `application/` prefix (RFC 7515 §4.1.9 says it may be left out,
+ * and media types compare case-insensitively), so `application/at+jwt`, `AT+JWT` and `at+jwt` are one type.
+ */
+export function tokenType(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') && lower.indexOf('/', 12) === -1 ? lower.slice(12) : lower;
+}
+
+function tokenTypes(c: Checker, path: KeyPath, value: unknown): string[] {
+  if (value === undefined || value === null) return [...DEFAULT_TOKEN_TYPES];
+  const types = stringList(c, path, value).map(tokenType);
+  if (types.length === 0) c.fail(path, 'must list at least one token type', 'e.g. [JWT, at+jwt]; the default accepts those two');
+  for (const [i, type] of types.entries()) {
+    if (!/^[a-z0-9!#$&^_.+-]+(\/[a-z0-9!#$&^_.+-]+)?$/.test(type)) c.fail([...path, i], `"${type}" is not a media type`);
+  }
+  return types;
+}
+
 export function checkAuth(c: Checker, value: unknown, configFile: string): AuthConfig | undefined {
   const a = c.object(['auth'], value, ['jwt', 'revocation']);
   if (!a) return undefined;
@@ -20,7 +42,7 @@ export function checkAuth(c: Checker, value: unknown, configFile: string): AuthC
   const j = c.object(jwtPath, a.jwt, [
     'algorithms', 'issuer', 'audience', 'clockTolerance', 'maxTokenAge', 'maxLifetime', 'requiredClaims',
     'secret', 'secrets', 'publicKeys', 'jwksUri', 'jwksCooldown', 'jwksRefresh', 'jwksTimeout', 'jwksMaxSize', 'jwksMaxKeys', 'cookie', 'claims',
-    'maxTokenSize', 'cacheSize',
+    'maxTokenSize', 'cacheSize', 'types', 'typeRequired',
   ]);
   if (!j) return undefined;
 
@@ -140,7 +162,15 @@ export function checkAuth(c: Checker, value: unknown, configFile: string): AuthC
       publicKeys,
       jwks,
       cookie,
-      claims: { subject: claim('subject', 'sub'), roles: claim('roles', 'roles'), tenant: claim('tenant', 'tid'), scopes: claim('scopes', 'scope') },
+      // No default for roles: a token names roles that count only when the operator says which claim holds them.
+      claims: {
+        subject: claim('subject', 'sub'),
+        roles: claim('roles', 'roles'),
+        tenant: claim('tenant', 'tid'),
+        scopes: claim('scopes', 'scope'),
+      },
+      types: tokenTypes(c, [...jwtPath, 'types'], j.types),
+      typeRequired: c.boolean([...jwtPath, 'typeRequired'], j.typeRequired, false)!,
       maxTokenSize: c.size([...jwtPath, 'maxTokenSize'], j.maxTokenSize, 8 * 1024)!,
       cacheSize: c.integer([...jwtPath, 'cacheSize'], j.cacheSize, 0, 10_000_000, 10_000)!,
     },

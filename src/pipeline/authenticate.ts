@@ -1,12 +1,12 @@
-// Stage: a route that is not public needs a verified caller (or 401).
+// Stage: a route that is not public needs a verified caller (or 401). What the upstream is told about the caller
+// is rendered once the request is authorized (authorize.ts), from the decision.
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Identity, RequestContext } from './request-context.js';
 import type { Stage } from './stage.js';
 
-export function authenticateStage(authenticator: Authenticator, renderIdentity: (identity: Identity) => Record<string, string>): Stage {
+export function authenticateStage(authenticator: Authenticator): Stage {
   const accept = (ctx: RequestContext, identity: Identity): void => {
     ctx.identity = identity;
-    ctx.identityHeaders = renderIdentity(identity);
   };
   return {
     name: 'authenticate',

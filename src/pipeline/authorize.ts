@@ -1,9 +1,12 @@
 // Stage: the caller must hold the codes the route requires for this request (all of them, or any one), in the
-// request's tenant (or 403). A refusal is reported (metrics, audit) before the error answers the client.
+// request's tenant (or 403). A refusal is reported (metrics, audit) before the error answers the client. An allowed
+// request's identity headers are rendered here, from the decision: the tenant it was authorized in and the roles
+// that held there, not what the token claimed.
 import type { Authorizer } from '../rbac/authorizer.js';
 import type { Decision } from '../rbac/compile.js';
 import { GatewayError } from '../errors.js';
 import { NAME } from '../rbac/model.js';
+import type { IdentityHeaderRenderer } from '../upstream/identity-headers.js';
 import type { RequestContext } from './request-context.js';
 import type { Stage } from './stage.js';
 
@@ -14,9 +17,23 @@ export interface AuthorizationOutcomes {
   readonly exposeMissingCode: boolean;
 }
 
-export function authorizeStage(authorizer: Authorizer, outcomes: AuthorizationOutcomes): Stage {
-  const conclude = (ctx: RequestContext, decision: Decision): void => {
-    if (decision.allowed) return;
+const NO_ROLES: readonly string[] = Object.freeze([]);
+
+export function authorizeStage(authorizer: Authorizer, outcomes: AuthorizationOutcomes, headers: IdentityHeaderRenderer): Stage {
+  const conclude = (ctx: RequestContext, tenant: string | undefined, decision: Decision): void => {
+    if (decision.allowed) {
+      const authorization = ctx.headers.authorization;
+      ctx.identityHeaders = headers.render(ctx.match!.route.config, {
+        identity: ctx.identity!,
+        claims: ctx.token?.claims,
+        tenant,
+        // An Authorizer of a test seam may answer a bare { allowed: true }: it then vouches for no role or code.
+        roles: decision.roles ?? NO_ROLES,
+        codes: decision.codes ?? ctx.match!.permissions,
+        authorization: typeof authorization === 'string' ? authorization : undefined,
+      });
+      return;
+    }
     outcomes.onDenied(ctx, decision);
     const detail = outcomes.exposeMissingCode
       ? decision.reason === 'denied'
@@ -30,15 +47,19 @@ export function authorizeStage(authorizer: Authorizer, outcomes: AuthorizationOu
     run(ctx) {
       const match = ctx.match!;
       const route = match.route.config;
-      if (route.auth === 'none') return;
+      if (route.auth === 'none') {
+        const authorization = ctx.headers.authorization;
+        ctx.identityHeaders = headers.renderPublic(route, typeof authorization === 'string' ? authorization : undefined);
+        return;
+      }
       let tenant = ctx.identity!.tenant;
       if (route.tenantParam !== undefined) {
         tenant = match.param(route.tenantParam);
         if (!NAME.test(tenant)) throw new GatewayError('PG_PARAM_INVALID', { detail: `path parameter "${route.tenantParam}" is not a tenant name` });
       }
       const decision = authorizer.authorize({ identity: ctx.identity!, tenant, codes: match.permissions, mode: match.mode, sensitive: route.sensitive });
-      if (decision instanceof Promise) return decision.then((found) => conclude(ctx, found));
-      conclude(ctx, decision);
+      if (decision instanceof Promise) return decision.then((found) => conclude(ctx, tenant, found));
+      conclude(ctx, tenant, decision);
     },
   };
 }

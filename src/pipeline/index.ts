@@ -18,7 +18,7 @@ import { rateLimitStage } from './rate-limit.js';
 import type { RateLimiter } from '../ratelimit/rate-limiter.js';
 import { matchRouteStage } from './match-route.js';
 import { normalizePathStage } from './normalize-path.js';
-import type { Identity } from './request-context.js';
+import { IdentityHeaderRenderer } from '../upstream/identity-headers.js';
 import type { Stage } from './stage.js';
 
 export interface JourneyDeps {
@@ -33,21 +33,14 @@ export interface JourneyDeps {
 
 export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps): readonly Stage[] {
   const { server } = config;
-  const names = server.identityHeaders;
-  const renderIdentity = (identity: Identity): Record<string, string> => {
-    const headers: Record<string, string> = { [names.subject]: identity.subject };
-    if (identity.roles.length > 0) headers[names.roles] = identity.roles.join(',');
-    if (identity.tenant !== undefined) headers[names.tenant] = identity.tenant;
-    return headers;
-  };
   return [
     normalizePathStage({ caseInsensitive: server.paths.caseInsensitive, windows: server.paths.windows, urlLength: server.limits.urlLength }),
     matchRouteStage(routes),
     ...(deps.rateLimiter ? [guardIpStage(deps.rateLimiter)] : []),
     checkBodySizeStage(server.limits.bodySize),
-    authenticateStage(deps.authenticator, renderIdentity),
+    authenticateStage(deps.authenticator),
     ...(deps.revocations ? [checkRevocationStage(deps.revocations.list, deps.revocations.onStoreDown, deps.revocations.outcomes)] : []),
     ...(deps.rateLimiter ? [rateLimitStage(deps.rateLimiter)] : []),
-    authorizeStage(deps.authorizer, deps.authorization),
+    authorizeStage(deps.authorizer, deps.authorization, new IdentityHeaderRenderer(server)),
   ];
 }

@@ -31,8 +31,11 @@ export interface RequestContext {
   identity: Identity | undefined;
   /** The verified token behind `identity` (jti, iat, exp), for the revocation check. */
   token: VerifiedToken | undefined;
-  /** Identity headers for the upstream, rendered once the caller is known. */
-  identityHeaders: Readonly<Record<string, string>>;
+  /**
+   * Headers the gateway adds for the upstream, rendered once the request is authorized (authorize.ts): identity,
+   * `upstreamHeaders`, and the caller's Authorization where the route forwards it. Undefined values remove a header.
+   */
+  identityHeaders: Readonly<Record<string, string | undefined>>;
   /** performance.now() when the request was handed to the upstream; undefined for a local reply. */
   forwardedAt: number | undefined;
   /** performance.now() when the upstream's response head (or its failure) arrived. */

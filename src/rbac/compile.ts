@@ -11,17 +11,22 @@ import type { CollectedSources } from './sources.js';
 export interface CompiledPermissions {
   readonly grants: readonly PermissionTrie[];
   readonly denies: readonly PermissionTrie[];
+  /** Every role held in this tenant (inherited ones included): what a change to a role is matched against. */
   readonly roles: ReadonlySet<string>;
+  /** The same roles as a list, made once: what the upstream is told held (identity headers, `decision:roles`). */
+  readonly heldRoles: readonly string[];
   /** Milliseconds since the epoch when a binding or grant in it expires; Infinity when none does. */
   readonly validUntil: number;
 }
 
 export type Decision =
-  | { readonly allowed: true }
+  /**
+   * `roles`: the roles that held for this subject in the decided tenant; `codes`: the codes the request was
+   * authorized for (every required one for `all`; the one that held for `any`).
+   */
+  | { readonly allowed: true; readonly roles: readonly string[]; readonly codes: readonly PermissionCode[] }
   /** `missing`: no grant covers the code; `denied`: a deny covers it (a deny always beats a grant). */
   | { readonly allowed: false; readonly code: PermissionCode; readonly reason: 'missing' | 'denied' };
-
-const ALLOWED: Decision = Object.freeze({ allowed: true });
 
 export function compile(collected: CollectedSources, graph: RoleGraph): CompiledPermissions {
   const grants: PermissionTrie[] = [];
@@ -44,7 +49,7 @@ export function compile(collected: CollectedSources, graph: RoleGraph): Compiled
     const compiled = graph.compiled(role);
     add(compiled.grants, compiled.denies);
   }
-  return { grants, denies, roles: collected.roles, validUntil: collected.validUntil };
+  return { grants, denies, roles: collected.roles, heldRoles: [...collected.roles], validUntil: collected.validUntil };
 }
 
 function coveredBy(tries: readonly PermissionTrie[], code: string): boolean {
@@ -57,12 +62,12 @@ export function decide(compiled: CompiledPermissions, codes: readonly Permission
   for (const code of codes) {
     const reason = coveredBy(compiled.denies, code) ? 'denied' : coveredBy(compiled.grants, code) ? undefined : 'missing';
     if (reason === undefined) {
-      if (mode === 'any') return ALLOWED;
+      if (mode === 'any') return { allowed: true, roles: compiled.heldRoles, codes: [code] };
       continue;
     }
     if (mode === 'all') return { allowed: false, code, reason };
     // For `any`, report the first deny if there is one (it explains more than a missing grant), else the first code.
     if (refusal === undefined || (reason === 'denied' && !refusal.allowed && refusal.reason === 'missing')) refusal = { allowed: false, code, reason };
   }
-  return refusal ?? ALLOWED;
+  return refusal ?? { allowed: true, roles: compiled.heldRoles, codes };
 }

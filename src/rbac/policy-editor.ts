@@ -193,7 +193,7 @@ export class PolicyEditor {
   async #revokeTokens(actor: Actor, subject: string): Promise<void> {
     const revocations = this.deps.revocations();
     if (revocations === undefined) return;
-    const before = Math.floor(this.deps.now() / 1000) + 1;
+    const before = Math.floor(this.deps.now() / 1000); // tokens issued in this second or earlier (revocation-list.ts)
     await revocations.revokeSubject({ subject, before });
     await this.deps.audit.record({ at: this.deps.now(), actor: actor.name, action: 'revocation.subject', target: subject, after: { subject, before } });
   }

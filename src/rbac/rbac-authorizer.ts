@@ -20,7 +20,16 @@ interface SubjectEntry {
   /** this.now() when the record was read from the store. */
   readonly loadedAt: number;
   /** Compiled permissions per tenant and token (roles, scopes), which is what they depend on beyond the record. */
-  readonly variants: Map<string, CompiledPermissions>;
+  readonly variants: Map<string, Variant>;
+}
+
+interface Variant {
+  readonly compiled: CompiledPermissions;
+  /**
+   * The role names the token carries, known roles or not: a role created (or changed) after this was compiled
+   * must evict it, though it is not among the roles that held then.
+   */
+  readonly tokenRoles: readonly string[];
 }
 
 interface Loading {
@@ -186,18 +195,20 @@ export class RbacAuthorizer implements Authorizer {
     const identity = request.identity;
     let tokenKey = this.#tokenKeys.get(identity);
     if (tokenKey === undefined) {
-      tokenKey = `${identity.tenant ?? ''}\u0000${identity.roles.join(',')}\u0000${this.#config.tokenScopes ? identity.scopes.join(' ') : ''}`;
+      // JSON, not a join: a token role named `a,b` must not share the variant of a token naming `a` and `b`.
+      tokenKey = JSON.stringify([identity.tenant ?? null, identity.roles, this.#config.tokenScopes ? identity.scopes : []]);
       this.#tokenKeys.set(identity, tokenKey);
     }
     const key = `${request.tenant ?? ''}\u0000${tokenKey}`;
-    let compiled = entry.variants.get(key);
-    if (compiled === undefined || compiled.validUntil <= now) {
+    let variant = entry.variants.get(key);
+    if (variant === undefined || variant.compiled.validUntil <= now) {
       const who = this.#who(identity, request.tenant);
-      compiled = compile(collectSources(who, this.#config.policy.subjects.get(who.subject), entry.record.value, this.#graph, now), this.#graph);
+      const compiled = compile(collectSources(who, this.#config.policy.subjects.get(who.subject), entry.record.value, this.#graph, now), this.#graph);
       if (entry.variants.size >= MAX_VARIANTS) entry.variants.clear();
-      entry.variants.set(key, compiled);
+      variant = { compiled, tokenRoles: identity.roles };
+      entry.variants.set(key, variant);
     }
-    return decide(compiled, request.codes, request.mode);
+    return decide(variant.compiled, request.codes, request.mode);
   }
 
   #load(subject: string): Promise<SubjectEntry> {
@@ -257,16 +268,21 @@ export class RbacAuthorizer implements Authorizer {
       for (const heir of this.#graph.heirs(name)) affected.add(heir);
     }
     for (const entry of this.#subjects.values()) {
-      for (const [key, compiled] of entry.variants) {
-        for (const role of compiled.roles) {
-          if (affected.has(role)) {
-            entry.variants.delete(key);
-            break;
-          }
-        }
+      for (const [key, variant] of entry.variants) {
+        if (holdsAny(variant.compiled.roles, affected) || namesAny(variant.tokenRoles, affected)) entry.variants.delete(key);
       }
     }
   }
+}
+
+function holdsAny(roles: ReadonlySet<string>, affected: ReadonlySet<string>): boolean {
+  for (const role of roles) if (affected.has(role)) return true;
+  return false;
+}
+
+function namesAny(names: readonly string[], affected: ReadonlySet<string>): boolean {
+  for (const name of names) if (affected.has(name)) return true;
+  return false;
 }
 
 /**

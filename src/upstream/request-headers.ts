@@ -1,26 +1,78 @@
-// The header set the upstream sees: the gateway owns it. Client-sent identity, forwarding, path- and method-override
-// headers are removed, and the gateway's own are added last (SECURITY.md rule 7).
+// The header set the upstream sees: the gateway owns it. Client-sent identity, forwarding, client-address, path-,
+// route- and method-override headers are removed by family, and the gateway's own are added last (SECURITY.md rule 7).
 import type { ServerConfig } from '../config/types.js';
 
-/** Headers a client may never set for the upstream, whatever their case. */
-const ALWAYS_STRIPPED = [
-  // hop-by-hop (RFC 9110 §7.6.1) and protocol switches: `Upgrade: h2c` must never reach a backend
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings',
-  // answered by the gateway's own server (100 Continue); the upstream gets the body as it streams
-  'expect',
-  'proxy-authorization', 'proxy-authenticate',
-  // forwarding: rebuilt by the gateway from the socket
-  'forwarded', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'via',
-  // path and method overrides that legacy frameworks honour
-  'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-original-path', 'x-override-url',
-  'x-http-method-override', 'x-http-method', 'x-method-override',
-  // identity that legacy backends commonly trust
-  'x-remote-user', 'remote-user', 'x-forwarded-user', 'x-roles', 'x-permissions', 'x-tenant', 'x-tenant-id',
-  'x-authenticated-user', 'x-authenticated-userid', 'x-consumer-id', 'x-consumer-username', 'x-credential-identifier',
-  // replaced by the gateway's own
-  'x-request-id',
+/**
+ * Headers a client may never set for the upstream, whatever their case, by family: the README's table of stripped
+ * headers lists the same families with why each is there. A backend, proxy or framework is known to read each of
+ * these as the client's address, the original path or host, the matched route, the method, or the caller.
+ */
+export const STRIPPED_FAMILIES: readonly { readonly family: string; readonly exact: readonly string[]; readonly prefixes: readonly string[] }[] = [
+  {
+    // RFC 9110 §7.6.1, plus protocol switches: `Upgrade: h2c` must never reach a backend
+    family: 'hop-by-hop',
+    exact: ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'expect', 'proxy-authorization', 'proxy-authenticate'],
+    prefixes: [],
+  },
+  {
+    // rebuilt by the gateway from the socket (X-Forwarded-For, X-Real-IP) or not sent at all
+    family: 'client address',
+    exact: [
+      'forwarded', 'forwarded-for', 'x-forwarded', 'x-real-ip', 'x-client-ip', 'client-ip', 'true-client-ip', 'x-true-client-ip',
+      'cf-connecting-ip', 'cf-connecting-ipv6', 'cf-pseudo-ipv4', 'fastly-client-ip', 'x-cluster-client-ip', 'x-proxyuser-ip',
+      'wl-proxy-client-ip', 'proxy-client-ip', 'x-originating-ip', 'x-remote-ip', 'x-remote-addr', 'remote-addr', 'x-azure-clientip',
+      'x-azure-socketip', 'x-appengine-user-ip', 'x-arr-clientip', 'x-custom-ip-authorization', 'x-coming-from', 'x-client-ip-address',
+      'akamai-client-ip', 'x-akamai-client-ip', 'x-envoy-external-address', 'x-wap-network-client-ip', 'via',
+    ],
+    prefixes: ['x-forwarded-', 'x-original-'],
+  },
+  {
+    // the original path or host a framework may route on instead of the one the gateway authorized
+    family: 'original path or host',
+    exact: [
+      'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-original-path', 'x-override-url', 'x-script-name', 'script-name',
+      'x-host', 'x-http-host-override', 'x-forwarded-server', 'x-forwarded-host', 'x-forwarded-prefix', 'x-forwarded-path',
+      'x-forwarded-uri', 'x-envoy-original-path', 'x-envoy-original-host', 'x-original-host', 'x-base-url', 'x-proxy-url', 'x-request-uri',
+    ],
+    prefixes: [],
+  },
+  {
+    // what the matched route or an earlier hop decided: Envoy's internal headers, Next.js middleware and route
+    // markers (CVE-2025-29927: x-middleware-subrequest skipped middleware auth)
+    family: 'matched route',
+    exact: ['x-matched-path', 'x-now-route-matches', 'x-middleware-subrequest', 'x-middleware-prefetch', 'x-invoke-path', 'x-invoke-query', 'x-invoke-output', 'x-invoke-status'],
+    prefixes: ['x-envoy-'],
+  },
+  {
+    // a method other than the one the gateway authorized
+    family: 'method override',
+    exact: ['x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-method'],
+    prefixes: [],
+  },
+  {
+    // identity that backends or the proxies in front of them commonly trust: users, roles, and client certificates
+    family: 'identity',
+    exact: [
+      'x-remote-user', 'remote-user', 'x-forwarded-user', 'x-roles', 'x-permissions', 'x-tenant', 'x-tenant-id', 'x-authenticated-user',
+      'x-authenticated-userid', 'x-consumer-id', 'x-consumer-username', 'x-consumer-custom-id', 'x-credential-identifier',
+      'x-anonymous-consumer', 'x-userinfo', 'x-id-token', 'x-access-token', 'x-email', 'x-preferred-username', 'x-client-cert',
+      'x-ssl-client-cert', 'ssl-client-cert', 'x-client-verify', 'x-ssl-client-verify', 'x-arr-clientcert', 'client-cert',
+      'client-cert-chain', 'x-forwarded-client-cert', 'x-forwarded-email', 'x-forwarded-preferred-username', 'x-forwarded-groups',
+      'x-forwarded-access-token', 'cf-access-jwt-assertion', 'cf-access-authenticated-user-email', 'x-ms-client-principal',
+      'x-ms-client-principal-id', 'x-ms-client-principal-name', 'x-ms-client-principal-idp', 'x-ms-token-aad-access-token',
+      'x-ms-token-aad-id-token', 'x-amzn-oidc-data', 'x-amzn-oidc-identity', 'x-amzn-oidc-accesstoken',
+      'x-goog-authenticated-user-email', 'x-goog-authenticated-user-id', 'x-goog-iap-jwt-assertion', 'x-apigateway-api-userinfo',
+      'x-endpoint-api-userinfo', 'x-jwt-assertion', 'x-jwt-payload',
+    ],
+    prefixes: ['x-user-', 'x-auth-', 'x-ssl-client-', 'ssl-client-', 'x-amzn-oidc-', 'x-ms-client-principal', 'x-ms-token-', 'x-goog-authenticated-', 'cf-access-'],
+  },
+  {
+    // replaced by the gateway's own; the caller's Authorization goes only where a route sets forwardAuthorization
+    family: 'gateway-owned',
+    exact: ['x-request-id', 'authorization'],
+    prefixes: [],
+  },
 ];
-const ALWAYS_STRIPPED_PREFIXES = ['x-forwarded-', 'x-user-', 'x-auth-'];
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -30,31 +82,73 @@ export interface ForwardingFacts {
   readonly forwardedFor: string;
   readonly clientIp: string;
   readonly proto: string;
+  /** The client's Host, when well-formed; sent as X-Forwarded-Host only if `server.forwardedHosts` lists it. */
   readonly host: string | undefined;
-  /** Identity headers, already named (lower case) and rendered; empty for an anonymous request. */
-  readonly identity: Readonly<Record<string, string>>;
+  /**
+   * Headers the pipeline adds (identity, `upstreamHeaders`, a forwarded Authorization), already named (lower case)
+   * and encoded. An undefined value removes the header: a configured header whose source is absent still never
+   * carries the client's value.
+   */
+  readonly identity: Readonly<Record<string, string | undefined>>;
+}
+
+/** Names the gateway sets itself: an operator's `upstreamHeaders` may not take them over. */
+export const GATEWAY_SET = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'x-request-id', 'authorization', 'content-length', 'content-type', 'cookie']);
+
+/** True for a name an operator may not use for an `upstreamHeaders` entry: hop-by-hop, gateway-set, or a name some backend reads as the client's address, path, route or method. */
+export function isReservedUpstreamHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (GATEWAY_SET.has(lower)) return true;
+  for (const family of STRIPPED_FAMILIES) {
+    if (family.family === 'identity' || family.family === 'gateway-owned') continue;
+    if (family.exact.includes(lower)) return true;
+    for (const prefix of family.prefixes) if (lower.startsWith(prefix)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a name holds a character other than letters, digits and `-`. Such names are dropped: CGI-style servers
+ * (Apache's and nginx's FastCGI variables, PHP, WSGI, Rack) turn `_`, `.` and other token characters into `_`, so
+ * `X-Real.IP` or `X_Real_IP` would reach the application as X-Real-IP; nginx drops them by default
+ * (`ignore_invalid_headers`). Expects a lower-case name.
+ */
+function unusualName(lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d)) return true;
+  }
+  return false;
 }
 
 export class RequestHeaderPolicy {
   readonly #stripped: ReadonlySet<string>;
   readonly #prefixes: readonly string[];
+  /** Client Host values (lower case) that may be passed on as X-Forwarded-Host. */
+  readonly #forwardedHosts: ReadonlySet<string>;
 
-  constructor(server: Pick<ServerConfig, 'identityHeaders' | 'stripHeaders'>) {
-    const exact = new Set(ALWAYS_STRIPPED);
-    const prefixes = [...ALWAYS_STRIPPED_PREFIXES];
+  constructor(server: Pick<ServerConfig, 'identityHeaders' | 'stripHeaders'> & Partial<Pick<ServerConfig, 'upstreamHeaders' | 'forwardedHosts'>>) {
+    const exact = new Set<string>();
+    const prefixes: string[] = [];
+    for (const family of STRIPPED_FAMILIES) {
+      for (const name of family.exact) exact.add(name);
+      prefixes.push(...family.prefixes);
+    }
     for (const name of Object.values(server.identityHeaders)) exact.add(name.toLowerCase());
+    for (const name of server.upstreamHeaders?.keys() ?? []) exact.add(name);
     for (const name of server.stripHeaders) {
       if (name.endsWith('*')) prefixes.push(name.slice(0, -1).toLowerCase());
       else exact.add(name.toLowerCase());
     }
     this.#stripped = exact;
     this.#prefixes = prefixes;
+    this.#forwardedHosts = new Set((server.forwardedHosts ?? []).map((host) => host.toLowerCase()));
   }
 
-  /** Whether a client-sent header name is dropped. Names with `_` go too: some servers read them as `-`. */
+  /** Whether a client-sent header name is dropped: a stripped family, or a name other than letters, digits and `-`. */
   strips(name: string): boolean {
     const lower = name.toLowerCase();
-    if (lower.includes('_') || this.#stripped.has(lower)) return true;
+    if (this.#stripped.has(lower) || unusualName(lower)) return true;
     for (const prefix of this.#prefixes) if (lower.startsWith(prefix)) return true;
     return false;
   }
@@ -74,7 +168,9 @@ export class RequestHeaderPolicy {
     }
     out['x-forwarded-for'] = facts.forwardedFor;
     out['x-forwarded-proto'] = facts.proto;
-    if (facts.host !== undefined) out['x-forwarded-host'] = facts.host;
+    // The client's Host verbatim: only for hosts the operator listed (an upstream building links from it would
+    // otherwise build them from whatever a client typed).
+    if (facts.host !== undefined && this.#forwardedHosts.size > 0 && this.#forwardedHosts.has(facts.host.toLowerCase())) out['x-forwarded-host'] = facts.host;
     out['x-real-ip'] = facts.clientIp;
     out['x-request-id'] = facts.requestId;
     for (const name of Object.keys(facts.identity)) out[name] = facts.identity[name];

@@ -16,6 +16,7 @@ ${hsAuth({ jwt: 'clockTolerance: 0s' })}upstreams:
   svc: { url: "${url}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }
+rbac: { tokenScopes: true }
 `, {}, { now: () => nowMs });
   const outcome = async (name: string): Promise<number> => {
     const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
@@ -49,6 +50,7 @@ ${hsAuth({ jwt: 'cacheSize: 0' })}upstreams:
   svc: { url: "${url}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }
+rbac: { tokenScopes: true }
 `);
   const jwt = await token();
   for (let i = 0; i < 3; i++) t.equal((await fetch(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${jwt}` } })).status, 200);
@@ -64,6 +66,7 @@ ${hsAuth({ jwt: 'clockTolerance: 0s\nmaxTokenAge: 5m' })}upstreams:
   svc: { url: "${url}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }
+rbac: { tokenScopes: true }
 `, {}, { now: () => nowMs });
   const jwt = await token({}, { now: nowMs, ttlSeconds: 3600 });
   const call = async (): Promise<number> => (await fetch(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${jwt}` } })).status;

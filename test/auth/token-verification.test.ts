@@ -13,6 +13,9 @@ upstreams:
   svc: { url: "${url}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }
+rbac:
+  tokenScopes: true   # these tokens are authorized by their scope claim (opt-in)
+  roles: { editor: {}, viewer: {} }
 `;
 
 const setup = (t: Test, auth: string): ReturnType<typeof gatewayWithUpstream> => gatewayWithUpstream(t, (url) => auth + routes(url));
@@ -62,6 +65,7 @@ auth:
     publicKeys: [{ kid: rsa1, pem: ${JSON.stringify(rsa.publicPem)} }]
     maxLifetime: 1h
     maxTokenSize: 2kb
+    claims: { roles: roles }
 `);
   const now = Math.floor(Date.now() / 1000);
   const header = (extra: object): string => JSON.stringify({ alg: 'HS256', typ: 'JWT', ...extra });

@@ -19,7 +19,7 @@ rbac:
 `;
 
 function yaml(upstream: string, rbacExtra = ''): string {
-  return `${hsAuth()}${POLICY}${rbacExtra}upstreams:
+  return `${hsAuth({ jwt: 'claims: { roles: roles }' })}${POLICY}${rbacExtra}upstreams:
   svc: { url: "${upstream}" }
 routes:
   - path: /api/orders/**
