@@ -26,6 +26,7 @@ import { buildRbac } from './rbac/build-rbac.js';
 import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
 import { buildRuntime, type Runtime, type Shared } from './runtime.js';
 import { RedisStore } from './stores/redis/redis-store.js';
+import { SqliteStore } from './stores/sqlite/sqlite-store.js';
 import { openStore, type Store } from './stores/store.js';
 import { plainAddress, resolveClientAddress } from './upstream/client-address.js';
 import { CarriedOver } from './upstream/carried-over.js';
@@ -122,6 +123,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   });
   const audit = auditTrailFor(store, initial.store.audit);
   if (store.kind === 'memory') app.log.warn('store.path is memory: revocations, dynamic RBAC and the audit trail are kept in memory only and are lost on restart');
+  if (store instanceof SqliteStore) app.log.info({ path: store.path }, 'embedded store: revocations, dynamic RBAC and the audit trail are kept in this file (single instance)');
   if (store instanceof RedisStore) {
     // Start on the shared store when it is there: without this wait, the first requests of a fresh instance would
     // be limited by the local share while the connection opens, and their budgets counted twice.

@@ -8,18 +8,19 @@ interface Numbered extends BoundedAuditEntry {
   readonly seq: number;
 }
 
-/** A fixed-capacity ring, oldest at 0; the newest push drops the oldest when full. */
+/** A bounded ring, oldest at 0; the newest push drops the oldest when full. Grows as filled, not allocated at once. */
 class Ring<T> {
-  readonly #items: (T | undefined)[];
+  readonly #items: T[] = [];
   #start = 0;
-  size = 0;
 
-  constructor(readonly capacity: number) {
-    this.#items = new Array<T | undefined>(capacity);
+  constructor(readonly capacity: number) {}
+
+  get size(): number {
+    return this.#items.length;
   }
 
   push(item: T): void {
-    if (this.size < this.capacity) this.#items[(this.#start + this.size++) % this.capacity] = item;
+    if (this.#items.length < this.capacity) this.#items.push(item);
     else {
       this.#items[this.#start] = item;
       this.#start = (this.#start + 1) % this.capacity;
@@ -27,7 +28,7 @@ class Ring<T> {
   }
 
   at(index: number): T {
-    return this.#items[(this.#start + index) % this.capacity]!;
+    return this.#items[(this.#start + index) % this.#items.length]!;
   }
 
   /** The index of the last item for which `before` holds (items ascend), or -1. */
