@@ -72,6 +72,8 @@ export interface ServerConfig {
     readonly request: Milliseconds;
     /** The longest pause between two chunks of a request body (408). */
     readonly bodyIdle: Milliseconds;
+    /** How long a client may leave the response unread (backpressure) before the connection is closed. */
+    readonly send: Milliseconds;
   };
   /** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits anyway. */
   readonly drainTimeout: Milliseconds;

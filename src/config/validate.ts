@@ -130,7 +130,7 @@ function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
   if (!s) return undefined;
   const listen = c.object(['server', 'listen'], s.listen ?? {}, ['host', 'port']);
   const limits = c.object(['server', 'limits'], s.limits ?? {}, ['urlLength', 'headerSize', 'bodySize', 'inFlight', 'connections', 'bodyBuffer', 'uploadsPerClient']);
-  const timeouts = c.object(['server', 'timeouts'], s.timeouts ?? {}, ['headers', 'idle', 'request', 'bodyIdle']);
+  const timeouts = c.object(['server', 'timeouts'], s.timeouts ?? {}, ['headers', 'idle', 'request', 'bodyIdle', 'send']);
   const identity = c.object(['server', 'identityHeaders'], s.identityHeaders ?? {}, ['subject', 'roles', 'tenant']);
   const trustProxy = (c.list(['server', 'trustProxy'], s.trustProxy) ?? []).map((entry, index) => {
     const text = c.string(['server', 'trustProxy', index], entry);
@@ -173,6 +173,7 @@ function checkServer(c: Checker, value: unknown): ServerConfig | undefined {
       idle: positive(c, ['server', 'timeouts', 'idle'], timeouts?.idle, 75_000),
       request: positive(c, ['server', 'timeouts', 'request'], timeouts?.request, 60_000),
       bodyIdle: positive(c, ['server', 'timeouts', 'bodyIdle'], timeouts?.bodyIdle, 30_000),
+      send: positive(c, ['server', 'timeouts', 'send'], timeouts?.send, 60_000),
     },
     drainTimeout: c.duration(['server', 'drainTimeout'], s.drainTimeout, 30_000),
     identityHeaders: {

@@ -45,6 +45,8 @@ export class Forwarder {
   readonly #headers: RequestHeaderPolicy;
   readonly #hooks: ForwardHooks;
   readonly #plans = new Map<string, UpstreamPlan>();
+  /** `server.timeouts.send`: how long a client may leave the response unread. */
+  readonly #sendTimeout: number;
   /** The keys of the pools this config uses: what must stay open while a request of this config may run. */
   readonly poolKeys = new Set<string>();
 
@@ -52,6 +54,7 @@ export class Forwarder {
   constructor(config: GatewayConfig, pools: CarriedOver<Pool>, hooks: ForwardHooks) {
     this.#headers = new RequestHeaderPolicy(config.server);
     this.#hooks = hooks;
+    this.#sendTimeout = config.server.timeouts.send;
     for (const upstream of config.upstreams.values()) {
       const { url } = upstream;
       const key = poolKey(upstream);
@@ -82,7 +85,7 @@ export class Forwarder {
       delete headers['content-length']; // undici sends the buffer's own length
     }
     ctx.forwardedAt = performance.now();
-    const exchange = new Exchange(request, reply, ctx, plan.upstream.name, this.#hooks, body instanceof StreamedBody ? body : undefined);
+    const exchange = new Exchange(request, reply, ctx, plan.upstream.name, this.#hooks, this.#sendTimeout, body instanceof StreamedBody ? body : undefined);
     try {
       plan.pool.dispatch(
         {
@@ -125,6 +128,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly ctx: RequestContext,
     private readonly upstream: string,
     private readonly hooks: ForwardHooks,
+    private readonly sendTimeout: number,
     body: StreamedBody | undefined,
   ) {
     this.#res = reply.raw;
@@ -136,12 +140,31 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   readonly #onClientClose = (): void => {
+    clearTimeout(this.#stalled);
     if (this.#res.writableFinished) return;
     this.#clientGone = true;
     this.#controller?.abort(new Error('the client closed the connection'));
   };
 
-  readonly #resume = (): void => this.#controller?.resume();
+  /** Runs while the client leaves the response unread (made only under backpressure). */
+  #stalled: NodeJS.Timeout | undefined;
+
+  readonly #resume = (): void => {
+    clearTimeout(this.#stalled);
+    this.#controller?.resume();
+  };
+
+  /**
+   * The client stopped reading: the paused upstream response holds a pooled connection, and undici's body timeout
+   * does not run while paused. Cut both after `server.timeouts.send` (nginx's send_timeout).
+   */
+  readonly #onStalled = (): void => {
+    if (this.#done) return;
+    this.#done = true;
+    this.request.log.info({ upstream: this.upstream, sendTimeout: this.sendTimeout }, 'client stopped reading the response; connection closed');
+    this.#controller?.abort(new Error('the client stopped reading the response'));
+    this.#res.destroy();
+  };
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
@@ -199,10 +222,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!sink.write(chunk)) {
       controller.pause();
       sink.once('drain', this.#resume);
+      this.#stalled = setTimeout(this.#onStalled, this.sendTimeout);
     }
   }
 
   onResponseEnd(): void {
+    clearTimeout(this.#stalled);
     if (this.#done) return;
     this.#done = true;
     this.#sink?.end();
@@ -210,6 +235,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const { ctx, request, reply } = this;
+    clearTimeout(this.#stalled);
     if (this.#done) return;
     if (this.#clientGone) {
       this.#done = true;

@@ -8,7 +8,7 @@ import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
 const CONFIG = (upstream: string): string => `server:
   listen: { host: 127.0.0.1, port: 0 }
   admin: { host: 127.0.0.1, port: 0 }
-  timeouts: { headers: 300ms, idle: 300ms, request: 1500ms, bodyIdle: 300ms }
+  timeouts: { headers: 300ms, idle: 300ms, request: 1500ms, bodyIdle: 300ms, send: 300ms }
   limits: { connections: 3 }
 upstreams:
   svc: { url: "${upstream}" }
@@ -121,9 +121,36 @@ t.test('the client timeouts and limits are validated: durations and sizes with u
   const { parseConfig } = await import('../../src/config/load.js');
   const base = 'upstreams:\n  s: { url: "http://127.0.0.1:1" }\nroutes:\n  - { path: /a, upstream: s, auth: none }\n';
   const defaults = parseConfig(base, 'ok.yaml', {}).config.server;
-  t.same(defaults.timeouts, { headers: 10_000, idle: 75_000, request: 60_000, bodyIdle: 30_000 });
+  t.same(defaults.timeouts, { headers: 10_000, idle: 75_000, request: 60_000, bodyIdle: 30_000, send: 60_000 });
   t.match(defaults.limits, { connections: 10_000, bodyBuffer: 1024 * 1024, uploadsPerClient: 4 });
   t.throws(() => parseConfig(`server:\n  timeouts: { headers: 0ms }\n${base}`, 'bad.yaml', {}), /server\.timeouts\.headers: must be longer than 0/);
   t.throws(() => parseConfig(`server:\n  timeouts: { header: 5s }\n${base}`, 'bad.yaml', {}), /server\.timeouts\.header: unknown key \(did you mean "headers"\?\)/);
   t.throws(() => parseConfig(`server:\n  limits: { bodyBuffer: 1 }\n${base}`, 'bad.yaml', {}), /server\.limits\.bodyBuffer: expected a size/);
+});
+
+t.test('a client that stops reading a response is cut after server.timeouts.send, and the upstream connection is freed', async (t) => {
+  let upstreamClosed: () => void = () => {};
+  const freed = new Promise<void>((resolve) => (upstreamClosed = resolve));
+  const { gw, upstream } = await gatewayWithUpstream(t, CONFIG);
+  upstream.handle((_req, res) => {
+    // An endless response: it only stops when the gateway lets go of it.
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const chunk = Buffer.alloc(64 * 1024, 'z');
+    const pump = (): void => {
+      while (!res.destroyed && res.write(chunk));
+    };
+    res.on('drain', pump);
+    res.on('close', () => upstreamClosed());
+    pump();
+  });
+  const socket = await open(gw.port);
+  socket.write('GET /public/big HTTP/1.1\r\nHost: gw.test\r\n\r\n');
+  socket.pause(); // never read: the kernel buffers fill, then the gateway's writes back up
+  const started = Date.now();
+  const outcome = await Promise.race([freed.then(() => 'freed'), new Promise((resolve) => setTimeout(resolve, 5_000, 'held'))]);
+  t.equal(outcome, 'freed', `the upstream response was let go (after ${Date.now() - started} ms)`);
+  const closed = untilClosed(socket);
+  socket.resume();
+  await closed;
+  t.pass('and the client connection is closed');
 });
