@@ -37,6 +37,8 @@ t.test('a new state file is created readable by its owner only, in WAL mode, wit
   const store = SqliteStore.open(path);
   t.teardown(() => store.close());
   t.equal((await stat(path)).mode & 0o777, 0o600);
+  await new SqliteRbacStore(store).writeSubject('carol', '', { roles: [], grants: [], denies: [] });
+  t.equal((await stat(`${path}-wal`)).mode & 0o777, 0o600, 'and so is its WAL journal');
   t.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
   t.equal(store.db.pragma('synchronous', { simple: true }), 2, 'FULL');
 });

@@ -25,6 +25,8 @@ export class SqliteStore implements Store {
     try {
       const fresh = !existsSync(path);
       db = new Database(path, { timeout: 0 });
+      // Revocations and policy are nobody else's business; SQLite gives the -wal journal the file's own mode.
+      if (fresh) chmodSync(path, 0o600);
       // Before WAL is entered: in exclusive mode SQLite keeps the WAL index in memory (no -shm file) and never lets
       // the lock go, so a second process gets SQLITE_BUSY here at once.
       db.pragma('locking_mode = EXCLUSIVE');
@@ -32,7 +34,6 @@ export class SqliteStore implements Store {
       if (mode !== 'wal') throw unusable(path, `the WAL journal was refused (journal_mode is ${String(mode)})`);
       db.pragma('synchronous = FULL');
       db.exec('BEGIN EXCLUSIVE; COMMIT');
-      if (fresh) chmodSync(path, 0o600); // revocations and policy are nobody else's business
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw unusable(path, `the file is corrupt (${String(check)})`);
       const refused = prepareSchema(db);
