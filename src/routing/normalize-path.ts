@@ -100,9 +100,9 @@ export function normalizeTarget(raw: string, options: NormalizeOptions): Normali
       // `.`/`..` are dot segments; a segment that starts or ends with `..` is read as traversal by some servers
       // (and refused by the proxy library), so it is refused here, where the decision is made.
       if (segment === '.' || segment.startsWith('..') || segment.endsWith('..')) throw invalid('dot segments are not accepted');
-      if (windows && segment.length > 0) {
-        const problem = windowsProblem(segment);
-        if (problem !== undefined) throw invalid(problem);
+      if (windows && segment.length > 0 && (segment.charCodeAt(segment.length - 1) === 46 /* . */ || segment.endsWith('%20'))) {
+        // Windows drops trailing dots and spaces from a name: `admin.` and `admin%20` open `admin`.
+        throw invalid('a segment ending in a dot or a space (Windows drops them)');
       }
       if (segment.length > 0) segments.push(segment); // an empty one is a merged `//` or the trailing slash
       segmentStart = out.length;
@@ -137,6 +137,13 @@ export function normalizeTarget(raw: string, options: NormalizeOptions): Normali
     out += lower && c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : raw[i];
   }
 
+  // The other Windows forms need one of `(`, `:`, `~`: three native scans of the whole path, not work per segment.
+  if (windows && (out.includes('(') || out.includes(':$') || out.includes('~'))) {
+    for (const segment of segments) {
+      const problem = windowsProblem(segment);
+      if (problem !== undefined) throw invalid(problem);
+    }
+  }
   // `out` holds the segments without separators; joining them merges `//` in one place.
   const trailingSlash = end > 1 && raw.charCodeAt(end - 1) === 47 && segments.length > 0;
   const path = ('/' + segments.join('/') + (trailingSlash ? '/' : '')) as NormalizedPath;
@@ -151,14 +158,11 @@ function utf8Length(lead: number): number {
 }
 
 /**
- * Why IIS / ASP.NET would read this (decoded, canonical) segment as another path, or undefined. Run only with
- * `windows` on, once per segment. `%20` is how a space stands in a canonical segment; `.` and `:` `$` `(` `)` `~`
- * arrive decoded, so `%2e`, `%3A%3A%24` and `%7E1` are caught as well as their raw forms.
+ * Why IIS / ASP.NET would read this (decoded, canonical) segment as another path, or undefined; trailing dots and
+ * spaces are checked as each segment closes. `:` `$` `(` `)` `~` arrive decoded, so `%3A%3A%24`, `%28S%28` and `%7E1`
+ * are caught as well as their raw forms.
  */
 function windowsProblem(segment: string): string | undefined {
-  const last = segment.charCodeAt(segment.length - 1);
-  // Windows drops trailing dots and spaces from a name: `admin.` and `admin%20` open `admin`.
-  if (last === 46 /* . */ || segment.endsWith('%20')) return 'a segment ending in a dot or a space (Windows drops them)';
   // ASP.NET cookieless state: `/(S(x))/admin` is served as `/admin` (also (A(…)) and (F(…))).
   if (segment.charCodeAt(0) === 40 /* ( */ && segment.charCodeAt(2) === 40 && /^\([a-z]\(/i.test(segment)) {
     return 'an ASP.NET cookieless segment such as (S(…))';
