@@ -1,6 +1,9 @@
 // One contract, run against every Store: the embedded stores (memory, and SQLite on a file) and a private real Redis.
 import t, { type Test } from 'tap';
 import type { StoreConfig } from '../../src/config/types.js';
+import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { rateLimitStores } from '../../src/ratelimit/build-rate-limiter.js';
+import { MemoryRateLimitStore } from '../../src/stores/memory/memory-rate-limit-store.js';
 import { MemoryStore } from '../../src/stores/memory/memory-store.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
@@ -48,6 +51,16 @@ t.test('openStore picks Redis with a URL, else SQLite on store.path, else memory
   const store = openStore(config(redis.url, path));
   t.teardown(() => store.close());
   t.equal(store.kind, 'redis', 'a Redis URL wins over store.path');
+});
+
+t.test('on the embedded SQLite store, rate-limit budgets are spent in memory: they start full again after a restart', async (t) => {
+  const { path } = await stateFile(t);
+  const store = SqliteStore.open(path);
+  t.teardown(() => store.close());
+  const stores = rateLimitStores(store, new GatewayMetrics({ processMetrics: false }), { warn() {} } as never, Date.now);
+  t.ok(stores.shared instanceof MemoryRateLimitStore);
+  t.equal(stores.breaker, undefined, 'nothing remote to break');
+  t.same(store.db.prepare("SELECT name FROM sqlite_schema WHERE name LIKE '%rate%' OR name LIKE '%budget%'").all(), [], 'no budget is kept in the file');
 });
 
 t.test('a redis store reports an outage at once, fails commands fast, and recovers by itself', async (t) => {
