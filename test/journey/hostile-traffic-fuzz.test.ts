@@ -486,12 +486,14 @@ const HOSTILE_PLANS: readonly HostilePlan[] = [
   { kind: 'chunked', cls: 'legal', status: 200, steps: (m) => [{ write: crlf(['HTTP/1.1 200 OK', 'x-fz-origin: hostile', 'transfer-encoding: chunked', '', okBody(m).length.toString(16), okBody(m), '0', '', '']) }] },
   { kind: 'close-delimited', cls: 'legal', status: 200, steps: (m) => [{ write: crlf(['HTTP/1.1 200 OK', 'x-fz-origin: hostile', 'connection: close', '', okBody(m)]) }, { end: true }] },
   { kind: 'http10', cls: 'legal', status: 200, steps: (m) => [{ write: crlf(['HTTP/1.0 200 OK', 'x-fz-origin: hostile', '', okBody(m)]) }, { end: true }] },
-  { kind: 'few-1xx', cls: 'legal', status: 200, steps: (m) => [{ write: crlf(['HTTP/1.1 100 Continue', '', 'HTTP/1.1 103 Early Hints', 'link: </a.css>; rel=preload', '', 'HTTP/1.1 102 Processing', '', `HTTP/1.1 200 OK`, 'x-fz-origin: hostile', `content-length: ${okBody(m).length}`, '', okBody(m)]) }] },
+  { kind: 'few-1xx', cls: 'legal', status: 200, steps: (m) => [{ write: crlf(['HTTP/1.1 103 Early Hints', 'link: </a.css>; rel=preload', '', 'HTTP/1.1 102 Processing', '', `HTTP/1.1 200 OK`, 'x-fz-origin: hostile', `content-length: ${okBody(m).length}`, '', okBody(m)]) }] },
   { kind: 'connection-names-header', cls: 'legal', status: 200, steps: (m) => [{ write: crlf(['HTTP/1.1 200 OK', 'x-fz-origin: hostile', 'connection: keep-alive, X-Fz-Hop', 'x-fz-hop: upstream-internal', `content-length: ${okBody(m).length}`, '', okBody(m)]) }] },
   { kind: '304-with-content-length', cls: 'legal', status: 304, steps: () => [{ write: crlf(['HTTP/1.1 304 Not Modified', 'x-fz-origin: hostile', 'etag: "e1"', 'content-length: 120', '', '']) }] },
   { kind: '204-with-content-length-0', cls: 'legal', status: 204, steps: () => [{ write: crlf(['HTTP/1.1 204 No Content', 'x-fz-origin: hostile', 'content-length: 0', '', '']) }] },
   { kind: '304-with-body-bytes', cls: 'legal', status: 304, steps: () => [{ write: crlf(['HTTP/1.1 304 Not Modified', 'x-fz-origin: hostile', 'content-length: 5', '', 'hello' + poison]) }, { end: true }] },
   { kind: 'lying-length-shorter', cls: 'legal', status: 200, steps: () => [{ write: crlf(['HTTP/1.1 200 OK', 'x-fz-origin: hostile', 'content-length: 5', '', 'hello' + poison]) }, { end: true }] },
+  // RFC 9110 §15.2 lets a 100 come unasked; undici refuses one to a request that sent no Expect (a coded 502).
+  { kind: 'unsolicited-100', cls: 'either', steps: (m) => [{ write: crlf(['HTTP/1.1 100 Continue', '', 'HTTP/1.1 200 OK', 'x-fz-origin: hostile', `content-length: ${okBody(m).length}`, '', okBody(m)]) }] },
   { kind: '1xx-flood', cls: 'either', steps: (m) => [{ write: Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'.repeat(2000)) }, { write: crlf(['HTTP/1.1 200 OK', 'x-fz-origin: hostile', `content-length: ${okBody(m).length}`, '', okBody(m)]) }] },
   { kind: 'utf8-header-value', cls: 'either', steps: (m) => [{ write: Buffer.concat([crlf(['HTTP/1.1 200 OK', 'x-fz-origin: hostile', '']), Buffer.from('x-name: 李雷\r\n', 'utf8'), crlf([`content-length: ${okBody(m).length}`, '', okBody(m)])]) }] },
   { kind: 'latin1-header-value', cls: 'either', steps: (m) => [{ write: crlf(['HTTP/1.1 200 OK', 'x-fz-origin: hostile', 'x-name: caf\u00e9', `content-length: ${okBody(m).length}`, '', okBody(m)]) }] },
@@ -627,6 +629,8 @@ const KNOWN: readonly { scenarios: Scenario[]; pressure: boolean }[] = [
   { scenarios: [scenario({ path: '/hostile/304', hostile: plan('304-with-content-length') }), scenario({ path: '/hostile/conn', hostile: plan('connection-names-header') })], pressure: false },
   // Explicit typing: a refresh token is not an access token (§2).
   { scenarios: [scenario({ path: '/api/orders/1', credential: jwt('alice', undefined, 'typ-refresh') })], pressure: false },
+  // Decoded fullwidth dots are an NFKC look-alike of `..` and never reach an upstream (§2, paths for Windows backends).
+  { scenarios: [scenario({ path: '/public/x', target: { kind: 'odd', path: '/public/%EF%BC%8E%EF%BC%8E/api/orders/1', refused: true } })], pressure: false },
 ];
 
 interface Expectation {
