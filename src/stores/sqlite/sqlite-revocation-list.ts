@@ -37,7 +37,7 @@ export class SqliteRevocationList implements RevocationList {
   async start(): Promise<void> {
     this.#prune();
     const tokens = this.#store.db.prepare('SELECT jti, exp FROM revoked_tokens').all() as RevokedToken[];
-    const subjects = (this.#store.db.prepare('SELECT subject, revoked_before AS before FROM revoked_subjects').all() as RevokedSubject[]);
+    const subjects = this.#store.db.prepare('SELECT subject, revoked_before AS before FROM revoked_subjects').all() as RevokedSubject[];
     this.#mirror.replace({ version: 0, tokens, subjects });
     this.#timer = setInterval(() => this.#prune(), 60_000);
     this.#timer.unref();
