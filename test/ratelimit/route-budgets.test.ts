@@ -30,7 +30,7 @@ for (const kind of ['memory', 'redis'] as const) {
       await redis?.close();
     });
     const clock = kind === 'memory' ? { now: () => nowMs } : { now: () => Date.now() };
-    const store = redis ? `store:\n  redis: "${redis.url}"\n` : '';
+    const store = redis ? `store:\n  redis: "${redis.url}"\n  commandTimeout: 2s # a loaded CI machine must not fall back to the local share\n` : '';
     const start = async (t: Parameters<typeof gatewayWithUpstream>[0], yaml: (u: string) => string) => {
       await raw?.flushall();
       return gatewayWithUpstream(t, (u) => `server:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n${store}${yaml(u)}`, {}, clock);
