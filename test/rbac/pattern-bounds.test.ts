@@ -126,7 +126,7 @@ routes:
     await gw.close();
     t.equal(deep.status, 403, `${run}: the hostile pattern grants nothing`);
     t.equal(doc.status, 200, `${run}: the rest of the role still holds`);
-    t.ok(took < 500, `${run}: both answered in ${took.toFixed(0)} ms`);
-    t.ok(delay.max / 1e6 < 300, `${run}: the longest event-loop stall was ${(delay.max / 1e6).toFixed(0)} ms`);
+    t.ok(took < 1_000, `${run}: both answered in ${took.toFixed(0)} ms`);
+    t.ok(delay.max / 1e6 < 500, `${run}: the longest event-loop stall was ${(delay.max / 1e6).toFixed(0)} ms`);
   }
 });
