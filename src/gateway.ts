@@ -222,8 +222,11 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       const body = request.body;
       if (body instanceof StreamedBody) body.abandon();
     });
-    // RFC 9112 §3.2: two Host headers make the target authority ambiguous.
-    if (hostHeaderCount(raw.rawHeaders) > 1) return sendError(request, reply, new GatewayError('PG_BAD_REQUEST', { detail: 'more than one Host header' }));
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (two make the target authority ambiguous), at most one in 1.0.
+    const hosts = hostHeaderCount(raw.rawHeaders);
+    if (hosts !== 1 && (hosts > 1 || raw.httpVersionMinor === 1)) {
+      return sendError(request, reply, new GatewayError('PG_BAD_REQUEST', { detail: hosts > 1 ? 'more than one Host header' : 'no Host header' }));
+    }
     const client = resolveClientAddress(raw.socket.remoteAddress, raw.headers['x-forwarded-for'], runtime.trusted);
     const sentProto = raw.headers['x-forwarded-proto'];
     const ctx: RequestContext = {

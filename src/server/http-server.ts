@@ -16,7 +16,12 @@ import type { ServerConfig } from '../config/types.js';
 
 export function createDataPlaneServer(config: ServerConfig, handler: RequestListener): Server {
   const server = createServer(
-    { maxHeaderSize: config.limits.headerSize, connectionsCheckingInterval: checkingInterval(config.timeouts) },
+    {
+      maxHeaderSize: config.limits.headerSize,
+      connectionsCheckingInterval: checkingInterval(config.timeouts),
+      // Node would answer a missing Host with a bare 400; gateway.ts answers it (and two Hosts) in the coded shape.
+      requireHostHeader: false,
+    },
     handler,
   );
   // Without a 'checkContinue' listener Node writes `100 Continue` itself before any stage has run, so a client would

@@ -35,13 +35,18 @@ async function rawUpstream(t: Test, response: string): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-t.test('a request with two Host headers is refused with 400 and never forwarded', async (t) => {
+t.test('a request with two Host headers, or an HTTP/1.1 request with none, is refused with a coded 400 and never forwarded', async (t) => {
   const { gw, upstream } = await gatewayWithUpstream(t, PUBLIC_AND_PRIVATE);
   const res = await rawRequest(gw.port, 'GET /public/x HTTP/1.1\r\nHost: a.test\r\nhost: b.test\r\nConnection: close\r\n\r\n');
   t.equal(res.status, 400);
   t.match(JSON.parse(res.body), { error: { code: 'PG_BAD_REQUEST', detail: 'more than one Host header' } });
   t.equal(upstream.requests.length, 0);
   t.equal((await rawRequest(gw.port, 'GET /public/x HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n')).status, 200, 'one Host is fine');
+  const none = await rawRequest(gw.port, 'GET /public/x HTTP/1.1\r\nConnection: close\r\n\r\n');
+  t.equal(none.status, 400, 'none in HTTP/1.1 is refused too');
+  t.match(JSON.parse(none.body), { error: { code: 'PG_BAD_REQUEST', detail: 'no Host header' } }, 'in the coded shape');
+  t.equal((await rawRequest(gw.port, 'GET /public/x HTTP/1.0\r\n\r\n')).status, 200, 'HTTP/1.0 needs none');
+  t.equal(upstream.requests.length, 2);
 });
 
 /** Sends a head with `Expect: 100-continue` and returns the first response line the gateway writes. */
