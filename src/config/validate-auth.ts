@@ -165,7 +165,7 @@ export function checkAuth(c: Checker, value: unknown, configFile: string): AuthC
       // No default for roles: a token names roles that count only when the operator says which claim holds them.
       claims: {
         subject: claim('subject', 'sub'),
-        roles: claim('roles', 'roles'),
+        roles: claimsRaw?.roles === undefined ? undefined : c.string([...jwtPath, 'claims', 'roles'], claimsRaw.roles),
         tenant: claim('tenant', 'tid'),
         scopes: claim('scopes', 'scope'),
       },

@@ -16,7 +16,8 @@ export const RBAC_DEFAULTS: Omit<RbacConfig, 'policy'> = {
   syncInterval: 1_000,
   maxStaleness: 30_000,
   exposeMissingCode: true,
-  tokenScopes: true,
+  // A token grants nothing by itself unless the operator says so: its scope codes count only with tokenScopes: true.
+  tokenScopes: false,
   auditDenials: 100,
 };
 

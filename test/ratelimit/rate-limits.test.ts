@@ -61,6 +61,7 @@ routes:
 
   suite.test('user, user+route and route budgets; anonymous callers count per address', async (t) => {
     const { gw } = await gateway(t, (u) => `${hsAuth()}
+rbac: { tokenScopes: true }
 rateLimits: { user: 4/min }
 upstreams: { svc: { url: "${u}" } }
 routes:
@@ -80,6 +81,7 @@ routes:
 
   suite.test('global limits everything together; a route can switch limits off; exempt roles are not limited', async (t) => {
     const { gw } = await gateway(t, (u) => `${hsAuth({ jwt: 'claims: { roles: roles }' })}
+rbac: { tokenScopes: true }
 rateLimits: { global: 4/min, exempt: { roles: [internal] } }
 upstreams: { svc: { url: "${u}" } }
 routes:
@@ -133,6 +135,7 @@ routes:
 
   suite.test('a flood of forged tokens is cut by the per-IP guard before any signature is checked', async (t) => {
     const { gw } = await gateway(t, (u) => `${hsAuth()}
+rbac: { tokenScopes: true }
 rateLimits: { ip: 3/min }
 upstreams: { svc: { url: "${u}" } }
 routes:

@@ -21,6 +21,7 @@ store:
 ${hsAuth({ revocation: '{ syncInterval: 100ms, onStoreDown: allow-cached }' })}
 rbac:
   syncInterval: 100ms
+  tokenScopes: true
   roles:
     viewer: { grants: [order:read] }
 ${rbac}upstreams:

@@ -8,7 +8,7 @@ import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
 function yaml(upstream: string, breaker = '{ failureRate: 50%, minRequests: 5, window: 10s, openFor: 500ms }'): string {
-  return `${hsAuth()}
+  return `${hsAuth({ jwt: 'claims: { roles: roles }' })}
 rbac:
   roles:
     reader: { grants: ["svc:*"] }

@@ -16,7 +16,8 @@ server:
   admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
 store:
   redis: "${redisUrl}"
-${hsAuth({ revocation: '{ syncInterval: 100ms }' })}upstreams:
+${hsAuth({ revocation: '{ syncInterval: 100ms }' })}rbac: { tokenScopes: true }
+upstreams:
   svc: { url: "${upstreamUrl}" }
 routes:
   - { path: /api/**, upstream: svc, permission: order:read }

@@ -34,7 +34,8 @@ server:
   admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
 store:
   redis: "${redis.url}"
-${hsAuth({ revocation: '{ onStoreDown: deny, syncInterval: 100ms }' })}upstreams:
+${hsAuth({ revocation: '{ onStoreDown: deny, syncInterval: 100ms }' })}rbac: { tokenScopes: true }
+upstreams:
   svc: { url: "${upstream.url}" }
 routes:
   - { path: /strict/**, upstream: svc, permission: order:read }

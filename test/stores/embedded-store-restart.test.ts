@@ -24,6 +24,7 @@ store:
   path: ${path}
 ${hsAuth()}
 rbac:
+  tokenScopes: true
   roles:
     viewer: { grants: [order:read] }
 upstreams:
