@@ -1,14 +1,13 @@
 // The embedded store keeps its state across a crash: a real `permgate start` child process on a SQLite file is killed
 // with SIGKILL (no drain, no close) and started again on the same file. And the file is single-instance: a second
 // process on it is refused at start with a coded error.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { freePort } from '../helpers/private-redis.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
-import { restartableProcess } from '../helpers/restartable-process.js';
 import { stateFile } from '../helpers/state-file.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
@@ -34,6 +33,42 @@ routes:
 `;
 }
 
+/**
+ * `permgate start` on `file` as a child process the test can SIGKILL (no drain, no close) and start again. Started
+ * means: it logged `permgate listening`. Up to 30 s, since the machine's cores are shared with other test files.
+ */
+function cliProcess(file: string): { start(): Promise<string>; kill(): Promise<void> } {
+  let child: ChildProcess | undefined;
+  return {
+    async start() {
+      const started = spawn(process.execPath, [cli, 'start', '-c', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = started;
+      let seen = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`permgate did not start within 30 s: ${seen.slice(-500)}`)), 30_000);
+        started.once('exit', (code) => reject(new Error(`permgate exited with ${code}: ${seen.slice(-500)}`)));
+        started.stdout!.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes('permgate listening')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      return seen;
+    },
+    async kill() {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        running.once('exit', () => resolve());
+        running.kill('SIGKILL');
+      });
+    },
+  };
+}
+
 /** A config file in a temp dir of its own, ports chosen, and a gateway process on it that the test can SIGKILL. */
 async function fixture(t: Test, statePath = 'state.db') {
   const upstream = await startRecordingUpstream();
@@ -41,7 +76,7 @@ async function fixture(t: Test, statePath = 'state.db') {
   const [port, adminPort] = [await freePort(), await freePort()];
   const file = join(dir, 'gateway.config.yaml');
   await writeFile(file, config(port, adminPort, upstream.url, statePath));
-  const gateway = restartableProcess('permgate start', process.execPath, [cli, 'start', '-c', file], 'permgate listening');
+  const gateway = cliProcess(file);
   t.teardown(async () => {
     await gateway.kill();
     await upstream.close();
@@ -104,11 +139,8 @@ t.test('a second process on the same state file is refused at start with PG_STOR
 });
 
 t.test('store.path: memory starts with a warning that nothing is kept, and writes no state file', async (t) => {
-  const { dir } = await fixture(t, 'memory');
-  let seen = '';
-  const child = spawn(process.execPath, [cli, 'start', '-c', join(dir, 'gateway.config.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => void child.kill('SIGKILL'));
-  await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => (seen += chunk.toString()).includes('permgate listening') && resolve()));
-  t.match(seen, /"level":40.*store\.path is memory: .*lost on restart/);
+  const { dir, gateway } = await fixture(t, 'memory');
+  const log = await gateway.start();
+  t.match(log, /"level":40.*store\.path is memory: .*lost on restart/);
   t.same((await readdir(dir)).sort(), ['gateway.config.yaml'], 'no state file');
 });
