@@ -122,7 +122,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     },
   });
   const audit = auditTrailFor(store, initial.store.audit);
-  if (store.kind === 'memory') app.log.warn('store.path is memory: revocations, dynamic RBAC and the audit trail are kept in memory only and are lost on restart');
+  if (initial.store.redis === undefined && initial.store.path === undefined) app.log.warn('store.path is memory: revocations, dynamic RBAC and the audit trail are kept in memory only and are lost on restart');
   if (store instanceof SqliteStore) app.log.info({ path: store.path }, 'embedded store: revocations, dynamic RBAC and the audit trail are kept in this file (single instance)');
   if (store instanceof RedisStore) {
     // Start on the shared store when it is there: without this wait, the first requests of a fresh instance would
