@@ -25,6 +25,10 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 COPY gateway.config.yaml /etc/permgate/gateway.config.yaml
+# The embedded store's file (revocations, dynamic RBAC, audit) lives on a volume the `node` user owns.
+RUN mkdir -p /var/lib/permgate && chown node:node /var/lib/permgate
+ENV PERMGATE_STATE_FILE=/var/lib/permgate/state.db
+VOLUME /var/lib/permgate
 USER node
 EXPOSE 8080 9901
 HEALTHCHECK --interval=10s --timeout=2s --start-period=5s --retries=3 \
