@@ -104,6 +104,8 @@ t.test('the quick start: start --example-backends on the shipped config, then 20
   const env = {
     PERMGATE_HOST: '127.0.0.1', PERMGATE_PORT: String(port), PERMGATE_ADMIN_PORT: String(adminPort),
     ORDERS_URL: `http://127.0.0.1:${orders}`, CHANNELS_URL: `http://127.0.0.1:${channels}`, PERMGATE_JWT_SECRET: 'q'.repeat(48),
+    // The shipped config keeps its state beside itself; a developer's own `npm start` may hold that file's lock.
+    PERMGATE_STATE_FILE: join(await mkdtemp(join(tmpdir(), 'permgate-quickstart-')), 'state.db'),
   };
   const child = spawn(process.execPath, [cli, 'start', '-c', 'gateway.config.yaml', '--example-backends'], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
   t.teardown(() => void child.kill('SIGKILL'));
