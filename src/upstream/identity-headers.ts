@@ -36,6 +36,8 @@ export class IdentityHeaderRenderer {
   readonly #perRoute = new WeakMap<RouteConfig, readonly (readonly [string, HeaderSource])[]>();
   /** The encoded roles header per compiled role list (one list per compiled subject variant). */
   readonly #rolesHeader = new WeakMap<readonly string[], string>();
+  /** The encoded subject per identity (an identity lives as long as its verified token is cached). */
+  readonly #subjectHeader = new WeakMap<Identity, string>();
 
   constructor(server: Pick<ServerConfig, 'identityHeaders' | 'upstreamHeaders'>) {
     this.#names = server.identityHeaders;
@@ -50,7 +52,7 @@ export class IdentityHeaderRenderer {
   render(route: RouteConfig, decided: DecidedRequest): UpstreamAdditions {
     const names = this.#names;
     const out: Record<string, string | undefined> = {
-      [names.subject]: encodeHeaderValue(decided.identity.subject),
+      [names.subject]: this.#subject(decided.identity),
       [names.roles]: decided.roles.length > 0 ? this.#roles(decided.roles) : undefined,
       [names.tenant]: decided.tenant === undefined ? undefined : encodeHeaderValue(decided.tenant),
     };
@@ -62,6 +64,15 @@ export class IdentityHeaderRenderer {
     }
     if (route.forwardAuthorization && decided.authorization !== undefined) out.authorization = decided.authorization;
     return out;
+  }
+
+  #subject(identity: Identity): string {
+    let header = this.#subjectHeader.get(identity);
+    if (header === undefined) {
+      header = encodeHeaderValue(identity.subject);
+      this.#subjectHeader.set(identity, header);
+    }
+    return header;
   }
 
   #roles(roles: readonly string[]): string {
@@ -87,7 +98,7 @@ export class IdentityHeaderRenderer {
   #value(source: HeaderSource, decided: DecidedRequest): string | undefined {
     switch (source.kind) {
       case 'subject':
-        return encodeHeaderValue(decided.identity.subject);
+        return this.#subject(decided.identity);
       case 'claim':
         return decided.claims === undefined ? undefined : claimValue(readClaim(decided.claims, source.path));
       case 'decision':
