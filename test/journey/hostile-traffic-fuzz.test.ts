@@ -315,12 +315,12 @@ const TENANTS = ['acme', 'globex', 'Acme'];
 const UNMAPPED = ['/', '/api', '/api/other/1', '/publicx/1', '/PUBLIC/x', '/api/channels/42', '/api/tenants/acme/other', '/favicon.ico'];
 /** Segments the gateway must refuse wherever they stand (SECURITY.md rule 2; issue 10 for NFKC look-alikes). */
 const REFUSED_SEGMENTS = [
-  '.', '..', '%2e', '%2E%2e', '.%2e', '%2e.', '..;', 'x;a=b', ';', '%3B', 'a%2Fb', 'a%2fb', '%5C', 'a\\b', '%00', 'x%0d%0ay', '%25',
+  '.', '..', '%2e', '%2E%2e', '.%2e', '%2e.', '..;', 'x;a=b', ';', '%3B', 'a%2Fb', 'a%2fb', '%5C', 'a\\b', '%00', 'x%0d%0ay', '%2541',
   '%252e%252e', '%', '%zz', '李', 'caf\u00e9', 'x#y', 'x..', '..x', '%EF%BC%8E%EF%BC%8E', '%EF%BC%8E', 'a%EF%BC%8Fb', 'a%EF%BC%BCb',
   '%E2%80%A4%E2%80%A4', '%C0%AE%C0%AE', '"q"', 'a b', 'a\tb',
 ];
 /** Segments a gateway may forward (as their canonical form) or refuse. */
-const EITHER_SEGMENTS = ['', '~1', 'PROGRA~1', '(S(abc))', 'x::$DATA', 'a.', 'a%20', '%41bc', '%7e', 'x%EF%BC%8Ey', 'a%2A'];
+const EITHER_SEGMENTS = ['', '%25', 'a%25z', '~1', 'PROGRA~1', '(S(abc))', 'x::$DATA', 'a.', 'a%20', '%41bc', '%7e', 'x%EF%BC%8Ey', 'a%2A'];
 
 type Target =
   | { readonly kind: 'clean'; readonly path: string }
@@ -434,7 +434,9 @@ type Body =
   | { readonly kind: 'duplicate-cl' }
   | { readonly kind: 'bad-cl'; readonly value: string }
   | { readonly kind: 'bad-chunk' }
-  | { readonly kind: 'te-not-chunked-last' };
+  | { readonly kind: 'te-not-chunked-last' }
+  /** Keep-alive, and a body that is itself a request (a protected one, with a valid token): it must stay a body. */
+  | { readonly kind: 'smuggle'; readonly chunked: boolean };
 
 const bodyArb: fc.Arbitrary<Body> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'none' } as const) },
@@ -452,6 +454,7 @@ const bodyArb: fc.Arbitrary<Body> = fc.oneof(
       fc.constant({ kind: 'te-not-chunked-last' } as const),
     ),
   },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('smuggle' as const), chunked: fc.boolean() }) },
 );
 
 type Delivery = 'whole' | 'fragmented' | 'slow-head' | 'expect-continue';
@@ -723,14 +726,17 @@ interface Wire {
   readonly body: Buffer[];
   readonly gapMs: number;
   readonly abortAfterBody: boolean;
+  /** The connection stays open: the client ends it 400 ms after the first whole answer (a second one is a desync). */
+  readonly keepAlive: boolean;
 }
 
-function wire(s: Scenario, marker: string, auth: string[]): Wire {
+function wire(s: Scenario, marker: string, auth: string[], smuggledAuth = ''): Wire {
   const target = s.target.kind === 'raw' ? s.target.target : `${s.target.path}?fz=${marker}`;
   const lines = [`${s.method} ${target} HTTP/1.1`, ...hostLines(s), ...auth, `X-Fz: ${marker}`];
   for (const name of s.spoof) lines.push(`${name}: fzspoof-${name === 'X-Auth-Subject' || name === 'X_Auth_Subject' ? 'alice' : '10.6.6.6'}`);
   for (const name of s.extras) lines.push(...EXTRAS[name]!.lines);
-  lines.push(s.extras.includes('connection-names-identity') ? 'Connection: close, X-Auth-Subject, X-Forwarded-For, X-Request-Id, Authorization' : 'Connection: close');
+  const keepAlive = s.body.kind === 'smuggle';
+  lines.push(s.extras.includes('connection-names-identity') ? 'Connection: close, X-Auth-Subject, X-Forwarded-For, X-Request-Id, Authorization' : keepAlive ? 'Connection: keep-alive' : 'Connection: close');
   if (s.delivery === 'expect-continue') lines.push('Expect: 100-continue');
   const b = s.body;
   let body: Buffer[] = [];
@@ -787,18 +793,29 @@ function wire(s: Scenario, marker: string, auth: string[]): Wire {
       lines.push('Transfer-Encoding: chunked');
       body = [Buffer.from('3\r\nabc\r\nzz\r\nxyz\r\n0\r\n\r\n')];
       break;
+    case 'smuggle': {
+      const inner = Buffer.from(`GET /api/orders/1?fz=${marker}S HTTP/1.1\r\nHost: gateway.test\r\n${smuggledAuth}\r\nX-Fz: ${marker}S\r\n\r\n`, 'latin1');
+      if (b.chunked) {
+        lines.push('Transfer-Encoding: chunked');
+        body = chunked([inner]);
+      } else {
+        lines.push(`Content-Length: ${inner.length}`);
+        body = [inner];
+      }
+      break;
+    }
     case 'te-not-chunked-last':
       lines.push('Transfer-Encoding: chunked, gzip');
       body = chunked([Buffer.from('abc')]);
       break;
   }
-  return { head: Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'utf8'), body, gapMs, abortAfterBody };
+  return { head: Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'utf8'), body, gapMs, abortAfterBody, keepAlive };
 }
 
 interface Outcome {
   readonly raw: Buffer;
   /** Who ended the exchange. */
-  readonly end: 'server-closed' | 'client-aborted' | 'deadline' | 'error';
+  readonly end: 'server-closed' | 'client-aborted' | 'client-done' | 'deadline' | 'error';
   readonly ms: number;
   /** The socket error the client saw, if any (ECONNRESET: the gateway reset the connection). */
   readonly error: string | undefined;
@@ -814,7 +831,7 @@ function finalAnswerBegun(chunks: readonly Buffer[]): boolean {
   return text.replace(INTERIM, '').length > 0;
 }
 
-function send(port: number, w: Wire, delivery: Delivery): Promise<Outcome> {
+function send(port: number, w: Wire, delivery: Delivery, method: string): Promise<Outcome> {
   const started = Date.now();
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -829,7 +846,14 @@ function send(port: number, w: Wire, delivery: Delivery): Promise<Outcome> {
       resolve({ raw: Buffer.concat(chunks), end, ms: Date.now() - started, error });
     };
     const timer = setTimeout(() => finish('deadline'), ANSWER_DEADLINE_MS);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let answered = false;
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (w.keepAlive && !answered && parseAnswer(Buffer.concat(chunks), method, false).complete) {
+        answered = true;
+        setTimeout(() => finish('client-done'), 400);
+      }
+    });
     socket.on('close', () => finish(error === undefined || chunks.length > 0 ? 'server-closed' : 'error'));
     // An error (a reset) ends the exchange with whatever had arrived; 'close' follows it.
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -876,6 +900,8 @@ interface Answer {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly body: Buffer;
   readonly complete: boolean;
+  /** Bytes after a whole answer: a second answer on the connection. */
+  readonly after?: Buffer;
 }
 
 function header(a: Answer, name: string): string | undefined {
@@ -908,7 +934,10 @@ function parseAnswer(raw: Buffer, method: string, closedByServer: boolean): Answ
         if (lineEnd === -1) return { interim, status, headers, body: Buffer.concat(out), complete: false };
         const size = parseInt(rest.subarray(at, lineEnd).toString('latin1'), 16);
         if (Number.isNaN(size)) return { interim, status, headers, body: Buffer.concat(out), complete: false };
-        if (size === 0) return { interim, status, headers, body: Buffer.concat(out), complete: true };
+        if (size === 0) {
+          const trailerEnd = rest.indexOf('\r\n\r\n', lineEnd - 2);
+          return { interim, status, headers, body: Buffer.concat(out), complete: true, after: trailerEnd === -1 ? undefined : rest.subarray(trailerEnd + 4) };
+        }
         if (rest.length < lineEnd + 2 + size + 2) return { interim, status, headers, body: Buffer.concat([...out, rest.subarray(lineEnd + 2)]), complete: false };
         out.push(rest.subarray(lineEnd + 2, lineEnd + 2 + size));
         at = lineEnd + 2 + size + 2;
@@ -916,7 +945,7 @@ function parseAnswer(raw: Buffer, method: string, closedByServer: boolean): Answ
     }
     if (cl !== undefined) {
       const length = Number(cl);
-      return { interim, status, headers, body: rest.subarray(0, length), complete: rest.length >= length };
+      return { interim, status, headers, body: rest.subarray(0, length), complete: rest.length >= length, after: rest.subarray(length) };
     }
     return { interim, status, headers, body: rest, complete: closedByServer };
   }
@@ -947,9 +976,11 @@ function nonCanonical(path: string): string | undefined {
         const hex = seg.slice(j + 1, j + 3);
         if (!/^[0-9A-F]{2}$/.test(hex)) return `a malformed or lower-case percent-encoding in "${seg}"`;
         const byte = parseInt(hex, 16);
-        if (byte < 0x80 && (CANONICAL_RAW.test(String.fromCharCode(byte)) || byte < 0x20 || byte === 0x7f || '/\\;%'.includes(String.fromCharCode(byte)))) {
+        if (byte < 0x80 && (CANONICAL_RAW.test(String.fromCharCode(byte)) || byte < 0x20 || byte === 0x7f || '/\\;'.includes(String.fromCharCode(byte)))) {
           return `an encoded byte that is either unreserved or a separator (%${hex}) in "${seg}"`;
         }
+        // A literal % stays encoded; %25 before two hex digits is double encoding (SECURITY.md rule 2).
+        if (byte === 0x25 && /^[0-9A-Fa-f]{2}/.test(seg.slice(j + 3))) return `double percent-encoding in "${seg}"`;
         j += 2;
       } else if (!CANONICAL_RAW.test(ch)) return `a raw character ${JSON.stringify(ch)} in "${seg}"`;
     }
@@ -991,12 +1022,16 @@ function judgeArrival(seen: SeenRequest, sent: Sent | undefined): string[] {
     if (values.some((v) => v.toLowerCase().includes('fzspoof'))) problems.push(`a client-sent spoof header reached ${seen.upstream} as ${name}: ${values.join(' | ')}`);
   }
   if (sent === undefined) {
-    if (matched !== undefined && requiredCode(matched, seen.method) !== undefined) problems.push(`a request no test client sent (or without its marker) reached protected ${JSON.stringify(seen.target)}`);
+    if (matched !== undefined && requiredCode(matched, seen.method) !== undefined) problems.push(`a request no test client sent as a request (smuggled, or without its marker) reached protected ${JSON.stringify(seen.target)}`);
     return problems;
   }
   if (!sent.expect.mayForward) problems.push(`a request the gateway must refuse reached ${seen.upstream} as ${seen.method} ${JSON.stringify(seen.target)} (${sent.expect.reasons.join('; ')})`);
   if (query.length === 0 || !query.join('?').includes(`fz=${sent.marker}`)) problems.push(`the query was not forwarded as sent: ${JSON.stringify(seen.target)}`);
   if (seen.bodyBytes > BODY_LIMIT) problems.push(`${seen.bodyBytes} body bytes reached ${seen.upstream}, over the ${BODY_LIMIT}-byte limit`);
+  const body = sent.scenario.body;
+  if (body.kind === 'small' && seen.upstream !== 'hostile' && seen.complete && ['POST', 'PUT', 'PATCH'].includes(seen.method) && seen.bodyBytes !== body.size) {
+    problems.push(`the upstream got ${seen.bodyBytes} body bytes of the ${body.size} sent`);
+  }
   if (matched === undefined) return problems;
   const code = requiredCode(matched, seen.method);
   if (code === null) problems.push(`method ${seen.method} is not on route ${matched.route}, yet reached ${seen.upstream}`);
@@ -1031,6 +1066,11 @@ function judgeArrival(seen: SeenRequest, sent: Sent | undefined): string[] {
   return problems;
 }
 
+/** The marker of the exchange a request an upstream saw belongs to (query first, then X-Fz). */
+function markerOf(seen: SeenRequest): string | undefined {
+  return /[?&]fz=([A-Za-z0-9]+)/.exec(seen.target)?.[1] ?? seen.headers['x-fz']?.[0];
+}
+
 /** Exchanges whose answer the client could not read (see judgeAnswer); printed at the end. */
 const unreadable = { count: 0 };
 
@@ -1063,6 +1103,9 @@ function judgeAnswer(sent: Sent, arrived: readonly SeenRequest[]): string[] {
   }
   const origin = header(a, 'x-fz-origin');
   const code = localCode(a);
+  if (s.body.kind === 'smuggle' && a.after !== undefined && a.after.length > 0) {
+    problems.push(`a second answer followed on the connection: the body was read as a request (${JSON.stringify(a.after.subarray(0, 60).toString('latin1'))})`);
+  }
   if (origin !== undefined) {
     // The upstream's own answer: the one to this request, whole (unless the upstream itself cut it).
     if (origin === 'hostile' && !fromHostile) problems.push(`an answer from the hostile upstream to a request it never saw`);
@@ -1128,6 +1171,16 @@ t.test(`hostile traffic never stops the gateway, never reaches an upstream unaut
 
   let counter = 0;
   let firstFailureAt: number | undefined;
+  // What the runs exercised, so a run where everything was refused (or rate-limited) cannot pass vacuously.
+  const stats = { allowed: 0, allowedAnswered: 0, rateLimited: 0, protectedForwarded: 0, hostileSeen: 0, refused: 0 };
+  const count = (sent: Sent, arrived: readonly SeenRequest[]): void => {
+    if (sent.expect.mustForward) stats.allowed++;
+    if (sent.expect.mustForward && header(sent.answer, 'x-fz-origin') !== undefined) stats.allowedAnswered++;
+    if (sent.answer.status === 429) stats.rateLimited++;
+    if (!sent.expect.mayForward && arrived.length === 0) stats.refused++;
+    if (arrived.some((r) => r.headers['x-auth-subject'] !== undefined)) stats.protectedForwarded++;
+    if (arrived.some((r) => r.upstream === 'hostile')) stats.hostileSeen++;
+  };
   const found: string[] = [];
   const exitsReported = { count: 0 };
 
@@ -1159,8 +1212,8 @@ t.test(`hostile traffic never stops the gateway, never reaches an upstream unaut
       const expect = expectation(scenario);
       const plan = HOSTILE_PLANS[scenario.hostile];
       plans.set(marker, plan!);
-      const w = wire(scenario, marker, await authorization(scenario.credential));
-      const outcome = await send(gw.port, w, scenario.delivery);
+      const w = wire(scenario, marker, await authorization(scenario.credential), (await authorization(jwt('alice')))[0]);
+      const outcome = await send(gw.port, w, scenario.delivery, scenario.method);
       const answer = parseAnswer(outcome.raw, scenario.method, outcome.end === 'server-closed');
       const sent: Sent = { marker, scenario, expect, plan, outcome, answer };
       markers.set(marker, sent);
@@ -1172,8 +1225,9 @@ t.test(`hostile traffic never stops the gateway, never reaches an upstream unaut
     const problems: string[] = [];
     for (const sent of results) {
       if (VERBOSE) console.error(describe(sent));
-      const arrived = upstreams.flatMap((u) => u.seen.filter((r) => r.target.includes(`fz=${sent.marker}`) || r.headers['x-fz']?.includes(sent.marker)));
+      const arrived = upstreams.flatMap((u) => u.seen.filter((r) => markerOf(r) === sent.marker));
       const own = [...judgeAnswer(sent, arrived), ...arrived.flatMap((r) => judgeArrival(r, sent))];
+      count(sent, arrived);
       if (own.length > 0) problems.push(`${describe(sent)}\n    → ${own.join('\n    → ')}`);
     }
     problems.push(...(await liveness()));
@@ -1199,7 +1253,7 @@ t.test(`hostile traffic never stops the gateway, never reaches an upstream unaut
       const w = wire(scenario, marker, []);
       return (async () => {
         if (!slow) await sleep(120); // queued behind the slow ones
-        const outcome = await send(gw.port, w, 'whole');
+        const outcome = await send(gw.port, w, 'whole', 'POST');
         const sent: Sent = { marker, scenario, expect: expectation(scenario), plan: undefined, outcome, answer: parseAnswer(outcome.raw, 'POST', outcome.end === 'server-closed') };
         markers.set(marker, sent);
         return sent;
@@ -1222,12 +1276,12 @@ t.test(`hostile traffic never stops the gateway, never reaches an upstream unaut
   }
   t.comment(`${RUNS} runs, ${counter} requests, ${Date.now() - started} ms; ${unreadable.count} answers the client could not read (EPIPE while sending a body)`);
 
-  // A last sweep: requests that reached an upstream after their run was judged, or without a marker.
+  // A last sweep: requests without a marker a test client sent (a smuggled one, one without any).
   const late: string[] = [];
   for (const upstream of upstreams) {
     for (const seen of upstream.seen) {
-      const marker = /fz=([A-Za-z0-9]+)/.exec(seen.target)?.[1] ?? seen.headers['x-fz']?.[0];
-      if (marker === undefined) late.push(...judgeArrival(seen, undefined));
+      const marker = markerOf(seen);
+      if (marker === undefined || !markers.has(marker)) late.push(...judgeArrival(seen, undefined));
     }
   }
   // Property 1 at the end: alive, and serving both planes.
@@ -1237,7 +1291,12 @@ t.test(`hostile traffic never stops the gateway, never reaches an upstream unaut
     if (pub !== 200) end.push(`a public route answered ${pub} at the end (the well-behaved upstream is up)`);
   } else end.push('the gateway is not running at the end');
 
+  t.comment(`exercised: ${JSON.stringify(stats)}`);
   t.same(late, [], 'every request an upstream saw came from a test client, on a route, with a canonical path');
+  if (failure === undefined && RUNS >= 30) {
+    t.ok(stats.allowedAnswered > 0 && stats.protectedForwarded > 0 && stats.hostileSeen > 0 && stats.refused > 0, 'the runs forwarded allowed and protected requests, reached the hostile upstream, and were refused');
+    t.ok(stats.rateLimited * 2 <= stats.allowed, 'rate limits did not answer for most of the allowed requests');
+  }
   t.same(end, [], 'the process is alive at the end and answers /healthz and a public route');
   if (KEEP_GOING) {
     if (found.length > 0) console.error(`\n${found.length} runs with violations:\n${found.join('\n')}`);
