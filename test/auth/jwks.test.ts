@@ -53,6 +53,7 @@ auth:
     jwksUri: "${keys.url}"
     jwksCooldown: 1s
     jwksTimeout: 1s
+rbac: { tokenScopes: true }
 upstreams:
   svc: { url: "${upstream.url}" }
 routes:
