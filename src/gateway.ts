@@ -33,7 +33,7 @@ import { CarriedOver } from './upstream/carried-over.js';
 import type { Breaker } from './upstream/circuit-breaker.js';
 import type { LastGoodCache } from './upstream/last-good.js';
 import { BodyFailure } from './upstream/body-failure.js';
-import { StreamedBody } from './upstream/limit-body.js';
+import { StreamedBody } from './upstream/streamed-body.js';
 import { readRequestBody } from './upstream/request-body.js';
 import { UploadSlots } from './upstream/upload-slots.js';
 import { retirePool } from './upstream/upstream-pool.js';

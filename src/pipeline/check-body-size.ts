@@ -1,5 +1,5 @@
 // Stage: a declared body larger than the route accepts is refused before a byte of it is read (413).
-// Bodies without Content-Length are counted as they stream (see upstream/limit-body.ts).
+// Bodies without Content-Length are counted as they stream (see upstream/request-body.ts).
 import { GatewayError } from '../errors.js';
 import type { Stage } from './stage.js';
 

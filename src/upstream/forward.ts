@@ -16,7 +16,7 @@ import { GatewayError } from '../errors.js';
 import type { RequestContext } from '../pipeline/request-context.js';
 import { BodyFailure } from './body-failure.js';
 import type { CarriedOver } from './carried-over.js';
-import { StreamedBody } from './limit-body.js';
+import { StreamedBody } from './streamed-body.js';
 import { RequestHeaderPolicy, stripResponseHopHeaders, type HeaderMap } from './request-headers.js';
 import { createPool, poolKey } from './upstream-pool.js';
 

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { BodyFailure } from './body-failure.js';
 import { BodyTimers, type BodyClock } from './body-timers.js';
-import { StreamedBody } from './limit-body.js';
+import { StreamedBody } from './streamed-body.js';
 import type { UploadSlots } from './upload-slots.js';
 
 export interface BodyPlan {

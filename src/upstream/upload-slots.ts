@@ -21,9 +21,4 @@ export class UploadSlots {
       else this.#open.set(key, left);
     };
   }
-
-  /** Slots held by `client` now (for tests and metrics). */
-  held(client: string): number {
-    return this.#open.get(addressBucket(client)) ?? 0;
-  }
 }
