@@ -41,6 +41,7 @@ server:
   admin: { host: 127.0.0.1, port: \${ADMIN_PORT}, token: "${ADMIN_TOKEN}" }
   logLevel: error
   limits: { urlLength: 1024, headerSize: 8kb, bodySize: 2kb, inFlight: 500 }
+  timeouts: { headers: 1s, bodyIdle: 1s }
 auth:
   jwt:
     algorithms: [HS256]
@@ -430,6 +431,8 @@ type Body =
   | { readonly kind: 'oversize'; readonly chunked: boolean }
   | { readonly kind: 'aborted'; readonly declared: number; readonly sent: number }
   | { readonly kind: 'slow'; readonly pieces: number; readonly gapMs: number }
+  /** Half the body, a pause past the body idle timeout, the rest. */
+  | { readonly kind: 'stalled' }
   | { readonly kind: 'te-and-cl' }
   | { readonly kind: 'duplicate-cl' }
   | { readonly kind: 'bad-cl'; readonly value: string }
@@ -444,6 +447,7 @@ const bodyArb: fc.Arbitrary<Body> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('oversize' as const), chunked: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('aborted' as const), declared: fc.integer({ min: 500, max: 2000 }), sent: fc.integer({ min: 0, max: 400 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('slow' as const), pieces: fc.integer({ min: 3, max: 6 }), gapMs: fc.integer({ min: 60, max: 150 }) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'stalled' } as const) },
   {
     weight: 2,
     arbitrary: fc.oneof(
@@ -457,12 +461,15 @@ const bodyArb: fc.Arbitrary<Body> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('smuggle' as const), chunked: fc.boolean() }) },
 );
 
-type Delivery = 'whole' | 'fragmented' | 'slow-head' | 'expect-continue';
+type Delivery = 'whole' | 'fragmented' | 'slow-head' | 'stalled-head' | 'expect-continue';
+/** How long a stalled head or body waits: past the configured 1 s timeouts (a 408 then, or an answer: either). */
+const STALL_MS = 1_600;
 const deliveryArb: fc.Arbitrary<Delivery> = fc.oneof(
-  { weight: 1, arbitrary: fc.constant('whole' as const) },
-  { weight: 3, arbitrary: fc.constant('fragmented' as const) },
+  { weight: 2, arbitrary: fc.constant('whole' as const) },
+  { weight: 4, arbitrary: fc.constant('fragmented' as const) },
   { weight: 1, arbitrary: fc.constant('slow-head' as const) },
-  { weight: 3, arbitrary: fc.constant('expect-continue' as const) },
+  { weight: 1, arbitrary: fc.constant('stalled-head' as const) },
+  { weight: 4, arbitrary: fc.constant('expect-continue' as const) },
 );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -662,7 +669,8 @@ function expectation(s: Scenario): Expectation {
   const body = s.body;
   if (['te-and-cl', 'duplicate-cl', 'bad-cl', 'te-not-chunked-last'].includes(body.kind)) refuse.push(`body framing ${body.kind}`);
   if (body.kind === 'oversize' && !body.chunked) refuse.push('declared body over the limit');
-  if (body.kind === 'bad-chunk' || (body.kind === 'oversize' && body.chunked)) either.push(`body ${body.kind}`);
+  if (body.kind === 'bad-chunk' || (body.kind === 'oversize' && body.chunked) || body.kind === 'stalled') either.push(`body ${body.kind}`);
+  if (s.delivery === 'stalled-head') either.push('head stalled past the headers timeout');
   const clientAborts = body.kind === 'aborted';
   if (s.credential.kind === 'jwt' && s.credential.deviation === 'oversize-token') refuse.push('headers over the limit (a 9 KB token)');
 
@@ -772,6 +780,11 @@ function wire(s: Scenario, marker: string, auth: string[], smuggledAuth = ''): W
       body = [Buffer.alloc(b.sent, 'a')];
       abortAfterBody = true;
       break;
+    case 'stalled':
+      lines.push('Content-Length: 40');
+      body = [Buffer.alloc(20, 's'), Buffer.alloc(20, 't')];
+      gapMs = STALL_MS;
+      break;
     case 'slow':
       lines.push(`Content-Length: ${b.pieces * 10}`);
       body = Array.from({ length: b.pieces }, () => Buffer.alloc(10, 's'));
@@ -864,12 +877,17 @@ function send(port: number, w: Wire, delivery: Delivery, method: string): Promis
     };
     void (async () => {
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      if (delivery === 'fragmented' || delivery === 'slow-head') {
-        const pieces = delivery === 'slow-head' ? 8 : 3;
+      if (delivery === 'stalled-head') {
+        const half = w.head.length >> 1;
+        write(w.head.subarray(0, half));
+        await sleep(STALL_MS);
+        write(w.head.subarray(half));
+      } else if (delivery === 'fragmented' || delivery === 'slow-head') {
+        const pieces = delivery === 'slow-head' ? 6 : 3;
         const size = Math.ceil(w.head.length / pieces);
         for (let i = 0; i < w.head.length; i += size) {
           write(w.head.subarray(i, i + size));
-          await sleep(delivery === 'slow-head' ? 100 : 5);
+          await sleep(delivery === 'slow-head' ? 80 : 5); // slow, yet well inside the 1 s headers timeout
         }
       } else write(w.head);
       if (delivery === 'expect-continue' && w.body.length > 0) {
@@ -877,9 +895,9 @@ function send(port: number, w: Wire, delivery: Delivery, method: string): Promis
         const until = Date.now() + 250;
         while (Date.now() < until && chunks.length === 0 && !done) await sleep(10);
       }
-      for (const piece of w.body) {
+      for (const [i, piece] of w.body.entries()) {
         // RFC 9112 §9.3: a client sending a body watches for an early answer and stops sending once one came.
-        await sleep(w.gapMs);
+        await sleep(i === 0 ? 0 : w.gapMs);
         if (finalAnswerBegun(chunks)) break;
         write(piece);
       }
