@@ -86,6 +86,7 @@ routes:
     methods: [GET, HEAD]
     permission: report:read
     tenantParam: tenant
+    rateLimit: { ip+route: 2/min }
   - { path: /uploads/**, upstream: uploads, auth: none }
   - { path: /hostile/**, upstream: hostile, auth: none }
   - path: /api/hostile/**
