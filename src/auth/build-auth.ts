@@ -28,7 +28,7 @@ export interface AuthParts {
 
 /** The trail on the store in use; `caps` is `store.audit` (entries kept per kind). */
 export function auditTrailFor(store: Store, caps?: StoreConfig['audit']): AuditTrail {
-  if (store instanceof RedisStore) return new RedisAuditTrail(store.client, caps);
+  if (store instanceof RedisStore) return new RedisAuditTrail(store.adminClient, caps);
   if (store instanceof SqliteStore) return new SqliteAuditTrail(store, caps);
   return new MemoryAuditTrail(caps);
 }
@@ -52,7 +52,8 @@ export async function buildAuth(config: AuthConfig, metrics: GatewayMetrics, log
 export async function buildRevocations(config: RevocationConfig, store: Store, metrics: GatewayMetrics, now: () => number): Promise<RevocationList> {
   const revocations =
     store instanceof RedisStore
-      ? new RedisRevocationList(store.client, {
+      ? // Revocations are never read from Redis on the request path (the local mirror answers): the admin connection.
+        new RedisRevocationList(store.adminClient, {
           syncInterval: config.syncInterval,
           now,
           onResync: (reason) => metrics.revocationResyncs.inc({ reason }),

@@ -16,7 +16,7 @@ import { RbacAuthorizer } from './rbac-authorizer.js';
 export async function buildRbac(config: RbacConfig, store: Store, metrics: GatewayMetrics, log: FastifyBaseLogger, now: () => number): Promise<RbacAuthorizer> {
   const rbacStore =
     store instanceof RedisStore
-      ? new RedisRbacStore(store.client, { syncInterval: config.syncInterval, now })
+      ? new RedisRbacStore(store.client, { syncInterval: config.syncInterval, now, admin: store.adminClient })
       : store instanceof SqliteStore
         ? new SqliteRbacStore(store)
         : new MemoryRbacStore();

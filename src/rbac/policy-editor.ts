@@ -47,6 +47,24 @@ function backoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
+/**
+ * Reads `load` (a read has no effect, so it may be repeated): a store that fails to answer is asked again after a
+ * back-off until `deadline`, then the change gives up with 503. A busy shared store makes an admin wait, not fail.
+ */
+async function read<T>(load: () => Promise<T>, deadline: number): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await load();
+    } catch (err) {
+      if (err instanceof GatewayError && err.code !== 'PG_STORE_UNAVAILABLE') throw err;
+      if (Date.now() >= deadline) {
+        throw err instanceof GatewayError ? err : new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'the policy could not be read; retry', headers: { 'retry-after': '1' }, cause: err });
+      }
+      await backoff(attempt + 1);
+    }
+  }
+}
+
 function badInput(detail: string): GatewayError {
   return new GatewayError('PG_ADMIN_BAD_INPUT', { detail });
 }
@@ -97,7 +115,7 @@ export class PolicyEditor {
     const deadline = Date.now() + GIVE_UP_AFTER_MS;
     for (let attempt = 0; attempt < ATTEMPTS && Date.now() < deadline; attempt++) {
       if (attempt > 0) await backoff(attempt);
-      const stamped = await this.store.loadSubject(subject);
+      const stamped = await read(() => this.store.loadSubject(subject), deadline);
       const before = this.live(stamped.value);
       const after = change(before);
       for (const binding of after.roles) {
@@ -127,13 +145,13 @@ export class PolicyEditor {
     const deadline = Date.now() + GIVE_UP_AFTER_MS;
     for (let attempt = 0; attempt < ATTEMPTS && Date.now() < deadline; attempt++) {
       if (attempt > 0) await backoff(attempt);
-      const stamped = await this.store.loadRoles();
+      const stamped = await read(() => this.store.loadRoles(), deadline);
       const dynamic = new Map(stamped.value);
       const before = dynamic.get(name);
       if (role === undefined && before === undefined) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: `no dynamic role "${name}"` });
       if (role === undefined) dynamic.delete(name);
       else dynamic.set(name, role);
-      await this.#refuseSelfEdit(actor, name, configured, stamped.value ?? new Map());
+      await this.#refuseSelfEdit(actor, name, configured, stamped.value ?? new Map(), deadline);
       const all = new Map(configured);
       for (const [n, r] of dynamic) all.set(n, r);
       if (role === undefined) {
@@ -147,7 +165,8 @@ export class PolicyEditor {
         throw err;
       }
       if (!(await this.store.writeRole(name, stamped.stamp, role))) continue;
-      await this.authorizer.applyAndWait({ kind: 'role', name, version: 0 });
+      // The change is written: a role reload that fails here is caught up by the next announcement or version check.
+      await this.authorizer.applyAndWait({ kind: 'role', name, version: 0 }).catch(() => {});
       await this.deps.audit.record({ at: this.deps.now(), actor: actor.name, action: role ? 'rbac.role.put' : 'rbac.role.delete', target: name, before, after: role });
       return { before, after: role };
     }
@@ -161,11 +180,11 @@ export class PolicyEditor {
    * not: defining it would hand it to them), and every role those inherit. Checked against the roles as read for
    * this very write, so the answer is the one the write would change.
    */
-  async #refuseSelfEdit(actor: Actor, name: string, configured: ReadonlyMap<string, RoleDefinition>, dynamic: ReadonlyMap<string, RoleDefinition>): Promise<void> {
+  async #refuseSelfEdit(actor: Actor, name: string, configured: ReadonlyMap<string, RoleDefinition>, dynamic: ReadonlyMap<string, RoleDefinition>, deadline: number): Promise<void> {
     if (actor.kind !== 'person') return;
     const direct = new Set(actor.tokenRoles);
     for (const binding of this.config().policy.subjects.get(actor.subject)?.roles ?? []) direct.add(binding.role);
-    for (const binding of this.live((await this.store.loadSubject(actor.subject)).value).roles) direct.add(binding.role);
+    for (const binding of this.live((await read(() => this.store.loadSubject(actor.subject), deadline)).value).roles) direct.add(binding.role);
     const roleOf = (role: string): RoleDefinition | undefined => configured.get(role) ?? dynamic.get(role);
     if (!heldThrough(direct, roleOf).has(name)) return;
     throw new GatewayError('PG_ADMIN_FORBIDDEN', {

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { decodeAuditCursor, encodeAuditCursor } from '../../observability/audit-cursor.js';
 import { boundAuditEntry } from '../../observability/audit-entry-bounds.js';
 import { AUDIT_KINDS, matchesAuditQuery, type AuditEntry, type AuditKind, type AuditPage, type AuditQuery, type AuditRecord, type AuditTrail } from '../../observability/audit-trail.js';
+import { storeUnavailable } from './store-unavailable.js';
 
 const STREAMS: Record<AuditKind, string> = { change: '{permgate:audit}:changes', denial: '{permgate:audit}:denials' };
 /** Breaks ties between the two streams' equal ids, so the merged order (and a cursor into it) is total. */
@@ -40,7 +41,7 @@ export class RedisAuditTrail implements AuditTrail {
 
   async record(entry: AuditEntry): Promise<void> {
     const { kind, ...rest } = boundAuditEntry(entry);
-    await this.client.xadd(STREAMS[kind], 'MAXLEN', this.#caps[kind], '*', 'entry', JSON.stringify(rest));
+    await this.client.xadd(STREAMS[kind], 'MAXLEN', this.#caps[kind], '*', 'entry', JSON.stringify(rest)).catch(storeUnavailable);
   }
 
   async query(query: AuditQuery): Promise<AuditPage> {
@@ -79,7 +80,7 @@ export class RedisAuditTrail implements AuditTrail {
   }
 
   async #fill(head: Head): Promise<void> {
-    const rows = await this.client.xrevrange(STREAMS[head.kind], head.end!, '-', 'COUNT', CHUNK);
+    const rows = await this.client.xrevrange(STREAMS[head.kind], head.end!, '-', 'COUNT', CHUNK).catch(storeUnavailable);
     head.buffer = rows.map(([id, fields]) => [parsePlace(`${id}.${RANK[head.kind]}`), fields[1] ?? '']);
     head.end = rows.length < CHUNK ? undefined : `(${rows[rows.length - 1]![0]}`;
   }

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
 import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
+import { storeUnavailable } from './store-unavailable.js';
 
 // One hash tag: every key in one cluster slot, so the scripts work on a cluster.
 const SUBJECTS = '{permgate:rbac}:subjects';
@@ -43,10 +44,14 @@ type RbacCommands = Redis & {
 export interface RedisRbacOptions {
   readonly syncInterval: number;
   readonly now?: () => number;
+  /** The connection for admin writes, listings and role loads (a longer timeout); the request path's otherwise. */
+  readonly admin?: Redis;
 }
 
 export class RedisRbacStore implements RbacStore {
   readonly #client: RbacCommands;
+  /** Writes, listings and role loads: the admin plane's and background work's connection. */
+  readonly #admin: RbacCommands;
   readonly #subscriber: Redis;
   readonly #options: RedisRbacOptions;
   readonly #now: () => number;
@@ -60,11 +65,13 @@ export class RedisRbacStore implements RbacStore {
   #closed = false;
 
   constructor(client: Redis, options: RedisRbacOptions) {
-    if (!('permgateRbacSubject' in client)) {
-      client.defineCommand('permgateRbacSubject', { numberOfKeys: 2, lua: WRITE_SUBJECT });
-      client.defineCommand('permgateRbacRole', { numberOfKeys: 3, lua: WRITE_ROLE });
+    const admin = options.admin ?? client;
+    if (!('permgateRbacSubject' in admin)) {
+      admin.defineCommand('permgateRbacSubject', { numberOfKeys: 2, lua: WRITE_SUBJECT });
+      admin.defineCommand('permgateRbacRole', { numberOfKeys: 3, lua: WRITE_ROLE });
     }
     this.#client = client as RbacCommands;
+    this.#admin = admin as RbacCommands;
     this.#subscriber = client.duplicate();
     this.#subscriber.on('error', () => {}); // state is read from `status`; the main client reports errors
     this.#options = options;
@@ -98,7 +105,7 @@ export class RedisRbacStore implements RbacStore {
   }
 
   async loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>> {
-    const results = await this.#client.multi().get(ROLES_REVISION).hgetall(ROLES).exec();
+    const results = await this.#admin.multi().get(ROLES_REVISION).hgetall(ROLES).exec().catch(storeUnavailable);
     if (!results || results.some(([err]) => err !== null)) throw new Error('RBAC roles could not be read');
     const roles = new Map<string, RoleDefinition>();
     for (const [name, text] of Object.entries(results[1]![1] as Record<string, string>)) roles.set(name, JSON.parse(text) as RoleDefinition);
@@ -113,19 +120,19 @@ export class RedisRbacStore implements RbacStore {
   async listSubjects(cursor: string, count: number): Promise<{ subjects: string[]; cursor: string }> {
     // HSCAN takes an unsigned 64-bit number; anything else is refused here rather than by Redis (a 500).
     if (cursor !== '' && (!/^\d{1,20}$/.test(cursor) || BigInt(cursor) >= 2n ** 64n)) throw new GatewayError('PG_ADMIN_BAD_INPUT', { detail: '"cursor" is not one this list gave out' });
-    const [next, flat] = await this.#client.hscan(SUBJECTS, cursor === '' ? '0' : cursor, 'COUNT', count);
+    const [next, flat] = await this.#admin.hscan(SUBJECTS, cursor === '' ? '0' : cursor, 'COUNT', count).catch(storeUnavailable);
     const subjects: string[] = [];
     for (let i = 0; i < flat.length; i += 2) subjects.push(flat[i]!);
     return { subjects, cursor: next };
   }
 
   async writeSubject(subject: string, stamp: string, next: SubjectRecord | undefined): Promise<boolean> {
-    const version = await this.#client.permgateRbacSubject(SUBJECTS, VERSION, RBAC_CHANNEL, subject, stamp, next === undefined ? '' : JSON.stringify(next));
+    const version = await this.#admin.permgateRbacSubject(SUBJECTS, VERSION, RBAC_CHANNEL, subject, stamp, next === undefined ? '' : JSON.stringify(next)).catch(storeUnavailable);
     return version !== 0;
   }
 
   async writeRole(name: string, stamp: string, next: RoleDefinition | undefined): Promise<boolean> {
-    const version = await this.#client.permgateRbacRole(ROLES, ROLES_REVISION, VERSION, RBAC_CHANNEL, name, stamp, next === undefined ? '' : JSON.stringify(next));
+    const version = await this.#admin.permgateRbacRole(ROLES, ROLES_REVISION, VERSION, RBAC_CHANNEL, name, stamp, next === undefined ? '' : JSON.stringify(next)).catch(storeUnavailable);
     return version !== 0;
   }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { VerifiedToken } from '../../auth/claims.js';
 import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
+import { storeUnavailable } from './store-unavailable.js';
 
 // One hash tag, so every key lives in one cluster slot and MULTI works on a cluster.
 const TOKENS = '{permgate:revocation}:tokens';
@@ -142,7 +143,7 @@ export class RedisRevocationList implements RevocationList {
   }
 
   async snapshot(): Promise<RevocationSnapshot> {
-    const { epoch: _epoch, ...snapshot } = await this.#load();
+    const { epoch: _epoch, ...snapshot } = await this.#load().catch(storeUnavailable);
     return snapshot;
   }
 
@@ -154,7 +155,7 @@ export class RedisRevocationList implements RevocationList {
   /** One script: the change, its version bump and its publication commit together, in one round-trip. */
   async #write(op: Change['op'], ...args: (string | number)[]): Promise<Change | undefined> {
     const commands = this.#client as RevocationCommands;
-    const text = (await commands.permgateRevoke(VERSION, TOKENS, SUBJECTS, EPOCH, REVOCATION_CHANNEL, op, randomUUID(), ...args)) as string | null;
+    const text = (await commands.permgateRevoke(VERSION, TOKENS, SUBJECTS, EPOCH, REVOCATION_CHANNEL, op, randomUUID(), ...args).catch(storeUnavailable)) as string | null;
     if (text === null) return undefined;
     const change = JSON.parse(text) as Change;
     await this.#apply(change);

@@ -1,5 +1,7 @@
 // The shared store: one ioredis connection with settings fit for a request path (TOOLCHAIN.md): no offline queue,
 // a short command timeout and reconnection with capped backoff, so a Redis outage fails fast instead of hanging.
+// A second connection serves the admin plane and background work (writes, revocations, audit, resyncs): the same
+// settings with a longer timeout, so a change an admin makes is not lost to a request-path deadline on a busy Redis.
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Store, StoreStatus } from '../store.js';
 
@@ -20,13 +22,24 @@ export function requestPathRedisOptions(options: RedisStoreOptions): RedisOption
   };
 }
 
+/** The admin connection's command timeout: long enough for a loaded Redis, short enough to answer an admin. */
+export const ADMIN_COMMAND_TIMEOUT_MS = 2_000;
+
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
+  /** The request path's connection (short command timeout). */
   readonly client: Redis;
+  /** The admin plane's and background work's connection (ADMIN_COMMAND_TIMEOUT_MS). */
+  readonly adminClient: Redis;
   #lastError: string | undefined;
 
   constructor(url: string, options: RedisStoreOptions) {
     this.client = new Redis(url, requestPathRedisOptions(options));
+    this.adminClient = new Redis(url, {
+      ...requestPathRedisOptions({ commandTimeout: Math.max(ADMIN_COMMAND_TIMEOUT_MS, options.commandTimeout) }),
+      enableAutoPipelining: false,
+    });
+    this.adminClient.on('error', () => {}); // reported through the request-path connection's status
     // An error event without a listener would crash the process; the status says what happened instead.
     this.client.on('error', (err: Error & { code?: string }) => {
       this.#lastError = err.code ?? 'connection error';
@@ -59,5 +72,6 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.client.disconnect();
+    this.adminClient.disconnect();
   }
 }
