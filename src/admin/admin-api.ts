@@ -95,7 +95,7 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
     authorizer: rbac,
     config: () => current().config.rbac,
     routes: () => current().loaded.routes,
-    caseInsensitive: () => current().config.server.paths.caseInsensitive,
+    paths: () => current().config.server.paths,
     identify: (token) => current().identify(token),
     now,
   });

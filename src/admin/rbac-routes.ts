@@ -13,6 +13,7 @@ import type { RbacAuthorizer } from '../rbac/rbac-authorizer.js';
 import type { RbacConfig } from '../config/rbac-types.js';
 import type { RouteTable } from '../routing/route-table.js';
 import type { AdminAuth } from './admin-auth.js';
+import type { NormalizeOptions } from '../routing/normalize-path.js';
 
 export interface RbacRouteDeps {
   readonly authorize: AdminAuth;
@@ -21,7 +22,8 @@ export interface RbacRouteDeps {
   /** The config in force (read per call: a reload replaces it). */
   readonly config: () => RbacConfig;
   readonly routes: () => RouteTable;
-  readonly caseInsensitive: () => boolean;
+  /** `server.paths` in force: the same canonical form as the data plane's. */
+  readonly paths: () => NormalizeOptions;
   /** Verifies a token for `POST /admin/decision` (its identity, as the data plane would see it). */
   readonly identify: (token: string) => Promise<Identity>;
   readonly now: () => number;
@@ -262,7 +264,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
   const decision = async (identity: Identity, method: unknown, path: unknown) => {
     if (typeof method !== 'string' || !/^[A-Z]{1,16}$/.test(method)) throw badInput('"method" must be an HTTP method, e.g. GET');
     if (typeof path !== 'string' || !path.startsWith('/') || path.length > 8192) throw badInput('"path" must be a request path starting with /');
-    return explainRequest(deps.routes(), { caseInsensitive: deps.caseInsensitive() }, authorizer, identity, method, path);
+    return explainRequest(deps.routes(), deps.paths(), authorizer, identity, method, path);
   };
   const list = (value: unknown): string[] => (typeof value === 'string' && value !== '' ? value.split(',').map((s) => name(s.trim(), 'a role')) : []);
 

@@ -11,7 +11,7 @@ export async function explainOffline(loaded: LoadedConfig, identity: Identity, m
   const authorizer = new RbacAuthorizer(config.rbac, new MemoryRbacStore());
   await authorizer.start();
   try {
-    return await explainRequest(loaded.routes, { caseInsensitive: config.server.paths.caseInsensitive }, authorizer, identity, method, path);
+    return await explainRequest(loaded.routes, config.server.paths, authorizer, identity, method, path);
   } finally {
     await authorizer.close();
   }

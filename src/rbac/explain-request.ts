@@ -2,7 +2,7 @@
 // each code the grants that allow it or the deny that refuses it. Serves GET /admin/decision and `permgate explain`.
 import { isGatewayError } from '../errors.js';
 import type { Identity } from '../pipeline/request-context.js';
-import { normalizeTarget } from '../routing/normalize-path.js';
+import { normalizeTarget, type NormalizeOptions } from '../routing/normalize-path.js';
 import type { RouteTable } from '../routing/route-table.js';
 import type { CodeExplanation } from './explain.js';
 import { NAME } from './model.js';
@@ -26,7 +26,7 @@ export interface RequestExplanation {
 
 export async function explainRequest(
   routes: RouteTable,
-  options: { readonly caseInsensitive: boolean },
+  options: NormalizeOptions,
   authorizer: RbacAuthorizer,
   identity: Identity,
   method: string,

@@ -69,3 +69,21 @@ t.test('look-alikes of ".", "/" and "\\" are refused in every mode, Windows or n
   t.equal((await rawGet(gw.port, '/api/caf%C3%A9')).status, 200, 'other non-ASCII names still pass');
   t.equal(upstream.requests.at(-1)?.target, '/api/caf%C3%A9');
 });
+
+t.test('the admin decision endpoint canonicalizes with the same server.paths as the data plane', async (t) => {
+  const token = 'admin-token-for-windows-path-tests-0123456789';
+  const paths = (windows: boolean): string => `
+server:
+  listen: { host: 127.0.0.1, port: 0 }
+  admin: { host: 127.0.0.1, port: 0, token: ${token} }
+  paths: { caseInsensitive: true, windows: ${windows} }
+`;
+  for (const windows of [true, false]) {
+    const { gw } = await gatewayWithUpstream(t, (url) => paths(windows) + routes(url));
+    const plane = (await rawGet(gw.port, '/api/readme.')).status;
+    const response = await fetch(`${gw.adminUrl}/admin/decision?sub=alice&method=GET&path=${encodeURIComponent('/api/readme.')}`, { headers: { authorization: `Bearer ${token}` } });
+    const explained = (await response.json()) as { decision: string; refusedWith?: string };
+    t.equal(plane, windows ? 400 : 200, `windows: ${windows}, the data plane`);
+    t.equal(explained.decision, windows ? 'refused' : 'public', `windows: ${windows}, the explanation agrees`);
+  }
+});
