@@ -223,7 +223,7 @@ function checkStore(c: Checker, value: unknown, file: string): StoreConfig {
       url = undefined;
     }
     if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
-      c.fail(['store', 'redis'], 'expected a redis:// or rediss:// URL', 'leave it empty for the embedded in-memory store');
+      c.fail(['store', 'redis'], 'expected a redis:// or rediss:// URL', 'leave it empty for the embedded store (store.path)');
     }
   }
   const named = c.string(['store', 'path'], s.path, { fallback: DEFAULT_STATE_FILE }) ?? DEFAULT_STATE_FILE;
