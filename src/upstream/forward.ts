@@ -52,7 +52,7 @@ export class Forwarder {
 
   /** Pools come from `pools`, the gateway's: an upstream unchanged by a reload keeps its connections. */
   constructor(config: GatewayConfig, pools: CarriedOver<Pool>, hooks: ForwardHooks) {
-    this.#headers = new RequestHeaderPolicy(config.server);
+    this.#headers = new RequestHeaderPolicy(config.server, config.auth?.jwt.cookie);
     this.#hooks = hooks;
     this.#sendTimeout = config.server.timeouts.send;
     for (const upstream of config.upstreams.values()) {
@@ -77,6 +77,7 @@ export class Forwarder {
       request.headers as HeaderMap,
       { requestId: ctx.requestId, forwardedFor: ctx.client.forwardedFor, clientIp: ctx.client.ip, proto: ctx.proto, host, identity: ctx.identityHeaders },
       plan.upstream.preserveHost && host !== undefined ? host : plan.host,
+      ctx.match!.route.config.forwardAuthorization,
     );
     if (body === null) {
       delete headers['content-length'];

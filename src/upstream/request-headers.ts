@@ -126,8 +126,14 @@ export class RequestHeaderPolicy {
   readonly #prefixes: readonly string[];
   /** Client Host values (lower case) that may be passed on as X-Forwarded-Host. */
   readonly #forwardedHosts: ReadonlySet<string>;
+  /** The cookie a token may be read from (`auth.jwt.cookie`): a credential like Authorization, removed likewise. */
+  readonly #tokenCookie: string | undefined;
 
-  constructor(server: Pick<ServerConfig, 'identityHeaders' | 'stripHeaders'> & Partial<Pick<ServerConfig, 'upstreamHeaders' | 'forwardedHosts'>>) {
+  constructor(
+    server: Pick<ServerConfig, 'identityHeaders' | 'stripHeaders'> & Partial<Pick<ServerConfig, 'upstreamHeaders' | 'forwardedHosts'>>,
+    tokenCookie?: string,
+  ) {
+    this.#tokenCookie = tokenCookie;
     const exact = new Set<string>();
     const prefixes: string[] = [];
     for (const family of STRIPPED_FAMILIES) {
@@ -157,10 +163,16 @@ export class RequestHeaderPolicy {
    * Builds the upstream's headers from the client's. Headers the client's `Connection` names go first (RFC 9110
    * §7.6.1), before the gateway adds its own, so `Connection: x-auth-subject` cannot remove what is added here.
    */
-  apply(incoming: HeaderMap, facts: ForwardingFacts, upstreamHost: string): HeaderMap {
+  apply(incoming: HeaderMap, facts: ForwardingFacts, upstreamHost: string, forwardCredentials = false): HeaderMap {
     const out: HeaderMap = {};
     for (const name of Object.keys(incoming)) {
       if (!this.strips(name)) out[name] = incoming[name];
+    }
+    // The token's cookie goes on only where the route forwards credentials (`forwardAuthorization`), as the header does.
+    if (this.#tokenCookie !== undefined && !forwardCredentials && typeof out.cookie === 'string') {
+      const kept = withoutCookie(out.cookie, this.#tokenCookie);
+      if (kept === '') delete out.cookie;
+      else out.cookie = kept;
     }
     const connection = incoming.connection;
     if (connection !== undefined) {
@@ -177,6 +189,22 @@ export class RequestHeaderPolicy {
     out.host = upstreamHost;
     return out;
   }
+}
+
+/**
+ * A Cookie header without the pairs named `name`.
+ * @example withoutCookie('a=1; session=tok; b=2', 'session') → 'a=1; b=2'
+ */
+export function withoutCookie(header: string, name: string): string {
+  if (!header.includes(name)) return header;
+  return header
+    .split(';')
+    .filter((pair) => {
+      const eq = pair.indexOf('=');
+      return (eq === -1 ? pair : pair.slice(0, eq)).trim() !== name;
+    })
+    .map((pair) => pair.trim())
+    .join('; ');
 }
 
 /**

@@ -96,3 +96,14 @@ t.test("the caller's Authorization reaches the upstream only on a route with for
   t.equal(upstream.requests[1]!.headers.authorization, `Bearer ${jwt}`, 'forwardAuthorization: true');
   t.notOk('authorization' in upstream.requests[2]!.headers, 'nor on a public route that does not ask for it');
 });
+
+t.test('a token carried in the configured cookie follows the same rule: removed from Cookie unless the route forwards credentials', async (t) => {
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => yaml(url).replace(/\nauth:\n  jwt:\n/, '\nauth:\n  jwt:\n    cookie: session\n'));
+  const jwt = await token({ sub: 'alice' });
+  const cookie = `theme=dark; session=${jwt}; lang=fr`;
+  for (const path of ['/plain/x', '/passes-token/x']) t.equal((await fetch(`${gw.url}${path}`, { headers: { cookie } })).status, 200, path);
+  await fetch(`${gw.url}/public/x`, { headers: { cookie: `session=${jwt}` } });
+  t.equal(upstream.requests[0]!.headers.cookie, 'theme=dark; lang=fr', "the token's cookie is removed, the others stay");
+  t.equal(upstream.requests[1]!.headers.cookie, cookie, 'forwardAuthorization: true passes it on');
+  t.notOk('cookie' in upstream.requests[2]!.headers, 'a Cookie holding only the token goes altogether');
+});
