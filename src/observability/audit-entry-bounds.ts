@@ -15,16 +15,7 @@ export const AUDIT_BOUNDS = {
 } as const;
 
 /** An entry as a store keeps it: its kind settled, its size bounded. */
-export interface BoundedAuditEntry {
-  readonly kind: AuditKind;
-  readonly at: number;
-  readonly actor: string;
-  readonly action: string;
-  readonly target: string;
-  readonly before?: unknown;
-  readonly after?: unknown;
-  readonly truncated?: true;
-}
+export type BoundedAuditEntry = AuditEntry & { readonly kind: AuditKind; readonly truncated?: true };
 
 /** An oversized payload, as stored in its place. */
 export interface TruncatedPayload {
