@@ -292,7 +292,9 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     sendError(request, reply, new GatewayError('PG_INTERNAL', { cause: err }));
   });
 
-  const refusalLog = new RefusalLog(app.log, now);
+  const refusalLog = new RefusalLog(app.log, now, (code) => metrics.refusalLinesSuppressed.inc({ code }));
+  // Node closes a connection over server.limits.connections at once, with no reply possible: count it.
+  app.server.on('drop', () => metrics.connectionsDropped.inc());
   app.addHook('onResponse', (request, reply, done) => {
     const ctx = request.pg;
     // A response that ended without an upstream outcome (client gone, local reply) settles its breaker call as neutral.

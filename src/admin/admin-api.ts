@@ -71,6 +71,7 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
     // The address, the route and why; never the Authorization header or any part of it (SECURITY.md rule 11).
     const what = err.status === 401 ? 'admin authentication failed' : 'admin call refused: missing permission';
     request.log.warn({ address: request.ip, route: request.routeOptions.url, method: request.method, reason: err.code, detail: err.detail }, what);
+    deps.metrics.adminRefusals.inc({ code: err.code });
     if (err.status === 401) await throttle.countFailure(request);
   };
   const authorize: AdminAuth = async (request, code) => {

@@ -123,6 +123,23 @@ export class GatewayMetrics {
     registers: [this.registry],
     collect: (): void => this.inFlight.set(this.inFlightSource()),
   });
+  readonly connectionsDropped = new Counter({
+    name: 'permgate_connections_dropped_total',
+    help: 'Client connections closed on arrival because server.limits.connections were open',
+    registers: [this.registry],
+  });
+  readonly refusalLinesSuppressed = new Counter({
+    name: 'permgate_refusal_log_lines_suppressed_total',
+    help: 'Refusal log lines left out by server.logs.refusalsPerSecond, by error code (every refusal is still in permgate_requests_total)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly adminRefusals = new Counter({
+    name: 'permgate_admin_refusals_total',
+    help: 'Admin API calls refused by authentication (401) or permission (403), by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
   readonly reloads = new Counter({
     name: 'permgate_config_reloads_total',
     help: 'Config reloads by outcome (applied, rejected)',

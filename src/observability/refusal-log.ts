@@ -28,9 +28,13 @@ export class RefusalLog {
   readonly #byCode = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(log: SummaryLogger, now: () => number) {
+  readonly #onSuppressed: ((code: string) => void) | undefined;
+
+  /** `onSuppressed` counts each line left out (a metric), as it happens rather than once a second. */
+  constructor(log: SummaryLogger, now: () => number, onSuppressed?: (code: string) => void) {
     this.#log = log;
     this.#now = now;
+    this.#onSuppressed = onSuppressed;
   }
 
   /**
@@ -52,6 +56,7 @@ export class RefusalLog {
     }
     this.#suppressed++;
     this.#byCode.set(code, (this.#byCode.get(code) ?? 0) + 1);
+    this.#onSuppressed?.(code);
     // The summary also comes when no refusal follows to roll the window over.
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.flush(), 1000);
