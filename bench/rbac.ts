@@ -15,7 +15,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { defaultRbac } from '../src/config/validate-rbac.js';
 import type { RbacConfig } from '../src/config/rbac-types.js';
-import type { Identity } from '../src/pipeline/request-context.js';
+import type { Identity } from '../src/auth/identity.js';
 import type { AuthorizationRequest } from '../src/rbac/authorizer.js';
 import type { Decision } from '../src/rbac/compile.js';
 import type { RoleDefinition, RoleBinding, SubjectRecord } from '../src/rbac/model.js';

@@ -13,7 +13,7 @@ import { GatewayError } from './errors.js';
 import type { AuditTrail } from './observability/audit-trail.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import { buildJourney } from './pipeline/index.js';
-import type { Identity } from './pipeline/request-context.js';
+import type { Identity } from './auth/identity.js';
 import type { Stage } from './pipeline/stage.js';
 import { buildRateLimiter, type RateLimitStores } from './ratelimit/build-rate-limiter.js';
 import { denyAll, type Authorizer } from './rbac/authorizer.js';

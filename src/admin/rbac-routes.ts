@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { subjectProblem } from '../auth/subject-name.js';
 import { parseExpiry } from '../config/validate-rbac.js';
 import { GatewayError } from '../errors.js';
-import type { Identity } from '../pipeline/request-context.js';
+import type { Identity } from '../auth/identity.js';
 import { explainRequest } from '../rbac/explain-request.js';
 import { NAME, ROLE_NAME, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
 import { PatternError, parsePermissionPattern } from '../rbac/permission-pattern.js';

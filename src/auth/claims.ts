@@ -1,7 +1,7 @@
 // From verified claims to an Identity, strictly: identity claims must be exactly the types they claim to be.
 import { GatewayError } from '../errors.js';
 import type { ClaimMapping } from '../config/auth-types.js';
-import type { Identity } from '../pipeline/request-context.js';
+import type { Identity } from './identity.js';
 import { subjectProblem } from './subject-name.js';
 
 /** Reads a dotted path (`realm_access.roles`) through own properties only: `constructor` is just a missing key. */

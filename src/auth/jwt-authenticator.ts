@@ -4,8 +4,8 @@ import { base64url, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyOpti
 import { LRUCache } from 'lru-cache';
 import type { JwtConfig } from '../config/auth-types.js';
 import { tokenType } from '../config/validate-auth.js';
+import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, type ErrorCode } from '../errors.js';
-import type { Identity, RequestContext } from '../pipeline/request-context.js';
 import type { Authenticator } from './authenticator.js';
 import { extractBearerToken } from './bearer-token.js';
 import { hasDuplicateTopLevelKey, identityFromClaims, invalidTokenChallenge, type VerifiedToken } from './claims.js';
@@ -52,16 +52,14 @@ export class JwtAuthenticator implements Authenticator {
     this.#cache = config.cacheSize > 0 ? new LRUCache({ max: config.cacheSize }) : undefined;
   }
 
-  authenticate(ctx: RequestContext): Identity | Promise<Identity> {
-    const token = extractBearerToken(ctx.headers, this.#config.cookie);
+  authenticate(headers: IncomingHttpHeaders): VerifiedToken | Promise<VerifiedToken> {
+    const token = extractBearerToken(headers, this.#config.cookie);
     if (token === undefined) {
       this.#outcomes.onOutcome('PG_TOKEN_MISSING');
       // RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
       throw new GatewayError('PG_TOKEN_MISSING', { headers: { 'www-authenticate': 'Bearer realm="permgate"' } });
     }
-    const verified = this.verify(token);
-    if (verified instanceof Promise) return verified.then((found) => this.#accept(ctx, found));
-    return this.#accept(ctx, verified);
+    return this.verify(token);
   }
 
   /** Verifies one token (from the cache when it can): the request path's check, also used by the admin API. */
@@ -89,11 +87,6 @@ export class JwtAuthenticator implements Authenticator {
       until = Math.min(until, verified.iat + this.#config.maxTokenAge / 1000 + tolerance);
     }
     return until;
-  }
-
-  #accept(ctx: RequestContext, verified: VerifiedToken): Identity {
-    ctx.token = verified;
-    return verified.identity;
   }
 
   async #verify(token: string): Promise<VerifiedToken> {

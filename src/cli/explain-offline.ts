@@ -1,7 +1,7 @@
 // `permgate explain`: the decision for one caller and request from the config file alone (its routes and its static
 // `rbac` policy; dynamic bindings live in the running fleet's store: ask GET /admin/decision for those).
 import type { LoadedConfig } from '../config/load.js';
-import type { Identity } from '../pipeline/request-context.js';
+import type { Identity } from '../auth/identity.js';
 import { explainRequest, type RequestExplanation } from '../rbac/explain-request.js';
 import { RbacAuthorizer } from '../rbac/rbac-authorizer.js';
 import { MemoryRbacStore } from '../stores/memory/memory-rbac-store.js';

@@ -1,19 +1,11 @@
 // What the pipeline knows about one request, filled stage by stage. Later stages read what earlier ones wrote.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { VerifiedToken } from '../auth/claims.js';
+import type { Identity } from '../auth/identity.js';
 import type { NormalizedTarget } from '../routing/normalize-path.js';
 import type { RouteMatch } from '../routing/route-table.js';
 import type { BreakerCall } from '../upstream/circuit-breaker.js';
 import type { ClientAddress } from '../upstream/client-address.js';
-
-/** The verified caller (filled by the authentication stage). */
-export interface Identity {
-  readonly subject: string;
-  readonly roles: readonly string[];
-  readonly tenant: string | undefined;
-  /** Permission codes the token itself grants (its scope claim). */
-  readonly scopes: readonly string[];
-}
 
 export interface RequestContext {
   readonly requestId: string;
@@ -28,6 +20,7 @@ export interface RequestContext {
   readonly startedAt: number;
   target: NormalizedTarget | undefined;
   match: RouteMatch | undefined;
+  /** The verified caller (filled by the authentication stage). */
   identity: Identity | undefined;
   /** The verified token behind `identity` (jti, iat, exp), for the revocation check. */
   token: VerifiedToken | undefined;

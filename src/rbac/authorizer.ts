@@ -1,6 +1,6 @@
 // The authorization seam: may this caller do this here? The stage asks; an Authorizer answers with a Decision, or
 // throws PG_STORE_UNAVAILABLE when it cannot know.
-import type { Identity } from '../pipeline/request-context.js';
+import type { Identity } from '../auth/identity.js';
 import type { PermissionCode } from '../routing/permission-template.js';
 import type { Decision } from './compile.js';
 

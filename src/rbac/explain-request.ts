@@ -1,7 +1,7 @@
 // The whole decision for one (caller, method, path), explained: the route it matches, the codes it requires, and for
 // each code the grants that allow it or the deny that refuses it. Serves GET /admin/decision and `permgate explain`.
 import { isGatewayError } from '../errors.js';
-import type { Identity } from '../pipeline/request-context.js';
+import type { Identity } from '../auth/identity.js';
 import { normalizeTarget, type NormalizeOptions } from '../routing/normalize-path.js';
 import type { RouteTable } from '../routing/route-table.js';
 import type { CodeExplanation } from './explain.js';

@@ -5,7 +5,7 @@
 import { LRUCache } from 'lru-cache';
 import type { RbacConfig } from '../config/rbac-types.js';
 import { GatewayError } from '../errors.js';
-import type { Identity } from '../pipeline/request-context.js';
+import type { Identity } from '../auth/identity.js';
 import type { AuthorizationRequest, Authorizer } from './authorizer.js';
 import { compile, decide, type CompiledPermissions, type Decision } from './compile.js';
 import { explainCodes, type CodeExplanation } from './explain.js';

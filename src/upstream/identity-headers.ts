@@ -4,7 +4,7 @@
 import { readClaim } from '../auth/claims.js';
 import type { RouteConfig, ServerConfig } from '../config/types.js';
 import type { HeaderSource, UpstreamHeaders } from '../config/upstream-header-types.js';
-import type { Identity } from '../pipeline/request-context.js';
+import type { Identity } from '../auth/identity.js';
 import type { PermissionCode } from '../routing/permission-template.js';
 import { encodeHeaderList, encodeHeaderValue } from './header-value.js';
 

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { defaultRbac } from '../../src/config/validate-rbac.js';
 import type { RbacConfig } from '../../src/config/rbac-types.js';
-import type { Identity } from '../../src/pipeline/request-context.js';
+import type { Identity } from '../../src/auth/identity.js';
 import type { RoleDefinition, SubjectRecord } from '../../src/rbac/model.js';
 import { RbacAuthorizer } from '../../src/rbac/rbac-authorizer.js';
 import type { PermissionCode } from '../../src/routing/permission-template.js';

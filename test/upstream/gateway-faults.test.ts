@@ -6,7 +6,8 @@ import t from 'tap';
 import type { Pool } from 'undici';
 import { parseConfig } from '../../src/config/load.js';
 import { errorBody, type GatewayError } from '../../src/errors.js';
-import type { Identity, RequestContext } from '../../src/pipeline/request-context.js';
+import type { Identity } from '../../src/auth/identity.js';
+import type { RequestContext } from '../../src/pipeline/request-context.js';
 import type { NormalizedPath, NormalizedTarget } from '../../src/routing/normalize-path.js';
 import { CarriedOver } from '../../src/upstream/carried-over.js';
 import type { Breaker } from '../../src/upstream/circuit-breaker.js';
@@ -77,7 +78,7 @@ t.test('through the whole gateway: callers whose names are not Latin-1 never ope
     (url) => `upstreams:\n  svc: { url: "${url}", breaker: ${BREAKER} }\nroutes:\n  - { path: /public/**, upstream: svc, auth: none }\n  - { path: /private/**, upstream: svc, permission: "doc:read" }\n`,
     {},
     {
-      authenticator: { authenticate: () => odd[next++ % odd.length]! },
+      authenticator: { authenticate: () => ({ identity: odd[next++ % odd.length]!, jti: undefined, iat: undefined, exp: Infinity }) },
       authorizer: { authorize: (request) => ({ allowed: true, roles: [...request.identity.roles], codes: [...request.codes] }) },
     },
   );
