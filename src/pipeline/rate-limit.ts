@@ -1,7 +1,19 @@
 // Stage: every budget of the route (global, route, ip, user, combinations) checked and spent together, or 429.
-import type { RateLimiter } from '../ratelimit/rate-limiter.js';
+// The limiter's RateLimit headers go on the client's response, whatever the upstream answers.
+import type { RateLimiter, RateLimitHeaders } from '../ratelimit/rate-limiter.js';
+import type { RequestContext } from './request-context.js';
 import type { Stage } from './stage.js';
 
 export function rateLimitStage(limiter: RateLimiter): Stage {
-  return { name: 'rate-limit', run: (ctx) => limiter.check(ctx) };
+  const accept = (ctx: RequestContext, headers: RateLimitHeaders | undefined): void => {
+    if (headers !== undefined) ctx.responseHeaders = headers;
+  };
+  return {
+    name: 'rate-limit',
+    run(ctx) {
+      const headers = limiter.check(ctx.match!.route, ctx.client.ip, ctx.method, ctx.identity);
+      if (headers instanceof Promise) return headers.then((found) => accept(ctx, found));
+      accept(ctx, headers);
+    },
+  };
 }

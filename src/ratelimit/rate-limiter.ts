@@ -1,11 +1,11 @@
 // Decides whether a request fits every budget of its route, in one store call; builds the IETF RateLimit headers.
 // Keys are ones a client cannot choose: the resolved client address (IPv6 by /64), the verified subject, and the
-// matched route pattern with the method — never the raw URL (SECURITY.md rule 10).
+// matched route pattern with the method — never the raw URL (docs/security-rules.md rule 10).
 import { isIP } from 'node:net';
 import type { RateDimension, RateLimitConfig } from '../config/rate-limit-types.js';
 import type { Rate } from '../config/units.js';
 import { GatewayError } from '../errors.js';
-import type { RequestContext } from '../pipeline/request-context.js';
+import type { Identity } from '../auth/identity.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import type { MemoryRateLimitStore } from '../stores/memory/memory-rate-limit-store.js';
 import type { BucketCheck, RateDecision, RateLimitStore } from './rate-limit-store.js';
@@ -16,6 +16,9 @@ export interface RateLimitEvents {
   onFallback(err: unknown): void;
   onStoreLatency(seconds: number): void;
 }
+
+/** The IETF RateLimit headers an allowed request's response carries (RateLimit-Policy, RateLimit). */
+export type RateLimitHeaders = Readonly<Record<string, string>>;
 
 interface Budget {
   readonly dimension: RateDimension;
@@ -117,52 +120,55 @@ export class RateLimiter {
    * Before the token is verified: a local per-IP guard, so a flood of forged tokens is cut before it costs a
    * signature check each. The exact, shared per-IP budget is checked again after authentication.
    */
-  guard(ctx: RequestContext): void {
-    const plan = this.#plan(ctx.match!.route);
+  guard(route: CompiledRoute, ip: string): void {
+    const plan = this.#plan(route);
     if (plan?.ipGuard === undefined) return;
     const guard = plan.ipGuard;
-    const decision = this.#guard.consume([{ key: ownKey(`i|${addressBucket(ctx.client.ip)}`, guard), rate: guard.rate }]);
+    const decision = this.#guard.consume([{ key: ownKey(`i|${addressBucket(ip)}`, guard), rate: guard.rate }]);
     if (decision.refusedAt !== -1) throw this.#refusal(plan, decision, 'ip');
   }
 
-  /** Every budget of the route at once; throws PG_RATE_LIMITED (429) naming the first exhausted dimension. */
-  check(ctx: RequestContext): void | Promise<void> {
-    const route = ctx.match!.route;
+  /**
+   * Every budget of the route at once, for the caller at `ip` (`identity` undefined: anonymous); throws
+   * PG_RATE_LIMITED (429) naming the first exhausted dimension. Returns the RateLimit headers for the response, or
+   * undefined when there are none (no budget, an exempt role, `headers: false`); a promise only when the shared store
+   * answers asynchronously.
+   */
+  check(route: CompiledRoute, ip: string, method: string, identity: Identity | undefined): RateLimitHeaders | undefined | Promise<RateLimitHeaders | undefined> {
     const plan = this.#plan(route);
     if (plan === undefined) return;
-    const identity = ctx.identity;
     if (identity && this.#config && identity.roles.some((role) => this.#config!.exemptRoles.includes(role))) return;
-    const checks = this.#checks(plan.budgets, ctx, route);
+    const checks = this.#checks(plan.budgets, route, ip, method, identity);
     const started = performance.now();
     let decided: RateDecision | Promise<RateDecision>;
     try {
       decided = this.#shared.consume(checks);
     } catch (err) {
-      return this.#fallbackCheck(plan, ctx, route, err);
+      return this.#fallbackCheck(plan, route, ip, method, identity, err);
     }
     if (decided instanceof Promise) {
       return decided.then(
         (decision) => {
           this.#events.onStoreLatency((performance.now() - started) / 1000);
-          this.#apply(plan, decision, ctx);
+          return this.#apply(plan, decision);
         },
-        (err: unknown) => this.#fallbackCheck(plan, ctx, route, err),
+        (err: unknown) => this.#fallbackCheck(plan, route, ip, method, identity, err),
       );
     }
-    this.#apply(plan, decided, ctx);
+    return this.#apply(plan, decided);
   }
 
-  #fallbackCheck(plan: RoutePlan, ctx: RequestContext, route: CompiledRoute, err: unknown): void {
+  #fallbackCheck(plan: RoutePlan, route: CompiledRoute, ip: string, method: string, identity: Identity | undefined, err: unknown): RateLimitHeaders | undefined {
     if (this.#fallback === undefined) throw err;
     this.#events.onFallback(err);
-    this.#apply(plan, this.#fallback.consume(this.#checks(plan.localBudgets, ctx, route)), ctx, plan.localBudgets);
+    return this.#apply(plan, this.#fallback.consume(this.#checks(plan.localBudgets, route, ip, method, identity)), plan.localBudgets);
   }
 
-  #checks(budgets: readonly Budget[], ctx: RequestContext, route: CompiledRoute): BucketCheck[] {
-    const ip = addressBucket(ctx.client.ip);
+  #checks(budgets: readonly Budget[], route: CompiledRoute, clientIp: string, method: string, identity: Identity | undefined): BucketCheck[] {
+    const ip = addressBucket(clientIp);
     // Anonymous callers count per address in the user dimensions.
-    const user = ctx.identity ? `u:${encodeURIComponent(ctx.identity.subject)}` : `a:${ip}`;
-    const routeKey = `${ctx.method} ${route.pattern}`;
+    const user = identity ? `u:${encodeURIComponent(identity.subject)}` : `a:${ip}`;
+    const routeKey = `${method} ${route.pattern}`;
     return budgets.map((budget) => {
       const rate = budget.rate;
       switch (budget.dimension) {
@@ -182,20 +188,20 @@ export class RateLimiter {
     });
   }
 
-  #apply(plan: RoutePlan, decision: RateDecision, ctx: RequestContext, budgets: readonly Budget[] = plan.budgets): void {
+  #apply(plan: RoutePlan, decision: RateDecision, budgets: readonly Budget[] = plan.budgets): RateLimitHeaders | undefined {
     if (decision.refusedAt !== -1) {
       const dimension = budgets[decision.refusedAt]!.dimension;
       this.#events.onDecision(dimension, 'refused');
       throw this.#refusal(plan, decision, dimension);
     }
     this.#events.onDecision('all', 'allowed');
-    if (this.#config?.headers === false) return;
+    if (this.#config?.headers === false) return undefined;
     let tightest = 0;
     decision.buckets.forEach((bucket, i) => {
       if (bucket.remaining < decision.buckets[tightest]!.remaining) tightest = i;
     });
     const bucket = decision.buckets[tightest]!;
-    ctx.responseHeaders = {
+    return {
       'ratelimit-policy': plan.policy,
       ratelimit: `"${budgets[tightest]!.dimension}";r=${bucket.remaining};t=${Math.ceil(bucket.resetMs / 1000)}`,
     };
