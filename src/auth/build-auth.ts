@@ -1,10 +1,10 @@
 // Assembles authentication from the `auth` section: keys (secrets, PEM, JWKS) and the JWT authenticator, rebuilt on
 // every config load; and the revocation list and audit trail on the configured store (Redis, the embedded SQLite file,
 // or memory), built once per process (they hold state that a reload must not lose).
-import type { FastifyBaseLogger } from 'fastify';
 import type { AuthConfig, RevocationConfig } from '../config/auth-types.js';
 import type { StoreConfig } from '../config/types.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
+import type { LogPort } from '../observability/log-port.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { MemoryAuditTrail } from '../stores/memory/memory-audit-trail.js';
 import { MemoryRevocationList } from '../stores/memory/memory-revocation-list.js';
@@ -33,7 +33,7 @@ export function auditTrailFor(store: Store, caps?: StoreConfig['audit']): AuditT
   return new MemoryAuditTrail(caps);
 }
 
-export async function buildAuth(config: AuthConfig, metrics: GatewayMetrics, log: FastifyBaseLogger, now: () => number): Promise<AuthParts> {
+export async function buildAuth(config: AuthConfig, metrics: GatewayMetrics, log: LogPort, now: () => number): Promise<AuthParts> {
   let jwks: JwksKeySource | undefined;
   if (config.jwt.jwks !== undefined) {
     jwks = new JwksKeySource(config.jwt.jwks, {

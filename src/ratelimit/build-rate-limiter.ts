@@ -1,8 +1,8 @@
 // Assembles the limiter on the configured store: Redis (with a local fallback share, behind a breaker) or the
 // embedded memory store. The stores live as long as the process (a reload keeps every budget); the limiter, which
 // holds the config's budgets, is rebuilt with each config.
-import type { FastifyBaseLogger } from 'fastify';
 import type { GatewayConfig } from '../config/types.js';
+import type { LogPort } from '../observability/log-port.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { MemoryRateLimitStore } from '../stores/memory/memory-rate-limit-store.js';
 import { RedisRateLimitStore } from '../stores/redis/redis-rate-limit-store.js';
@@ -19,7 +19,7 @@ export interface RateLimitStores {
   readonly breaker: StoreBreaker | undefined;
 }
 
-export function rateLimitStores(store: Store, metrics: GatewayMetrics, log: FastifyBaseLogger, now: () => number): RateLimitStores {
+export function rateLimitStores(store: Store, metrics: GatewayMetrics, log: LogPort, now: () => number): RateLimitStores {
   if (!(store instanceof RedisStore)) return { shared: new MemoryRateLimitStore(now), fallback: undefined, guard: new MemoryRateLimitStore(now), breaker: undefined };
   const breaker = new StoreBreaker(new RedisRateLimitStore(store.client), {
     onTransition(state) {
@@ -32,7 +32,7 @@ export function rateLimitStores(store: Store, metrics: GatewayMetrics, log: Fast
 }
 
 /** Undefined when no route has a budget: the journey then has no rate-limit stages at all. */
-export function buildRateLimiter(config: GatewayConfig, stores: RateLimitStores, metrics: GatewayMetrics, log: FastifyBaseLogger, now: () => number): RateLimiter | undefined {
+export function buildRateLimiter(config: GatewayConfig, stores: RateLimitStores, metrics: GatewayMetrics, log: LogPort, now: () => number): RateLimiter | undefined {
   const anyBudget = (config.rateLimits?.defaults.size ?? 0) > 0 || config.routes.some((route) => route.rateLimit?.kind === 'override');
   if (!anyBudget) return undefined;
   let lastWarning = -Infinity;
