@@ -103,7 +103,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   const app = Fastify({
     logger,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false, // SECURITY.md rule 8: the client address is resolved by upstream/client-address.ts
+    trustProxy: false, // docs/security-rules.md rule 8: the client address is resolved by upstream/client-address.ts
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
       // A trusted proxy's request id is kept, so one id follows the request through the whole chain.

@@ -68,7 +68,8 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
     await throttle.refuseIfBlocked(request);
   });
   const refused = async (request: FastifyRequest, err: GatewayError): Promise<void> => {
-    // The address, the route and why; never the Authorization header or any part of it (SECURITY.md rule 11).
+    // The address, the route and why; never the Authorization header or any part of it
+    // (docs/security-rules.md rule 11).
     const what = err.status === 401 ? 'admin authentication failed' : 'admin call refused: missing permission';
     request.log.warn({ address: request.ip, route: request.routeOptions.url, method: request.method, reason: err.code, detail: err.detail }, what);
     deps.metrics.adminRefusals.inc({ code: err.code });

@@ -1,5 +1,6 @@
-// Verifies bearer JWTs with jose, configured explicitly (SECURITY.md rule 5), and remembers verified tokens so a
-// token's signature is checked once rather than on every request. Revocation is checked after this, every time.
+// Verifies bearer JWTs with jose, configured explicitly (docs/security-rules.md rule 5), and remembers verified
+// tokens so a token's signature is checked once rather than on every request. Revocation is checked after this, every
+// time.
 import { base64url, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyOptions } from 'jose';
 import { LRUCache } from 'lru-cache';
 import type { JwtConfig } from '../config/auth-types.js';

@@ -2,7 +2,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import type { ServerConfig } from '../config/types.js';
 
-/** Paths pino censors in every log line (SECURITY.md rule 11). */
+/** Paths pino censors in every log line (docs/security-rules.md rule 11). */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',

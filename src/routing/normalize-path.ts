@@ -1,5 +1,5 @@
 // Turns a raw request-target into the one canonical path that is matched, authorized, logged and forwarded.
-// Rules: ../../../shared/SECURITY.md 1-2; the table of tricky inputs lives in test/journey/path-normalization.test.ts.
+// Rules: docs/security-rules.md rules 1-2; the table of tricky inputs lives in test/journey/path-normalization.test.ts.
 import { GatewayError } from '../errors.js';
 
 /** A path in permgate's canonical form. Only `normalizeTarget` makes one, so nothing else can be forwarded. */

@@ -42,7 +42,7 @@ export interface ClientAddress {
 
 /**
  * X-Forwarded-For is read right to left and only while each hop is a trusted proxy; the first untrusted hop is the
- * client (SECURITY.md rule 10). From an untrusted peer the header is ignored whole.
+ * client (docs/security-rules.md rules 8 and 10). From an untrusted peer the header is ignored whole.
  */
 export function resolveClientAddress(socketAddress: string | undefined, xff: string | string[] | undefined, trusted: TrustedProxies): ClientAddress {
   const peer = plainAddress(socketAddress);

@@ -1,5 +1,6 @@
 // The header set the upstream sees: the gateway owns it. Client-sent identity, forwarding, client-address, path-,
-// route- and method-override headers are removed by family, and the gateway's own are added last (SECURITY.md rule 7).
+// route- and method-override headers are removed by family, and the gateway's own are added last
+// (docs/security-rules.md rule 7).
 import type { ServerConfig } from '../config/types.js';
 
 /**

@@ -1,5 +1,5 @@
 // Sends raw bytes over TCP and reads one HTTP response, so tests see what a real client's bytes do
-// (fastify.inject normalizes paths before the gateway sees them: TOOLCHAIN.md).
+// (fastify.inject normalizes paths before the gateway sees them: docs/toolchain-notes.md).
 import { connect } from 'node:net';
 
 export interface RawResponse {

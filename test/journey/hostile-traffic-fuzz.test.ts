@@ -317,7 +317,7 @@ const CLEAN_SEGMENTS = ['1', 'x', 'report', 'a-b', 'A_b~c', '%E6%9D%8E', "it's",
 const CHANNEL_IDS = ['42', '43', '7'];
 const TENANTS = ['acme', 'globex', 'Acme'];
 const UNMAPPED = ['/', '/api', '/api/other/1', '/publicx/1', '/PUBLIC/x', '/api/channels/42', '/api/tenants/acme/other', '/favicon.ico'];
-/** Segments the gateway must refuse wherever they stand (SECURITY.md rule 2; issue 10 for NFKC look-alikes). */
+/** Segments the gateway must refuse wherever they stand (docs/security-rules.md rule 2; issue 10: NFKC look-alikes). */
 const REFUSED_SEGMENTS = [
   '.', '..', '%2e', '%2E%2e', '.%2e', '%2e.', '..;', 'x;a=b', ';', '%3B', 'a%2Fb', 'a%2fb', '%5C', 'a\\b', '%00', 'x%0d%0ay', '%2541',
   '%252e%252e', '%', '%zz', '李', 'caf\u00e9', 'x#y', 'x..', '..x', '%EF%BC%8E%EF%BC%8E', '%EF%BC%8E', 'a%EF%BC%8Fb', 'a%EF%BC%BCb',
@@ -985,7 +985,7 @@ function safeDecode(text: string): string | undefined {
   }
 }
 
-/** Why a path that reached an upstream is not canonical (SECURITY.md rules 1-2, issue 10), or undefined. */
+/** Why a path that reached an upstream is not canonical (docs/security-rules.md rules 1-2, issue 10), or undefined. */
 function nonCanonical(path: string): string | undefined {
   if (!path.startsWith('/')) return 'not origin-form';
   const segs = path.split('/').slice(1);
@@ -1000,7 +1000,7 @@ function nonCanonical(path: string): string | undefined {
         if (byte < 0x80 && (CANONICAL_RAW.test(String.fromCharCode(byte)) || byte < 0x20 || byte === 0x7f || '/\\;'.includes(String.fromCharCode(byte)))) {
           return `an encoded byte that is either unreserved or a separator (%${hex}) in "${seg}"`;
         }
-        // A literal % stays encoded; %25 before two hex digits is double encoding (SECURITY.md rule 2).
+        // A literal % stays encoded; %25 before two hex digits is double encoding (docs/security-rules.md rule 2).
         if (byte === 0x25 && /^[0-9A-Fa-f]{2}/.test(seg.slice(j + 3))) return `double percent-encoding in "${seg}"`;
         j += 2;
       } else if (!CANONICAL_RAW.test(ch)) return `a raw character ${JSON.stringify(ch)} in "${seg}"`;

@@ -1,5 +1,6 @@
-// The shared store: one ioredis connection with settings fit for a request path (TOOLCHAIN.md): no offline queue,
-// a short command timeout and reconnection with capped backoff, so a Redis outage fails fast instead of hanging.
+// The shared store: one ioredis connection with settings fit for a request path (docs/toolchain-notes.md): no
+// offline queue, a short command timeout and reconnection with capped backoff, so a Redis outage fails fast instead
+// of hanging.
 // A second connection serves the admin plane and background work (writes, revocations, audit, resyncs): the same
 // settings with a longer timeout, so a change an admin makes is not lost to a request-path deadline on a busy Redis.
 import { Redis, type RedisOptions } from 'ioredis';
