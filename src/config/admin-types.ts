@@ -1,6 +1,6 @@
 // The `server.admin` section: where the admin listener listens, who may call the admin API, and how failed
 // authentications are throttled. The admin API is off unless an admin token is set or JWT admins are turned on.
-import type { ListenConfig } from './types.js';
+import type { ListenConfig } from './listen-types.js';
 import type { Rate } from './units.js';
 
 /** Shortest admin token accepted, in bytes (UTF-8): 256 bits, out of reach of guessing at any rate. */

@@ -1,6 +1,7 @@
 // The validated configuration: what every other module receives. Shapes here are the contract of gateway.config.yaml.
 import type { AdminConfig } from './admin-types.js';
 import type { AuthConfig, OnStoreDown } from './auth-types.js';
+import type { ListenConfig } from './listen-types.js';
 import type { RateLimitConfig, RouteRateLimit } from './rate-limit-types.js';
 import type { RbacConfig } from './rbac-types.js';
 import type { BreakerConfig, FallbackConfig } from './resilience-types.js';
@@ -15,11 +16,6 @@ export interface SourceLocation {
   readonly file: string;
   readonly line: number;
   readonly column: number;
-}
-
-export interface ListenConfig {
-  readonly host: string;
-  readonly port: number;
 }
 
 /** How request paths are canonicalized (routing/normalize-path.ts). */

@@ -1,10 +1,7 @@
 // The shared-state seam. Each stage that keeps state (revocations, counters, RBAC data, the audit trail) defines a
 // small store interface beside itself and gets an implementation per family here — memory/, sqlite/ (the embedded
-// default, kept across restarts) and redis/ (shared by every instance); this file holds what they share.
-import type { StoreConfig } from '../config/types.js';
-import { MemoryStore } from './memory/memory-store.js';
-import { RedisStore } from './redis/redis-store.js';
-import { SqliteStore } from './sqlite/sqlite-store.js';
+// default, kept across restarts) and redis/ (shared by every instance); this file holds what they share, and
+// open-store.ts opens the one the config names.
 
 /** `sqlite`: the embedded store on a file; `memory`: embedded, kept nowhere (`store.path: memory`); `redis`: shared. */
 export type StoreKind = 'memory' | 'sqlite' | 'redis';
@@ -21,13 +18,4 @@ export interface Store {
   readonly kind: StoreKind;
   status(): StoreStatus;
   close(): Promise<void>;
-}
-
-/**
- * Redis when a URL is configured (not awaited); otherwise the embedded store on `store.path`, opened and locked now
- * (throws PG_STORE_FILE_UNUSABLE when the file cannot be used), or in memory for `store.path: memory`.
- */
-export function openStore(config: StoreConfig): MemoryStore | SqliteStore | RedisStore {
-  if (config.redis !== undefined) return new RedisStore(config.redis, { commandTimeout: config.commandTimeout });
-  return config.path === undefined ? new MemoryStore() : SqliteStore.open(config.path);
 }

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { DEFAULT_STATE_FILE } from '../../src/config/validate.js';
 import { buildGateway, type Gateway, type GatewayDeps } from '../../src/gateway.js';
-import { openStore } from '../../src/stores/store.js';
+import { openStore } from '../../src/stores/open-store.js';
 import { startRecordingUpstream, type RecordingUpstream } from './recording-upstream.js';
 
 export interface GatewayUnderTest {

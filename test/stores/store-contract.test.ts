@@ -8,7 +8,7 @@ import { MemoryStore } from '../../src/stores/memory/memory-store.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import type { Store } from '../../src/stores/store.js';
-import { openStore } from '../../src/stores/store.js';
+import { openStore } from '../../src/stores/open-store.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { stateFile } from '../helpers/state-file.js';
 
