@@ -114,7 +114,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     },
     // Timeouts, the connection cap and 100-continue: server/http-server.ts.
     serverFactory: (handler) => createDataPlaneServer(initial.server, handler),
-    return503OnClosing: true,
+    // Requests that arrive while draining get the coded 503 below, not Fastify's own bare one.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Node's parser refused the bytes (or they came too slowly) before any route ran: the same coded JSON shape.
     clientErrorHandler: answerClientError,
@@ -210,6 +211,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   app.addHook('onRequest', (request, reply, done) => {
     const runtime = current!;
     const raw = request.raw;
+    // A request on a kept-alive connection after shutdown began: retry elsewhere, and this connection ends with it.
+    if (draining) return sendError(request, reply, new GatewayError('PG_SHUTTING_DOWN', { headers: { 'retry-after': '1', connection: 'close' } }));
     // Bounded concurrency: refuse at arrival, cheaply, rather than queue until the process falls over.
     if (inFlight >= runtime.config.server.limits.inFlight) return sendError(request, reply, new GatewayError('PG_OVERLOADED', { headers: { 'retry-after': '1' } }));
     inFlight++;

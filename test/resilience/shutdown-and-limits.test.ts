@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { startGateway } from '../helpers/gateway-under-test.js';
@@ -123,4 +124,26 @@ t.test('while draining, readiness answers 503 so load balancers stop sending, an
   t.match(await ready.json(), { status: 'draining', draining: true });
   t.equal(await slow, 200);
   await closing;
+});
+
+t.test('a request that arrives on a kept-alive connection while draining gets a coded 503 PG_SHUTTING_DOWN', async (t) => {
+  const upstream = await startProcessUpstream();
+  const gw = await startGateway(`server:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\nupstreams:\n  svc: { url: "${upstream.url}" }\nroutes:\n  - { path: /public/**, upstream: svc, auth: none }\n`);
+  t.teardown(() => upstream.close());
+  const socket = connect(gw.port, '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('GET /public/slow?delay=600 HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const closing = gw.close();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  socket.write('GET /public/late HTTP/1.1\r\nHost: x\r\n\r\n');
+  await closing;
+  await new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once('close', resolve)));
+  const answers = received.split(/(?=HTTP\/1\.1 \d{3})/).filter((part) => part.startsWith('HTTP/1.1'));
+  t.match(answers[0], /^HTTP\/1\.1 200/, 'the request in flight completes');
+  t.match(answers[1], /^HTTP\/1\.1 503/, 'the one that came during the drain is refused');
+  t.match(answers[1], /"code":"PG_SHUTTING_DOWN"/, 'with its code, not a bare 503');
 });
