@@ -27,7 +27,7 @@ export function rateLimitStores(store: Store, metrics: GatewayMetrics, log: LogP
       metrics.breakerTransitions.inc({ breaker: 'store:rate-limits', to: state });
       log.warn({ breaker: 'store:rate-limits', state }, `rate-limit store breaker ${state}`);
     },
-  });
+  }, now);
   return { shared: breaker, fallback: new MemoryRateLimitStore(now), guard: new MemoryRateLimitStore(now), breaker };
 }
 

@@ -10,12 +10,13 @@ export class StoreBreaker implements RateLimitStore {
   readonly #store: RateLimitStore;
   readonly #breaker: Breaker;
 
-  constructor(store: RateLimitStore, events: { onTransition(state: BreakerState): void }) {
+  constructor(store: RateLimitStore, events: { onTransition(state: BreakerState): void }, now: () => number) {
     this.#store = store;
     this.#breaker = new Breaker(
       'store:rate-limits',
       { failureRate: 50, minRequests: 10, window: 5_000, openFor: 1_000 },
       { onTransition: (_name, state) => events.onTransition(state) },
+      now,
     );
   }
 

@@ -35,7 +35,7 @@ export interface ChangeOptions {
   readonly revokeTokens?: boolean;
 }
 
-/** A change gives up with 409 after this many lost races or this long, whichever comes first. */
+/** A change gives up with 409 after this many lost races or this long by the injected clock, whichever comes first. */
 const ATTEMPTS = 50;
 const GIVE_UP_AFTER_MS = 5_000;
 /** Back-off after the n-th lost race: random in [0, min(CAP, BASE·2ⁿ)) ms ("full jitter"). */
@@ -49,15 +49,16 @@ function backoff(attempt: number): Promise<void> {
 
 /**
  * Reads `load` (a read has no effect, so it may be repeated): a store that fails to answer is asked again after a
- * back-off until `deadline`, then the change gives up with 503. A busy shared store makes an admin wait, not fail.
+ * back-off until `deadline` by `now`, then the change gives up with 503. A busy shared store makes an admin wait, not
+ * fail. The back-off itself sleeps in real time (a few ms of jitter); only the deadline follows the injected clock.
  */
-async function read<T>(load: () => Promise<T>, deadline: number): Promise<T> {
+async function read<T>(load: () => Promise<T>, deadline: number, now: () => number): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await load();
     } catch (err) {
       if (err instanceof GatewayError && err.code !== 'PG_STORE_UNAVAILABLE') throw err;
-      if (Date.now() >= deadline) {
+      if (now() >= deadline) {
         throw err instanceof GatewayError ? err : new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'the policy could not be read; retry', headers: { 'retry-after': '1' }, cause: err });
       }
       await backoff(attempt + 1);
@@ -112,10 +113,11 @@ export class PolicyEditor {
     change: (current: SubjectRecord) => SubjectRecord,
     options: ChangeOptions,
   ): Promise<{ before: SubjectRecord; after: SubjectRecord }> {
-    const deadline = Date.now() + GIVE_UP_AFTER_MS;
-    for (let attempt = 0; attempt < ATTEMPTS && Date.now() < deadline; attempt++) {
+    const now = this.deps.now;
+    const deadline = now() + GIVE_UP_AFTER_MS;
+    for (let attempt = 0; attempt < ATTEMPTS && now() < deadline; attempt++) {
       if (attempt > 0) await backoff(attempt);
-      const stamped = await read(() => this.store.loadSubject(subject), deadline);
+      const stamped = await read(() => this.store.loadSubject(subject), deadline, now);
       const before = this.live(stamped.value);
       const after = change(before);
       for (const binding of after.roles) {
@@ -142,10 +144,11 @@ export class PolicyEditor {
     if (configured.has(name)) {
       throw new GatewayError('PG_ADMIN_CONFLICT', { detail: `role "${name}" is defined in the config file; change it there` });
     }
-    const deadline = Date.now() + GIVE_UP_AFTER_MS;
-    for (let attempt = 0; attempt < ATTEMPTS && Date.now() < deadline; attempt++) {
+    const now = this.deps.now;
+    const deadline = now() + GIVE_UP_AFTER_MS;
+    for (let attempt = 0; attempt < ATTEMPTS && now() < deadline; attempt++) {
       if (attempt > 0) await backoff(attempt);
-      const stamped = await read(() => this.store.loadRoles(), deadline);
+      const stamped = await read(() => this.store.loadRoles(), deadline, now);
       const dynamic = new Map(stamped.value);
       const before = dynamic.get(name);
       if (role === undefined && before === undefined) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: `no dynamic role "${name}"` });
@@ -184,7 +187,7 @@ export class PolicyEditor {
     if (actor.kind !== 'person') return;
     const direct = new Set(actor.tokenRoles);
     for (const binding of this.config().policy.subjects.get(actor.subject)?.roles ?? []) direct.add(binding.role);
-    for (const binding of this.live((await read(() => this.store.loadSubject(actor.subject), deadline)).value).roles) direct.add(binding.role);
+    for (const binding of this.live((await read(() => this.store.loadSubject(actor.subject), deadline, this.deps.now)).value).roles) direct.add(binding.role);
     const roleOf = (role: string): RoleDefinition | undefined => configured.get(role) ?? dynamic.get(role);
     if (!heldThrough(direct, roleOf).has(name)) return;
     throw new GatewayError('PG_ADMIN_FORBIDDEN', {

@@ -4,6 +4,11 @@
 // gateway reports each call's outcome when it knows it, through the same events opossum's own `fire()` emits, and
 // opens the breaker by opossum's own rule. Failures are connection errors, timeouts and the configured statuses; a
 // 4xx never counts.
+//
+// Time is the injected clock's (issue 11 §6): Retry-After, slow calls and the end of `openFor` all read `now()`, so a
+// test advances the clock instead of sleeping. opossum's reset timer still half-opens a breaker nobody asks (so
+// /readyz and the state metric move on their own); whichever comes first, the timer or an admission that finds
+// `openFor` passed by the clock, makes the one transition.
 import CircuitBreaker from 'opossum';
 import type { BreakerConfig } from '../config/resilience-types.js';
 import type { GatewayError } from '../errors.js';
@@ -33,51 +38,85 @@ export interface BreakerOptions {
   readonly failOn?: ReadonlySet<number>;
 }
 
+/** opossum's options plus its documented state priming (its README, "Breaker State Initialization"), untyped there. */
+type PrimedOptions = CircuitBreaker.Options & { readonly state?: { readonly closed: false; readonly halfOpen: true } };
+
 export class Breaker {
   readonly name: string;
-  readonly #breaker: CircuitBreaker;
+  #breaker: CircuitBreaker;
   readonly #options: BreakerOptions;
+  readonly #events: BreakerEvents;
+  readonly #now: () => number;
   #probeOut = false;
   #openedAt = 0;
   /** Shut down: calls still out (under a config no longer in force) settle into nothing, and move no metric. */
   #retired = false;
 
-  constructor(name: string, options: BreakerOptions, events: BreakerEvents) {
+  /** `now` is the gateway's clock (Date.now in production); a test passes one it advances. */
+  constructor(name: string, options: BreakerOptions, events: BreakerEvents, now: () => number) {
     this.name = name;
     this.#options = options;
-    // The action is never called: outcomes are reported, not produced, by opossum.
-    this.#breaker = new CircuitBreaker(async () => undefined, {
-      name,
+    this.#events = events;
+    this.#now = now;
+    this.#breaker = this.#circuit(undefined);
+  }
+
+  static fromConfig(name: string, config: BreakerConfig, events: BreakerEvents, now: () => number): Breaker {
+    return new Breaker(name, { ...config, slowCall: config.timeout }, events, now);
+  }
+
+  /**
+   * opossum's breaker for this one. `halfOpenFrom` primes a half-open breaker that keeps the given one's rolling
+   * window (its Status): how an elapsed `openFor` moves opossum to half-open when the clock, not its timer, says so.
+   */
+  #circuit(halfOpenFrom: CircuitBreaker | undefined): CircuitBreaker {
+    const options: PrimedOptions = {
+      name: this.name,
       timeout: false,
-      errorThresholdPercentage: options.failureRate,
-      volumeThreshold: options.minRequests,
-      rollingCountTimeout: options.window,
+      errorThresholdPercentage: this.#options.failureRate,
+      volumeThreshold: this.#options.minRequests,
+      rollingCountTimeout: this.#options.window,
       rollingCountBuckets: 10,
-      resetTimeout: options.openFor,
+      resetTimeout: this.#options.openFor,
       // Both default to on: every success would push its latency into an array the window keeps, and every bucket
       // interval a snapshot would concatenate and sort them all (measured: ~1 % of the gateway's CPU under load).
       rollingPercentilesEnabled: false,
       enableSnapshots: false,
+      ...(halfOpenFrom === undefined ? {} : { status: halfOpenFrom.status, state: { closed: false, halfOpen: true } }),
+    };
+    // The action is never called: outcomes are reported, not produced, by opossum.
+    const breaker = new CircuitBreaker(async () => undefined, options);
+    const events = this.#events;
+    breaker.on('open', () => {
+      this.#openedAt = this.#now();
+      events.onTransition(this.name, 'open');
     });
-    this.#breaker.on('open', () => {
-      this.#openedAt = Date.now();
-      events.onTransition(name, 'open');
-    });
-    this.#breaker.on('halfOpen', () => events.onTransition(name, 'half-open'));
-    this.#breaker.on('close', () => events.onTransition(name, 'closed'));
+    breaker.on('halfOpen', () => events.onTransition(this.name, 'half-open'));
+    breaker.on('close', () => events.onTransition(this.name, 'closed'));
+    return breaker;
   }
 
-  static fromConfig(name: string, config: BreakerConfig, events: BreakerEvents): Breaker {
-    return new Breaker(name, { ...config, slowCall: config.timeout }, events);
+  /**
+   * Open, and `openFor` has passed by the clock while opossum's timer has not fired yet: half-open now. The old
+   * breaker is silenced first, so closing it (which clears its timer) moves no metric and leaves the window alone.
+   */
+  #halfOpenByClock(): void {
+    const old = this.#breaker;
+    old.removeAllListeners();
+    old.close();
+    this.#breaker = this.#circuit(old);
+    this.#events.onTransition(this.name, 'half-open');
   }
 
   get state(): BreakerState {
+    const breaker = this.#breaker;
+    if (breaker.opened && this.#now() - this.#openedAt >= this.#options.openFor) this.#halfOpenByClock();
     return this.#breaker.opened ? 'open' : this.#breaker.halfOpen ? 'half-open' : 'closed';
   }
 
   /** Seconds until the next probe may go through: the client's Retry-After. */
   retryAfter(): number {
-    return Math.max(1, Math.ceil((this.#openedAt + this.#options.openFor - Date.now()) / 1000));
+    return Math.max(1, Math.ceil((this.#openedAt + this.#options.openFor - this.#now()) / 1000));
   }
 
   /**
@@ -85,9 +124,14 @@ export class Breaker {
    * the call, whose outcome must be settled.
    */
   admit(): BreakerCall | undefined {
-    const breaker = this.#breaker;
+    let breaker = this.#breaker;
     let probe = false;
     if (!breaker.closed) {
+      // Only a breaker that is not closed reads the clock: the closed path costs what it did.
+      if (breaker.opened && this.#now() - this.#openedAt >= this.#options.openFor) {
+        this.#halfOpenByClock();
+        breaker = this.#breaker;
+      }
       if (breaker.opened || this.#probeOut) {
         breaker.emit('reject', FAILED);
         return undefined;
@@ -95,16 +139,16 @@ export class Breaker {
       probe = this.#probeOut = true;
     }
     breaker.emit('fire');
-    const started = this.#options.slowCall !== undefined ? Date.now() : 0;
+    const started = this.#options.slowCall !== undefined ? this.#now() : 0;
     let settled = false;
     return {
       settle: (outcome) => {
         if (settled || this.#retired) return;
         settled = true;
         if (probe) this.#probeOut = false;
-        const slow = this.#options.slowCall !== undefined && Date.now() - started > this.#options.slowCall;
+        const slow = this.#options.slowCall !== undefined && this.#now() - started > this.#options.slowCall;
         if (slow || this.#failed(outcome)) this.#failure(probe);
-        else breaker.emit('success', undefined, 0); // opossum closes a half-open breaker on success
+        else this.#breaker.emit('success', undefined, 0); // opossum closes a half-open breaker on success
       },
     };
   }

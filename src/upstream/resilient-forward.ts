@@ -58,7 +58,7 @@ export class ResilientForwarder {
     const make = (name: string, breaker: BreakerConfig, url: string): Breaker => {
       const key = configKey({ name, breaker, url });
       this.carriedKeys.breakers.add(key);
-      const made = carried.breakers.obtain(key, () => Breaker.fromConfig(name, breaker, hooks));
+      const made = carried.breakers.obtain(key, () => Breaker.fromConfig(name, breaker, hooks, now));
       this.#breakers.set(name, made);
       return made;
     };

@@ -5,9 +5,13 @@ import t from 'tap';
 import { startGateway, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
 import { startProcessUpstream } from '../helpers/process-upstream.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { testClock } from '../helpers/test-clock.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
-function yaml(upstream: string, breaker = '{ failureRate: 50%, minRequests: 5, window: 10s, openFor: 500ms }'): string {
+/** How long the first test's breaker stays open: ended by advancing the gateway's clock, never by waiting. */
+const OPEN_FOR_MS = 60_000;
+
+function yaml(upstream: string, breaker = `{ failureRate: 50%, minRequests: 5, window: 10s, openFor: ${OPEN_FOR_MS}ms }`): string {
   return `${hsAuth({ jwt: 'claims: { roles: roles }' })}
 rbac:
   roles:
@@ -50,7 +54,8 @@ async function get(gw: GatewayUnderTest, path: string, headers: Record<string, s
 
 t.test('an upstream killed under load: the breaker opens, routes degrade as configured, and recover when it returns', async (t) => {
   const upstream = await startProcessUpstream();
-  const gw = await startGateway(yaml(upstream.url));
+  const clock = testClock({ ticking: true });
+  const gw = await startGateway(yaml(upstream.url), {}, { now: clock.now });
   t.teardown(async () => {
     await gw.close();
     await upstream.close();
@@ -81,7 +86,7 @@ t.test('an upstream killed under load: the breaker opens, routes degrade as conf
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   t.ok(openedAt - killedAt < 2_000, `breaker open ${(openedAt - killedAt).toFixed(0)} ms after the kill`);
-  // While open (500 ms), what each route answers.
+  // While open (until the clock passes openFor), what each route answers.
   const sensitive = await get(gw, '/sensitive/x');
   t.match(sensitive, { status: 503, code: 'PG_UPSTREAM_CIRCUIT_OPEN' });
   t.ok(sensitive.ms < 50, `sensitive route refused in ${sensitive.ms.toFixed(1)} ms`);
@@ -93,9 +98,10 @@ t.test('an upstream killed under load: the breaker opens, routes degrade as conf
   t.match(metrics, /permgate_breaker_state\{breaker="upstream:svc"\} 2/);
   t.match(metrics, /permgate_breaker_short_circuits_total\{breaker="upstream:svc",outcome="static"\} [1-9]/);
 
-  // The upstream returns; a probe closes the breaker.
+  // The upstream returns and openFor passes by the gateway's clock; a probe closes the breaker.
   const restartedAt = performance.now();
   await upstream.start();
+  clock.advance(OPEN_FOR_MS);
   let recoveredAt = Infinity;
   while (performance.now() - restartedAt < 5_000) {
     if ((await get(gw, '/plain/x')).status === 200) {
