@@ -2,7 +2,7 @@
 // so an empty token really means the admin API is off.
 import { ADMIN_TOKEN_MIN_BYTES, type AdminConfig } from './admin-types.js';
 import { parseRate, type Rate } from './units.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './checker.js';
 
 const DEFAULT_FAILURE_LIMIT: Rate = { limit: 10, windowMs: 60_000 };
 

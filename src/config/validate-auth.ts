@@ -3,7 +3,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JWT_ALGORITHMS, type AuthConfig, type JwtAlgorithm, type JwtPublicKey, type JwtSecret } from './auth-types.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './checker.js';
 
 type KeyPath = readonly (string | number)[];
 

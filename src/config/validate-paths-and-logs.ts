@@ -1,7 +1,7 @@
 // `server.paths` and `server.logs`: how request paths are canonicalized for the backends behind, and how refusal log
 // lines are bounded (issue 10).
 import type { LogsConfig, PathsConfig } from './types.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './checker.js';
 
 export const LOGS_DEFAULTS: LogsConfig = { refusalsPerSecond: 10, fieldLength: 256 };
 

@@ -2,7 +2,7 @@
 import { closest } from './suggest.js';
 import { RATE_DIMENSIONS, type RateDimension, type RateLimitConfig, type RouteRateLimit } from './rate-limit-types.js';
 import { parseRate, type Rate } from './units.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './checker.js';
 
 type KeyPath = readonly (string | number)[];
 

@@ -6,7 +6,7 @@ import { PatternError, parsePermissionPattern } from '../rbac/permission-pattern
 import { RoleCycleError, RoleGraph, UnknownRoleError } from '../rbac/role-graph.js';
 import type { RbacConfig } from './rbac-types.js';
 import { closest } from './suggest.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './checker.js';
 
 type KeyPath = readonly (string | number)[];
 

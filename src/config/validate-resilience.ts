@@ -1,6 +1,6 @@
 // `breaker` on an upstream or a route, and a route's `fallback`.
 import type { BreakerConfig, FallbackConfig } from './resilience-types.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './checker.js';
 
 type KeyPath = readonly (string | number)[];
 

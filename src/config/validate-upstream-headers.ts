@@ -1,7 +1,7 @@
 // Checks `server.upstreamHeaders`, a route's `upstreamHeaders`, `server.forwardedHosts` and `forwardAuthorization`.
 import { isReservedUpstreamHeader } from '../upstream/request-headers.js';
 import type { HeaderSource, UpstreamHeaders } from './upstream-header-types.js';
-import type { Checker } from './validate.js';
+import type { Checker } from './checker.js';
 
 type KeyPath = readonly (string | number)[];
 
