@@ -428,10 +428,17 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       // In-flight requests finish, up to the drain deadline; then whatever is left is cut.
       const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), current!.config.server.drainTimeout).unref());
       const closed = app.close().then(() => 'done' as const);
-      if ((await Promise.race([closed, deadline])) === 'late') {
-        app.log.warn({ inFlight }, 'drain deadline passed; closing the remaining connections');
-        app.server.closeAllConnections();
-        await closed;
+      // A kept-alive connection whose last request finishes during the drain would otherwise stay open, idle, until
+      // the deadline: close connections as they fall idle, so the drain ends when the last request does.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        if ((await Promise.race([closed, deadline])) === 'late') {
+          app.log.warn({ inFlight }, 'drain deadline passed; closing the remaining connections');
+          app.server.closeAllConnections();
+          await closed;
+        }
+      } finally {
+        clearInterval(sweep);
       }
       await admin.close();
       current!.close();

@@ -147,3 +147,16 @@ t.test('a request that arrives on a kept-alive connection while draining gets a 
   t.match(answers[1], /^HTTP\/1\.1 503/, 'the one that came during the drain is refused');
   t.match(answers[1], /"code":"PG_SHUTTING_DOWN"/, 'with its code, not a bare 503');
 });
+
+t.test('a drain ends when the last request in flight does, not at the deadline, though its connection was kept alive', async (t) => {
+  const upstream = await startProcessUpstream();
+  const gw = await startGateway(`server:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n  drainTimeout: 20s\nupstreams:\n  svc: { url: "${upstream.url}" }\nroutes:\n  - { path: /public/**, upstream: svc, auth: none }\n`);
+  t.teardown(() => upstream.close());
+  const slow = fetch(`${gw.url}/public/x?delay=300`).then((r) => r.status);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = performance.now();
+  await gw.close();
+  const ms = performance.now() - started;
+  t.equal(await slow, 200, 'the request in flight completes');
+  t.ok(ms < 5_000, `close() returned ${ms.toFixed(0)} ms after it was called (deadline 20 s)`);
+});
