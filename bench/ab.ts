@@ -5,10 +5,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { raisedLimits } from './config-variants.js';
 import { REPO_ROOT, startBareProxy, startOrigin, startPermgate, type Contender } from './contenders.js';
-import { cpuMicros } from './cpu-time.js';
-import { load } from './load.js';
-import { formatRatios, formatRows, ratiosOf, summarize, type RatioSpec, type Sample } from './report.js';
+import { formatRatios, formatRows, ratiosOf, summarize, type RatioSpec } from './report.js';
 import { BENCH_JWT_SECRET, benchToken, scenarios } from './scenarios.js';
+import { runRounds } from './rounds.js';
 import { readSettings } from './settings.js';
 
 const NEW = 'permgate (this build)';
@@ -41,21 +40,7 @@ async function main(): Promise<void> {
     ];
     const pairs = list.flatMap((scenario) => targets.map((contender) => ({ scenario, contender })));
     out(`baseline: ${baseline}\nload: ${settings.connections} connections, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up, ${settings.rounds} interleaved rounds, medians\n`);
-    const samples = new Map<(typeof pairs)[number], Sample[]>(pairs.map((pair) => [pair, []]));
-    for (let round = 1; round <= settings.rounds; round++) {
-      for (const pair of pairs) {
-        const { scenario, contender } = pair;
-        await contender.checkRunning();
-        let cpuBefore: number | undefined;
-        const result = await load(contender.url, scenario, settings, async () => {
-          cpuBefore = await cpuMicros(contender.pid);
-        });
-        const cpuAfter = await cpuMicros(contender.pid);
-        const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? undefined : (cpuAfter - cpuBefore) / result.requests;
-        samples.get(pair)!.push({ result, cpuPerRequest });
-        out(`  round ${round}: ${scenario.name} / ${contender.name}: ${result.requestsPerSecond.toFixed(0)} req/s, ${result.non2xx} non-2xx, ${cpuPerRequest?.toFixed(1) ?? '-'} CPU µs/req\n`);
-      }
-    }
+    const samples = await runRounds(pairs, settings, out);
     const rows = pairs.map((pair) => summarize(pair.scenario.name, pair.contender.name, samples.get(pair)!));
     const ratios = ratiosOf(rows, RATIOS);
     out(`\n${formatRows(rows)}\n${formatRatios(ratios)}`);

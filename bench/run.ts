@@ -6,10 +6,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { raisedLimits, withoutTokenCache } from './config-variants.js';
 import { REPO_ROOT, startBareProxy, startNginx, startOrigin, startPermgate, startRedis, type Contender } from './contenders.js';
-import { cpuMicros } from './cpu-time.js';
-import { load } from './load.js';
-import { formatRatios, formatRows, ratiosOf, summarize, type RatioSpec, type Sample } from './report.js';
+import { formatRatios, formatRows, ratiosOf, summarize, type RatioSpec } from './report.js';
 import { AUTHENTICATED_ROUTE, BENCH_JWT_SECRET, benchToken, describeScenario, scenarios, type Scenario } from './scenarios.js';
+import { runRounds } from './rounds.js';
 import { readSettings } from './settings.js';
 
 interface Target {
@@ -82,23 +81,7 @@ async function main(): Promise<void> {
 
     out(`targets: ${targets.map((t) => `${t.contender.name} ${t.contender.url}`).join(', ')}\n`);
     out(`load: ${settings.connections} connections, pipelining ${settings.pipelining}, ${settings.durationSeconds} s measured after ${settings.warmupSeconds} s warm-up, ${settings.rounds} interleaved round(s), medians\n`);
-    const samples = new Map<(typeof pairs)[number], Sample[]>(pairs.map((pair) => [pair, []]));
-    for (let round = 1; round <= settings.rounds; round++) {
-      for (const pair of pairs) {
-        const { scenario, contender } = pair;
-        await contender.checkRunning();
-        let cpuBefore: number | undefined;
-        const result = await load(contender.url, scenario, settings, async () => {
-          cpuBefore = await cpuMicros(contender.pid);
-        });
-        const cpuAfter = await cpuMicros(contender.pid);
-        await contender.checkRunning();
-        const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? undefined : (cpuAfter - cpuBefore) / result.requests;
-        samples.get(pair)!.push({ result, cpuPerRequest });
-        out(`  round ${round}: ${scenario.name} / ${contender.name}: ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.p99} ms, ${cpuPerRequest?.toFixed(1) ?? '-'} CPU µs/req\n`);
-      }
-    }
-
+    const samples = await runRounds(pairs, settings, out);
     const rows = pairs.map((pair) => summarize(pair.scenario.name, pair.contender.name, samples.get(pair)!));
     const ratios = ratiosOf(rows, RATIOS);
     out(`\n${formatRows(rows)}\n${formatRatios(ratios)}`);
