@@ -2,6 +2,7 @@
 // left out by sampling, and refused admin calls (failed guesses included), each read from the real /metrics.
 import { connect, type Socket } from 'node:net';
 import t from 'tap';
+import type { GatewayDeps } from '../../src/gateway.js';
 import { startGateway } from '../helpers/gateway-under-test.js';
 
 const ADMIN = 'admin-token-for-counter-tests-0123456789';
@@ -12,17 +13,21 @@ async function metric(adminUrl: string, line: string): Promise<number> {
   return found === undefined ? 0 : Number(found.slice(line.length + 1));
 }
 
-t.test('connections over server.limits.connections are counted as dropped', async (t) => {
-  const gw = await startGateway(`
+/** A gateway with one public route; `server` adds lines under `server:`. */
+function gatewayWith(server: string, deps: GatewayDeps = {}): ReturnType<typeof startGateway> {
+  return startGateway(`
 server:
   listen: { host: 127.0.0.1, port: 0 }
-  admin: { host: 127.0.0.1, port: 0 }
-  limits: { connections: 2 }
+${server}
 upstreams:
   svc: { url: "http://127.0.0.1:9" }
 routes:
   - { path: /public/**, upstream: svc, auth: none }
-`);
+`, {}, deps);
+}
+
+t.test('connections over server.limits.connections are counted as dropped', async (t) => {
+  const gw = await gatewayWith('  admin: { host: 127.0.0.1, port: 0 }\n  limits: { connections: 2 }');
   t.teardown(() => gw.close());
   const sockets: Socket[] = [];
   t.teardown(() => sockets.forEach((s) => s.destroy()));
@@ -38,31 +43,14 @@ routes:
 });
 
 t.test('refusal lines left out by sampling are counted by code', async (t) => {
-  const gw = await startGateway(`
-server:
-  listen: { host: 127.0.0.1, port: 0 }
-  admin: { host: 127.0.0.1, port: 0 }
-  logs: { refusalsPerSecond: 1 }
-upstreams:
-  svc: { url: "http://127.0.0.1:9" }
-routes:
-  - { path: /public/**, upstream: svc, auth: none }
-`, {}, { now: () => 1_000_000 });
+  const gw = await gatewayWith('  admin: { host: 127.0.0.1, port: 0 }\n  logs: { refusalsPerSecond: 1 }', { now: () => 1_000_000 });
   t.teardown(() => gw.close());
   for (let i = 0; i < 5; i++) t.equal((await fetch(`${gw.url}/nowhere/${i}`)).status, 404);
   t.equal(await metric(gw.adminUrl, 'permgate_refusal_log_lines_suppressed_total{code="PG_ROUTE_NOT_FOUND"}'), 4, 'one line written, four counted instead');
 });
 
 t.test('refused admin calls are counted by code, a wrong token as PG_ADMIN_UNAUTHORIZED', async (t) => {
-  const gw = await startGateway(`
-server:
-  listen: { host: 127.0.0.1, port: 0 }
-  admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }
-upstreams:
-  svc: { url: "http://127.0.0.1:9" }
-routes:
-  - { path: /public/**, upstream: svc, auth: none }
-`);
+  const gw = await gatewayWith(`  admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }`);
   t.teardown(() => gw.close());
   for (let i = 0; i < 3; i++) t.equal((await fetch(`${gw.adminUrl}/admin/revocations`, { headers: { authorization: `Bearer wrong-${i}` } })).status, 401);
   t.equal((await fetch(`${gw.adminUrl}/admin/audit`, { headers: { authorization: `Bearer ${ADMIN}` } })).status, 200, 'the right token is not counted');
