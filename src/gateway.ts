@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Pool } from 'undici';
 import { buildAdminApi } from './admin/admin-api.js';
 import type { Authenticator } from './auth/authenticator.js';
-import { auditTrailFor, buildRevocations } from './auth/build-auth.js';
+import { buildRevocations } from './auth/build-auth.js';
 import type { RevocationList } from './auth/revocation-list.js';
 import { ConfigError, formatIssue } from './config/config-error.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
@@ -25,8 +25,6 @@ import type { Authorizer } from './rbac/authorizer.js';
 import { buildRbac } from './rbac/build-rbac.js';
 import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
 import { buildRuntime, type Runtime, type Shared } from './runtime.js';
-import { RedisStore } from './stores/redis/redis-store.js';
-import { SqliteStore } from './stores/sqlite/sqlite-store.js';
 import { openStore } from './stores/open-store.js';
 import type { Store } from './stores/store.js';
 import { plainAddress, resolveClientAddress } from './upstream/client-address.js';
@@ -123,24 +121,16 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       sendError(request, reply, new GatewayError(error.code === 'FST_ERR_BAD_URL' ? 'PG_PATH_INVALID' : 'PG_BAD_REQUEST', { cause: error }));
     },
   });
-  const audit = auditTrailFor(store, initial.store.audit);
-  if (initial.store.redis === undefined && initial.store.path === undefined) app.log.warn('store.path is memory: revocations, dynamic RBAC and the audit trail are kept in memory only and are lost on restart');
-  if (store instanceof SqliteStore) app.log.info({ path: store.path }, 'embedded store: revocations, dynamic RBAC and the audit trail are kept in this file (single instance)');
-  if (store instanceof RedisStore) {
-    // Start on the shared store when it is there: without this wait, the first requests of a fresh instance would
-    // be limited by the local share while the connection opens, and their budgets counted twice.
-    await store.ready(2_000).catch((err: Error) => app.log.warn({ reason: err.message }, 'shared store not reachable at start; serving degraded until it is'));
-    // Log transitions only, not every reconnection attempt.
-    let reachable = store.status().ready;
-    store.client.on('ready', () => {
-      if (!reachable) app.log.info('shared store reachable again');
-      reachable = true;
-    });
-    store.client.on('close', () => {
-      if (reachable) app.log.warn('shared store unreachable: routes follow their onStoreDown until it returns');
-      reachable = false;
-    });
-  }
+  const audit = store.auditTrail(initial.store.audit);
+  const notice = store.notice();
+  if (notice !== undefined) app.log[notice.level](notice.fields ?? {}, notice.message);
+  // Start on the shared store when it is there: without this wait, the first requests of a fresh instance would be
+  // limited by the local share while the connection opens, and their budgets counted twice.
+  await store.ready(2_000).catch((err: Error) => app.log.warn({ reason: err.message }, 'shared store not reachable at start; serving degraded until it is'));
+  store.watch((reachable) => {
+    if (reachable) app.log.info('shared store reachable again');
+    else app.log.warn('shared store unreachable: routes follow their onStoreDown until it returns');
+  });
 
   const rbac = await buildRbac(initial.rbac, store, metrics, app.log, now);
   let revocations: RevocationList | undefined;

@@ -1,12 +1,10 @@
-// Assembles the limiter on the configured store: Redis (with a local fallback share, behind a breaker) or the
-// embedded memory store. The stores live as long as the process (a reload keeps every budget); the limiter, which
+// Assembles the limiter on the configured store: a shared one (with a local fallback share, behind a breaker) or
+// budgets in this process's memory. The stores live as long as the process (a reload keeps every budget); the limiter, which
 // holds the config's budgets, is rebuilt with each config.
 import type { GatewayConfig } from '../config/types.js';
 import type { LogPort } from '../observability/log-port.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { MemoryRateLimitStore } from '../stores/memory/memory-rate-limit-store.js';
-import { RedisRateLimitStore } from '../stores/redis/redis-rate-limit-store.js';
-import { RedisStore } from '../stores/redis/redis-store.js';
 import type { Store } from '../stores/store.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RateLimitStore } from './rate-limit-store.js';
@@ -20,8 +18,9 @@ export interface RateLimitStores {
 }
 
 export function rateLimitStores(store: Store, metrics: GatewayMetrics, log: LogPort, now: () => number): RateLimitStores {
-  if (!(store instanceof RedisStore)) return { shared: new MemoryRateLimitStore(now), fallback: undefined, guard: new MemoryRateLimitStore(now), breaker: undefined };
-  const breaker = new StoreBreaker(new RedisRateLimitStore(store.client), {
+  const remote = store.sharedRateLimits();
+  if (remote === undefined) return { shared: new MemoryRateLimitStore(now), fallback: undefined, guard: new MemoryRateLimitStore(now), breaker: undefined };
+  const breaker = new StoreBreaker(remote, {
     onTransition(state) {
       metrics.breakerState.set({ breaker: 'store:rate-limits' }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
       metrics.breakerTransitions.inc({ breaker: 'store:rate-limits', to: state });

@@ -1,23 +1,14 @@
-// Assembles authorization from the `rbac` section: the engine on the configured store. The denial reporter that
-// counts every 403 and audits a bounded number of them is the authorize stage's (pipeline/denial-reporter.ts).
+// Assembles authorization from the `rbac` section: the engine on the RBAC store the configured store makes. The
+// denial reporter that counts every 403 and audits a bounded number of them is the authorize stage's
+// (pipeline/denial-reporter.ts).
 import type { RbacConfig } from '../config/rbac-types.js';
 import type { LogPort } from '../observability/log-port.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import { MemoryRbacStore } from '../stores/memory/memory-rbac-store.js';
-import { RedisRbacStore } from '../stores/redis/redis-rbac-store.js';
-import { RedisStore } from '../stores/redis/redis-store.js';
-import { SqliteRbacStore } from '../stores/sqlite/sqlite-rbac-store.js';
-import { SqliteStore } from '../stores/sqlite/sqlite-store.js';
 import type { Store } from '../stores/store.js';
 import { RbacAuthorizer } from './rbac-authorizer.js';
 
 export async function buildRbac(config: RbacConfig, store: Store, metrics: GatewayMetrics, log: LogPort, now: () => number): Promise<RbacAuthorizer> {
-  const rbacStore =
-    store instanceof RedisStore
-      ? new RedisRbacStore(store.client, { syncInterval: config.syncInterval, now, admin: store.adminClient })
-      : store instanceof SqliteStore
-        ? new SqliteRbacStore(store)
-        : new MemoryRbacStore();
+  const rbacStore = store.rbacStore({ syncInterval: config.syncInterval, now });
   const authorizer = new RbacAuthorizer(config, rbacStore, {
     now,
     onCache: (result) => metrics.rbacCache.inc({ result }),

@@ -4,7 +4,11 @@
 // A second connection serves the admin plane and background work (writes, revocations, audit, resyncs): the same
 // settings with a longer timeout, so a change an admin makes is not lost to a request-path deadline on a busy Redis.
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Store, StoreStatus } from '../store.js';
+import type { AuditCaps, RbacStoreOptions, RevocationListOptions, Store, StoreStatus } from '../store.js';
+import { RedisAuditTrail } from './redis-audit-trail.js';
+import { RedisRateLimitStore } from './redis-rate-limit-store.js';
+import { RedisRbacStore } from './redis-rbac-store.js';
+import { RedisRevocationList } from './redis-revocation-list.js';
 
 export interface RedisStoreOptions {
   /** Each command gives up after this many milliseconds. */
@@ -28,6 +32,7 @@ export const ADMIN_COMMAND_TIMEOUT_MS = 2_000;
 
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
+  readonly shared = true;
   /** The request path's connection (short command timeout). */
   readonly client: Redis;
   /** The admin plane's and background work's connection (ADMIN_COMMAND_TIMEOUT_MS). */
@@ -64,6 +69,41 @@ export class RedisStore implements Store {
       };
       this.client.once('ready', onReady);
     });
+  }
+
+  watch(listener: (reachable: boolean) => void): void {
+    let reachable = this.client.status === 'ready';
+    this.client.on('ready', () => {
+      if (!reachable) listener(true);
+      reachable = true;
+    });
+    this.client.on('close', () => {
+      if (reachable) listener(false);
+      reachable = false;
+    });
+  }
+
+  notice(): undefined {
+    return undefined;
+  }
+
+  /** Audit writes and reads are the admin plane's: its connection. */
+  auditTrail(caps?: AuditCaps): RedisAuditTrail {
+    return new RedisAuditTrail(this.adminClient, caps);
+  }
+
+  /** Revocations are never read from Redis on the request path (the local mirror answers): the admin connection. */
+  revocationList(options: RevocationListOptions): RedisRevocationList {
+    return new RedisRevocationList(this.adminClient, options);
+  }
+
+  /** Subjects are loaded on the request path (a cache miss); writes, listings and role loads go on the admin one. */
+  rbacStore(options: RbacStoreOptions): RedisRbacStore {
+    return new RedisRbacStore(this.client, { ...options, admin: this.adminClient });
+  }
+
+  sharedRateLimits(): RedisRateLimitStore {
+    return new RedisRateLimitStore(this.client);
   }
 
   status(): StoreStatus {

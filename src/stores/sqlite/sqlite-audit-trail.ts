@@ -6,7 +6,7 @@ import type { Statement } from 'better-sqlite3';
 import { decodeAuditCursor, encodeAuditCursor } from '../../observability/audit-cursor.js';
 import { boundAuditEntry, type BoundedAuditEntry } from '../../observability/audit-entry-bounds.js';
 import type { AuditEntry, AuditKind, AuditPage, AuditQuery, AuditRecord, AuditTrail } from '../../observability/audit-trail.js';
-import type { SqliteStore } from './sqlite-store.js';
+import type { SqliteFile } from './sqlite-file.js';
 
 const FLUSH_EVERY_MS = 250;
 const FLUSH_AT = 500;
@@ -32,7 +32,7 @@ interface Row {
 }
 
 export class SqliteAuditTrail implements AuditTrail {
-  readonly #store: SqliteStore;
+  readonly #store: SqliteFile;
   readonly #caps: Record<AuditKind, number>;
   readonly #counts: Record<AuditKind, number> = { change: 0, denial: 0 };
   readonly #insert: Statement<[string, number, string, string, string, string]>;
@@ -41,7 +41,7 @@ export class SqliteAuditTrail implements AuditTrail {
   #pending: BoundedAuditEntry[] = [];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(store: SqliteStore, caps: { readonly changes: number; readonly denials: number } = { changes: 100_000, denials: 10_000 }) {
+  constructor(store: SqliteFile, caps: { readonly changes: number; readonly denials: number } = { changes: 100_000, denials: 10_000 }) {
     this.#store = store;
     this.#caps = { change: caps.changes, denial: caps.denials };
     const { db } = store;

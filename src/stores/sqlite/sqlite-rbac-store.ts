@@ -5,12 +5,12 @@ import type { Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
 import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
-import type { SqliteStore } from './sqlite-store.js';
+import type { SqliteFile } from './sqlite-file.js';
 
 const ROLES_REVISION = 'rbac.roles-revision';
 
 export class SqliteRbacStore implements RbacStore {
-  readonly #store: SqliteStore;
+  readonly #store: SqliteFile;
   readonly #sql: {
     readonly subject: Statement<[string]>;
     readonly putSubject: Statement<[string, string]>;
@@ -25,7 +25,7 @@ export class SqliteRbacStore implements RbacStore {
   #listener: ((change: RbacChange) => void) | undefined;
   #version = 0;
 
-  constructor(store: SqliteStore) {
+  constructor(store: SqliteFile) {
     this.#store = store;
     const { db } = store;
     this.#sql = {

@@ -4,10 +4,10 @@
 import type { Statement } from 'better-sqlite3';
 import type { VerifiedToken } from '../../auth/claims.js';
 import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
-import type { SqliteStore } from './sqlite-store.js';
+import type { SqliteFile } from './sqlite-file.js';
 
 export class SqliteRevocationList implements RevocationList {
-  readonly #store: SqliteStore;
+  readonly #store: SqliteFile;
   readonly #mirror: RevocationMirror;
   readonly #now: () => number;
   readonly #sql: {
@@ -18,7 +18,7 @@ export class SqliteRevocationList implements RevocationList {
   };
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(store: SqliteStore, now: () => number = Date.now) {
+  constructor(store: SqliteFile, now: () => number = Date.now) {
     this.#store = store;
     this.#now = now;
     this.#mirror = new RevocationMirror(now);

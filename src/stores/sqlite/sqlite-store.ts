@@ -5,11 +5,17 @@
 import { chmodSync, existsSync } from 'node:fs';
 import Database, { type Database as Connection } from 'better-sqlite3';
 import { GatewayError, isGatewayError } from '../../errors.js';
-import type { Store, StoreStatus } from '../store.js';
+import type { AuditCaps, RevocationListOptions, Store, StoreNotice, StoreStatus } from '../store.js';
+import { SqliteAuditTrail } from './sqlite-audit-trail.js';
+import type { SqliteFile } from './sqlite-file.js';
+import { SqliteRbacStore } from './sqlite-rbac-store.js';
+import { SqliteRevocationList } from './sqlite-revocation-list.js';
 import { prepareSchema } from './sqlite-schema.js';
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, SqliteFile {
   readonly kind = 'sqlite' as const;
+  /** One process holds the file: budgets stay in memory, and nothing needs announcing to other instances. */
+  readonly shared = false;
   readonly db: Connection;
   readonly path: string;
   readonly #beforeClose: (() => void)[] = [];
@@ -47,6 +53,30 @@ export class SqliteStore implements Store {
 
   status(): StoreStatus {
     return this.db.open ? { kind: 'sqlite', ready: true } : { kind: 'sqlite', ready: false, detail: 'closed' };
+  }
+
+  async ready(): Promise<void> {}
+
+  watch(): void {}
+
+  notice(): StoreNotice {
+    return { level: 'info', message: 'embedded store: revocations, dynamic RBAC and the audit trail are kept in this file (single instance)', fields: { path: this.path } };
+  }
+
+  auditTrail(caps?: AuditCaps): SqliteAuditTrail {
+    return new SqliteAuditTrail(this, caps);
+  }
+
+  revocationList(options: RevocationListOptions): SqliteRevocationList {
+    return new SqliteRevocationList(this, options.now);
+  }
+
+  rbacStore(): SqliteRbacStore {
+    return new SqliteRbacStore(this);
+  }
+
+  sharedRateLimits(): undefined {
+    return undefined;
   }
 
   /** Runs `work` (one synchronous write); a file that refuses it is PG_STORE_FILE_UNUSABLE, and nothing was written. */
