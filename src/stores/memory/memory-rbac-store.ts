@@ -1,26 +1,28 @@
 // Dynamic RBAC data of a single instance. Records are kept as JSON text, as Redis keeps them, so a caller can never
-// mutate stored state through an object it was handed, and stamps compare the same way on both stores.
+// mutate stored state through an object it was handed, and stamps compare the same way on both stores. Changes are
+// announced on an in-process feed, as the Redis store announces them on its own.
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
 import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
+import { MemoryFeed } from './memory-feed.js';
 
 export class MemoryRbacStore implements RbacStore {
   readonly #subjects = new Map<string, string>();
   readonly #roles = new Map<string, string>();
   #rolesRevision = 0;
-  #version = 0;
-  #listener: ((change: RbacChange) => void) | undefined;
+  /** A write announces which subject or role changed; the feed gives it its version. */
+  readonly #feed = new MemoryFeed<{ readonly kind: 'subject' | 'role'; readonly name: string }>();
 
   async start(onChange: (change: RbacChange) => void): Promise<void> {
-    this.#listener = onChange;
+    await this.#feed.start({ apply: onChange, resync: (reason) => onChange({ kind: 'resync', reason }) });
   }
 
   async close(): Promise<void> {
-    this.#listener = undefined;
+    await this.#feed.close();
   }
 
   isCurrent(): boolean {
-    return true;
+    return this.#feed.isCurrent();
   }
 
   async loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>> {
@@ -46,19 +48,23 @@ export class MemoryRbacStore implements RbacStore {
   }
 
   async writeSubject(subject: string, stamp: string, next: SubjectRecord | undefined): Promise<boolean> {
-    if ((this.#subjects.get(subject) ?? '') !== stamp) return false;
-    if (next === undefined) this.#subjects.delete(subject);
-    else this.#subjects.set(subject, JSON.stringify(next));
-    this.#listener?.({ kind: 'subject', name: subject, version: ++this.#version });
-    return true;
+    const written = this.#feed.write(() => {
+      if ((this.#subjects.get(subject) ?? '') !== stamp) return undefined;
+      if (next === undefined) this.#subjects.delete(subject);
+      else this.#subjects.set(subject, JSON.stringify(next));
+      return { kind: 'subject', name: subject };
+    });
+    return written !== undefined;
   }
 
   async writeRole(name: string, stamp: string, next: RoleDefinition | undefined): Promise<boolean> {
-    if (String(this.#rolesRevision) !== stamp) return false;
-    if (next === undefined) this.#roles.delete(name);
-    else this.#roles.set(name, JSON.stringify(next));
-    this.#rolesRevision++;
-    this.#listener?.({ kind: 'role', name, version: ++this.#version });
-    return true;
+    const written = this.#feed.write(() => {
+      if (String(this.#rolesRevision) !== stamp) return undefined;
+      if (next === undefined) this.#roles.delete(name);
+      else this.#roles.set(name, JSON.stringify(next));
+      this.#rolesRevision++;
+      return { kind: 'role', name };
+    });
+    return written !== undefined;
   }
 }

@@ -1,68 +1,54 @@
-// Revocations shared by every instance through Redis. Writes are one MULTI (change + version bump + publish);
-// each instance keeps a local mirror, applies published changes in version order, and compares versions on a
-// timer so a missed message is caught. A request never waits for Redis.
-import { randomUUID } from 'node:crypto';
+// Revocations shared by every instance through Redis, on a versioned feed (redis-feed.ts): each write is one script
+// (change + version bump + announcement); each instance keeps a local mirror, applies announced changes in version
+// order and reloads it whole when it may have missed one. A request never waits for Redis.
 import type { Redis } from 'ioredis';
 import type { VerifiedToken } from '../../auth/claims.js';
 import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
+import type { Announced } from '../feed.js';
+import { feedScript } from './feed-script.js';
+import { RedisFeed } from './redis-feed.js';
 import { storeUnavailable } from './store-unavailable.js';
 
-// One hash tag, so every key lives in one cluster slot and MULTI works on a cluster.
+// One hash tag, so every key lives in one cluster slot and the script and MULTI work on a cluster.
 const TOKENS = '{permgate:revocation}:tokens';
 const SUBJECTS = '{permgate:revocation}:subjects';
 const VERSION = '{permgate:revocation}:version';
-/**
- * A random id written with the first change. A Redis that lost its data (restart without persistence, flush)
- * restarts the version counter; the epoch changes with it, so no instance mistakes new version 1 for its old one.
- */
 const EPOCH = '{permgate:revocation}:epoch';
 export const REVOCATION_CHANNEL = 'permgate:revocation:changes';
 
+/** Expired tokens leave the mirror this often (checks ignore them anyway): housekeeping, as the memory list does. */
+const PRUNE_INTERVAL_MS = 60_000;
+
 /**
- * KEYS: version, tokens, subjects, epoch. ARGV: channel, op, a new epoch in case there is none, then per op:
- * token (jti, exp, now), subject (subject, before), restore (subject). Returns the published change as JSON, or nil
- * when nothing changed.
+ * KEYS: tokens, subjects. ARGV: op, then per op: token (jti, exp, now), subject (subject, before), restore (subject).
+ * The change to announce, or nil when nothing changed.
  */
-const REVOKE_SCRIPT = `
-local channel, op, newEpoch = ARGV[1], ARGV[2], ARGV[3]
-local change
+const REVOKE = feedScript(
+  'permgateRevoke',
+  `
+local op = ARGV[1]
 if op == 'token' then
-  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])
-  change = { op = 'token', jti = ARGV[4], exp = tonumber(ARGV[5]) }
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
+  return { op = 'token', jti = ARGV[2], exp = tonumber(ARGV[3]) }
 elseif op == 'subject' then
-  local before = tonumber(ARGV[5])
-  local stored = tonumber(redis.call('HGET', KEYS[3], ARGV[4]))
+  local before = tonumber(ARGV[3])
+  local stored = tonumber(redis.call('HGET', KEYS[2], ARGV[2]))
   if stored and stored > before then before = stored end
-  redis.call('HSET', KEYS[3], ARGV[4], before)
-  change = { op = 'subject', subject = ARGV[4], before = before }
+  redis.call('HSET', KEYS[2], ARGV[2], before)
+  return { op = 'subject', subject = ARGV[2], before = before }
 elseif op == 'restore' then
-  if redis.call('HDEL', KEYS[3], ARGV[4]) == 0 then return nil end
-  change = { op = 'restore', subject = ARGV[4] }
-else
-  return redis.error_reply('unknown op')
+  if redis.call('HDEL', KEYS[2], ARGV[2]) == 0 then return nil end
+  return { op = 'restore', subject = ARGV[2] }
 end
-local epoch = redis.call('GET', KEYS[4])
-if not epoch then
-  epoch = newEpoch
-  redis.call('SET', KEYS[4], epoch)
-end
-change.epoch = epoch
-change.version = redis.call('INCR', KEYS[1])
-local text = cjson.encode(change)
-redis.call('PUBLISH', channel, text)
-return text
-`;
+error('unknown op')
+`,
+);
 
-type RevocationCommands = Redis & {
-  permgateRevoke(...args: (string | number)[]): Promise<unknown>;
-};
-
-type Change = { readonly epoch: string; readonly version: number } & (
+type Change =
   | { readonly op: 'token'; readonly jti: string; readonly exp: number }
   | { readonly op: 'subject'; readonly subject: string; readonly before: number }
-  | { readonly op: 'restore'; readonly subject: string }
-);
+  | { readonly op: 'restore'; readonly subject: string };
 
 export interface RedisRevocationOptions {
   readonly syncInterval: number;
@@ -73,49 +59,34 @@ export interface RedisRevocationOptions {
 
 export class RedisRevocationList implements RevocationList {
   readonly #client: Redis;
-  readonly #subscriber: Redis;
+  readonly #feed: RedisFeed<Change>;
   readonly #mirror: RevocationMirror;
   readonly #options: RedisRevocationOptions;
   readonly #now: () => number;
-  #lastSync = -Infinity;
-  /** The epoch the mirror's version belongs to; null while Redis has never had a change. */
-  #epoch: string | null = null;
-  #reloading: Promise<void> | undefined;
-  #reloadAgain = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(client: Redis, options: RedisRevocationOptions) {
     this.#client = client;
-    if (!('permgateRevoke' in client)) client.defineCommand('permgateRevoke', { numberOfKeys: 4, lua: REVOKE_SCRIPT });
-    this.#subscriber = client.duplicate();
-    this.#subscriber.on('error', () => {}); // state is read from `status`; the main client reports errors
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#mirror = new RevocationMirror(this.#now);
+    this.#feed = new RedisFeed(client, {
+      keys: { version: VERSION, epoch: EPOCH, channel: REVOCATION_CHANNEL },
+      syncInterval: options.syncInterval,
+      now: this.#now,
+    });
   }
 
   async start(): Promise<void> {
-    this.#subscriber.on('message', (_channel: string, message: string) => this.#onMessage(message));
-    // On every (re)connect: subscribe, then reload whole, since messages sent meanwhile are lost.
-    this.#subscriber.on('ready', () => void this.#resubscribe());
-    this.#timer = setInterval(() => void this.#checkVersion(), this.#options.syncInterval);
+    this.#timer = setInterval(() => this.#mirror.prune(), PRUNE_INTERVAL_MS);
     this.#timer.unref();
-    // Wait briefly for a first sync, so a gateway that starts with Redis up starts current; with Redis down it
-    // starts not current and routes follow their onStoreDown until Redis returns.
-    const synced = new Promise<void>((resolve) => this.#subscriber.once('permgate:synced', resolve));
-    // The connection may have become ready before the handler above was attached.
-    if (this.#subscriber.status === 'ready') void this.#resubscribe();
-    await Promise.race([synced, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]);
-  }
-
-  async #resubscribe(): Promise<void> {
-    try {
-      await this.#subscriber.subscribe(REVOCATION_CHANNEL);
-      await this.#reload('reconnected');
-      this.#subscriber.emit('permgate:synced');
-    } catch {
-      // The version check keeps trying; isCurrent() stays false meanwhile.
-    }
+    await this.#feed.start({
+      apply: (change) => this.#apply(change),
+      resync: async (reason) => {
+        this.#mirror.replace(await this.#load());
+        this.#options.onResync?.(reason);
+      },
+    });
   }
 
   isRevoked(token: VerifiedToken): boolean {
@@ -123,11 +94,7 @@ export class RedisRevocationList implements RevocationList {
   }
 
   isCurrent(): boolean {
-    return (
-      this.#subscriber.status === 'ready' &&
-      this.#client.status === 'ready' &&
-      this.#now() - this.#lastSync < this.#options.syncInterval * 3
-    );
+    return this.#feed.isCurrent();
   }
 
   async revokeToken(entry: RevokedToken): Promise<void> {
@@ -143,88 +110,31 @@ export class RedisRevocationList implements RevocationList {
   }
 
   async snapshot(): Promise<RevocationSnapshot> {
-    const { epoch: _epoch, ...snapshot } = await this.#load().catch(storeUnavailable);
-    return snapshot;
+    return this.#load().catch(storeUnavailable);
   }
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    this.#subscriber.disconnect();
+    await this.#feed.close();
   }
 
-  /** One script: the change, its version bump and its publication commit together, in one round-trip. */
-  async #write(op: Change['op'], ...args: (string | number)[]): Promise<Change | undefined> {
-    const commands = this.#client as RevocationCommands;
-    const text = (await commands.permgateRevoke(VERSION, TOKENS, SUBJECTS, EPOCH, REVOCATION_CHANNEL, op, randomUUID(), ...args).catch(storeUnavailable)) as string | null;
-    if (text === null) return undefined;
-    const change = JSON.parse(text) as Change;
-    await this.#apply(change);
-    return change;
+  /** Resolves once the change is in this instance's mirror, so the admin API's answer holds here at once. */
+  #write(op: Change['op'], ...args: (string | number)[]): Promise<Announced<Change> | undefined> {
+    return this.#feed.write(REVOKE, [TOKENS, SUBJECTS], [op, ...args]).catch(storeUnavailable);
   }
 
-  #onMessage(text: string): void {
-    let change: Change;
-    try {
-      change = JSON.parse(text) as Change;
-    } catch {
-      return void this.#reload('unreadable message');
-    }
-    void this.#apply(change);
-  }
-
-  /**
-   * Applies a change in version order, or reloads whole when it cannot (a gap, another epoch). Returns the reload
-   * when one is needed, so a writer can wait until its own change is visible on this instance.
-   */
-  #apply(change: Change): Promise<void> | undefined {
-    if (this.#reloading) {
-      this.#reloadAgain = true;
-      return this.#reloading;
-    }
-    if (change.epoch !== this.#epoch) return this.#reload('epoch changed');
-    if (change.version <= this.#mirror.version) return undefined; // already seen (our own write, or a reload included it)
-    if (change.version !== this.#mirror.version + 1) return this.#reload('version gap');
+  #apply(change: Announced<Change>): void {
     if (change.op === 'token') this.#mirror.addToken(change);
     else if (change.op === 'subject') this.#mirror.addSubject(change);
-    else this.#mirror.subjects.delete(change.subject);
+    else if (change.op === 'restore') this.#mirror.subjects.delete(change.subject);
+    else throw new Error('unknown revocation change'); // the feed resyncs
     this.#mirror.version = change.version;
-    return undefined;
   }
 
-  async #checkVersion(): Promise<void> {
-    try {
-      const [version, epoch] = await this.#client.mget(VERSION, EPOCH);
-      if (Number(version ?? 0) !== this.#mirror.version || (epoch ?? null) !== this.#epoch) await this.#reload('version check');
-      else this.#lastSync = this.#now();
-      this.#mirror.prune();
-    } catch {
-      // Unreachable: isCurrent() turns false once lastSync ages; the next tick tries again.
-    }
-  }
-
-  #reload(reason: string): Promise<void> {
-    this.#reloading ??= (async () => {
-      try {
-        do {
-          this.#reloadAgain = false;
-          const { epoch, ...snapshot } = await this.#load();
-          this.#mirror.replace(snapshot);
-          this.#epoch = epoch;
-          this.#lastSync = this.#now();
-        } while (this.#reloadAgain);
-        this.#options.onResync?.(reason);
-      } catch {
-        // Stays not current; the version check retries.
-      } finally {
-        this.#reloading = undefined;
-      }
-    })();
-    return this.#reloading;
-  }
-
-  async #load(): Promise<RevocationSnapshot & { readonly epoch: string | null }> {
+  /** Everything in one MULTI, so the snapshot is of one moment. */
+  async #load(): Promise<RevocationSnapshot> {
     const nowSeconds = Math.floor(this.#now() / 1000);
-    const results = await this.#client.multi().get(VERSION).zrangebyscore(TOKENS, nowSeconds, '+inf', 'WITHSCORES').hgetall(SUBJECTS).get(EPOCH).exec();
+    const results = await this.#client.multi().get(VERSION).zrangebyscore(TOKENS, nowSeconds, '+inf', 'WITHSCORES').hgetall(SUBJECTS).exec();
     if (!results || results.some(([err]) => err !== null)) throw new Error('revocation snapshot failed');
     const version = Number(results[0]![1] ?? 0);
     const flat = results[1]![1] as string[];
@@ -232,6 +142,6 @@ export class RedisRevocationList implements RevocationList {
     for (let i = 0; i < flat.length; i += 2) tokens.push({ jti: flat[i]!, exp: Number(flat[i + 1]) });
     const hash = results[2]![1] as Record<string, string>;
     const subjects = Object.entries(hash).map(([subject, before]) => ({ subject, before: Number(before) }));
-    return { version, tokens, subjects, epoch: (results[3]![1] as string | null) ?? null };
+    return { version, tokens, subjects };
   }
 }
