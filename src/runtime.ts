@@ -2,7 +2,6 @@
 // rate limiter. A reload builds a new Runtime and swaps it in; requests keep the Runtime they arrived under, and the
 // old one is closed once they are done. What must outlive a reload (the store, revocations, the RBAC engine, rate-
 // limit budgets, connection pools, metrics) is `Shared`.
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { refuseAll, type Authenticator } from './auth/authenticator.js';
 import { buildAuth, type AuthParts } from './auth/build-auth.js';
 import type { RevocationList } from './auth/revocation-list.js';
@@ -11,11 +10,13 @@ import type { LoadedConfig } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import { GatewayError } from './errors.js';
 import type { AuditTrail } from './observability/audit-trail.js';
+import type { LogPort } from './observability/log-port.js';
 import type { GatewayMetrics } from './observability/metrics.js';
+import type { RefusalLog } from './observability/refusal-log.js';
 import { denialReporter } from './pipeline/denial-reporter.js';
 import { buildJourney } from './pipeline/index.js';
+import type { Journey } from './pipeline/journey-runner.js';
 import type { Identity } from './auth/identity.js';
-import type { Stage } from './pipeline/stage.js';
 import { buildRateLimiter, type RateLimitStores } from './ratelimit/build-rate-limiter.js';
 import { denyAll, type Authorizer } from './rbac/authorizer.js';
 import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
@@ -31,6 +32,8 @@ export interface Shared {
   readonly audit: AuditTrail;
   readonly rbac: RbacAuthorizer;
   readonly rateLimits: RateLimitStores;
+  /** Refusal log lines, sampled per second across reloads. */
+  readonly refusals: RefusalLog;
   readonly now: () => number;
   /** Connection pools, breakers and last-good caches, carried from one config to the next where unchanged. */
   readonly carried: CarriedParts;
@@ -39,17 +42,17 @@ export interface Shared {
   /** Test seams: replace the authenticator or authorizer of every runtime. */
   readonly authenticator?: Authenticator | undefined;
   readonly authorizer?: Authorizer | undefined;
-}
-
-export interface ReplyHooks {
-  sendError(request: FastifyRequest, reply: FastifyReply, err: GatewayError): void;
-  fail(request: FastifyRequest, reply: FastifyReply, err: unknown): void;
+  /**
+   * Stages every runtime runs in shadow mode (they record instead of refusing). The seam the shadow-mode feature
+   * builds on; the config does not offer it yet.
+   */
+  readonly shadow?: ReadonlySet<string> | undefined;
 }
 
 export interface Runtime {
   readonly loaded: LoadedConfig;
   readonly config: GatewayConfig;
-  readonly journey: readonly Stage[];
+  readonly journey: Journey;
   readonly forwarder: ResilientForwarder;
   /** The connection pools this config's requests use: kept open until no request of this config can run. */
   readonly poolKeys: ReadonlySet<string>;
@@ -64,12 +67,11 @@ export interface Runtime {
   close(): void;
 }
 
-export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: FastifyBaseLogger, hooks: ReplyHooks): Promise<Runtime> {
+export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: LogPort): Promise<Runtime> {
   const { config } = loaded;
   const { metrics, now } = shared;
   const auth = config.auth === undefined ? undefined : await buildAuth(config.auth, metrics, log, now);
   const revocations = config.auth === undefined ? undefined : await shared.revocations(config.auth.revocation);
-  let resilient: ResilientForwarder;
   const forwarder = new Forwarder(config, shared.carried.pools, {
     onUpstreamDone(ctx, outcome) {
       ctx.upstreamDoneAt = performance.now();
@@ -78,10 +80,8 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Fa
       metrics.upstreamDuration.observe({ upstream: ctx.match!.route.upstream.name, outcome: label }, seconds);
       ctx.breakerCall?.settle(outcome);
     },
-    sendError: hooks.sendError,
-    tap: (ctx, status, contentType) => resilient.tap(ctx, status, contentType),
   });
-  resilient = new ResilientForwarder(config, loaded.routes.routes, forwarder, {
+  const resilient = new ResilientForwarder(config, loaded.routes.routes, forwarder, {
     onTransition(breaker, to) {
       metrics.breakerState.set({ breaker }, to === 'open' ? 2 : to === 'half-open' ? 1 : 0);
       metrics.breakerTransitions.inc({ breaker, to });
@@ -89,8 +89,6 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Fa
       else log.info({ breaker, state: to }, `circuit breaker ${to}`);
     },
     onShortCircuit: (breaker, outcome) => metrics.shortCircuits.inc({ breaker, outcome }),
-    sendError: hooks.sendError,
-    fail: hooks.fail,
   }, shared.carried, now);
   for (const [breaker, state] of Object.entries(resilient.states())) metrics.breakerState.set({ breaker }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
 
@@ -104,6 +102,15 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Fa
       outcomes: { onCheck: (outcome) => metrics.revocationChecks.inc({ outcome }) },
     },
     rateLimiter: buildRateLimiter(config, shared.rateLimits, metrics, log, now),
+    forwarder: resilient,
+    record: { metrics, refusals: shared.refusals, logs: config.server.logs, accessLog: config.server.accessLog },
+    shadow: shared.shadow && {
+      stages: shared.shadow,
+      onRefusal(ctx, { stage, error }) {
+        if (!shared.refusals.admit(`shadow:${error.code}`, false, config.server.logs.refusalsPerSecond)) return;
+        ctx.log.info({ stage, code: error.code, route: ctx.match?.route.pattern, subject: ctx.identity?.subject }, 'a stage in shadow mode would have refused; the request went on');
+      },
+    },
   });
 
   return {

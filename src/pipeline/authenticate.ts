@@ -3,7 +3,7 @@
 import type { Authenticator } from '../auth/authenticator.js';
 import type { VerifiedToken } from '../auth/claims.js';
 import type { RequestContext } from './request-context.js';
-import type { Stage } from './stage.js';
+import { refusal, type Stage } from './stage.js';
 
 export function authenticateStage(authenticator: Authenticator): Stage {
   const accept = (ctx: RequestContext, verified: VerifiedToken): void => {
@@ -12,10 +12,16 @@ export function authenticateStage(authenticator: Authenticator): Stage {
   };
   return {
     name: 'authenticate',
+    shadowable: true,
     run(ctx) {
       if (ctx.match!.route.config.auth === 'none') return;
-      const verified = authenticator.authenticate(ctx.headers);
-      if (verified instanceof Promise) return verified.then((found) => accept(ctx, found));
+      let verified: VerifiedToken | Promise<VerifiedToken>;
+      try {
+        verified = authenticator.authenticate(ctx.headers);
+      } catch (err) {
+        return refusal(err);
+      }
+      if (verified instanceof Promise) return verified.then((found) => accept(ctx, found), refusal);
       accept(ctx, verified);
     },
   };

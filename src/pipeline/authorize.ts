@@ -1,5 +1,5 @@
 // Stage: the caller must hold the codes the route requires for this request (all of them, or any one), in the
-// request's tenant (or 403). A refusal is reported (metrics, audit) before the error answers the client. An allowed
+// request's tenant (or 403). A refusal is reported (metrics, audit) before it answers the client. An allowed
 // request's identity headers are rendered here, from the decision: the tenant it was authorized in and the roles
 // that held there, not what the token claimed.
 import type { Authorizer } from '../rbac/authorizer.js';
@@ -8,7 +8,7 @@ import { GatewayError } from '../errors.js';
 import { NAME } from '../rbac/model.js';
 import type { IdentityHeaderRenderer } from '../upstream/identity-headers.js';
 import type { RequestContext } from './request-context.js';
-import type { Stage } from './stage.js';
+import { refusal, type Stage, type StageOutcome } from './stage.js';
 
 export interface AuthorizationOutcomes {
   /** A refusal, before it is answered. */
@@ -20,7 +20,7 @@ export interface AuthorizationOutcomes {
 const NO_ROLES: readonly string[] = Object.freeze([]);
 
 export function authorizeStage(authorizer: Authorizer, outcomes: AuthorizationOutcomes, headers: IdentityHeaderRenderer): Stage {
-  const conclude = (ctx: RequestContext, tenant: string | undefined, decision: Decision): void => {
+  const conclude = (ctx: RequestContext, tenant: string | undefined, decision: Decision): StageOutcome => {
     if (decision.allowed) {
       const authorization = ctx.headers.authorization;
       ctx.identityHeaders = headers.render(ctx.match!.route.config, {
@@ -40,10 +40,11 @@ export function authorizeStage(authorizer: Authorizer, outcomes: AuthorizationOu
         ? `permission ${decision.code} is denied`
         : `missing permission ${decision.code}`
       : undefined;
-    throw new GatewayError('PG_FORBIDDEN', { detail });
+    return new GatewayError('PG_FORBIDDEN', { detail });
   };
   return {
     name: 'authorize',
+    shadowable: true,
     run(ctx) {
       const match = ctx.match!;
       const route = match.route.config;
@@ -52,14 +53,22 @@ export function authorizeStage(authorizer: Authorizer, outcomes: AuthorizationOu
         ctx.identityHeaders = headers.renderPublic(route, typeof authorization === 'string' ? authorization : undefined);
         return;
       }
-      let tenant = ctx.identity!.tenant;
+      const identity = ctx.identity;
+      // Only when authenticate ran in shadow mode and refused: nobody to authorize.
+      if (identity === undefined) return new GatewayError('PG_AUTH_REQUIRED');
+      let tenant = identity.tenant;
       if (route.tenantParam !== undefined) {
         tenant = match.param(route.tenantParam);
-        if (!NAME.test(tenant)) throw new GatewayError('PG_PARAM_INVALID', { detail: `path parameter "${route.tenantParam}" is not a tenant name` });
+        if (!NAME.test(tenant)) return new GatewayError('PG_PARAM_INVALID', { detail: `path parameter "${route.tenantParam}" is not a tenant name` });
       }
-      const decision = authorizer.authorize({ identity: ctx.identity!, tenant, codes: match.permissions, mode: match.mode, sensitive: route.sensitive });
-      if (decision instanceof Promise) return decision.then((found) => conclude(ctx, tenant, found));
-      conclude(ctx, tenant, decision);
+      let decision: Decision | Promise<Decision>;
+      try {
+        decision = authorizer.authorize({ identity, tenant, codes: match.permissions, mode: match.mode, sensitive: route.sensitive });
+      } catch (err) {
+        return refusal(err);
+      }
+      if (decision instanceof Promise) return decision.then((found) => conclude(ctx, tenant, found), refusal);
+      return conclude(ctx, tenant, decision);
     },
   };
 }

@@ -6,11 +6,12 @@ import type { Stage } from './stage.js';
 export function checkBodySizeStage(defaultLimit: number): Stage {
   return {
     name: 'check-body-size',
+    shadowable: true,
     run(ctx) {
       const header = ctx.headers['content-length'];
       const declared = header === undefined ? undefined : Number(header);
       const limit = ctx.match!.route.config.bodyLimit ?? defaultLimit;
-      if (declared !== undefined && declared > limit) throw new GatewayError('PG_BODY_TOO_LARGE', { detail: `at most ${limit} bytes` });
+      if (declared !== undefined && declared > limit) return new GatewayError('PG_BODY_TOO_LARGE', { detail: `at most ${limit} bytes` });
     },
   };
 }

@@ -13,6 +13,7 @@ export interface RevocationOutcomes {
 export function checkRevocationStage(revocations: RevocationList, defaultOnStoreDown: OnStoreDown, outcomes: RevocationOutcomes): Stage {
   return {
     name: 'check-revocation',
+    shadowable: true,
     run(ctx) {
       const token = ctx.token;
       if (token === undefined) return; // a public route
@@ -20,13 +21,13 @@ export function checkRevocationStage(revocations: RevocationList, defaultOnStore
         const policy = ctx.match!.route.config.onStoreDown ?? defaultOnStoreDown;
         if (policy === 'deny' || ctx.match!.route.config.sensitive) {
           outcomes.onCheck('store-down-denied');
-          throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'revocations cannot be checked', headers: { 'retry-after': '1' } });
+          return new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'revocations cannot be checked', headers: { 'retry-after': '1' } });
         }
         outcomes.onCheck('store-down-cached');
       }
       if (revocations.isRevoked(token)) {
         outcomes.onCheck('revoked');
-        throw new GatewayError('PG_TOKEN_REVOKED', { headers: invalidTokenChallenge('token revoked') });
+        return new GatewayError('PG_TOKEN_REVOKED', { headers: invalidTokenChallenge('token revoked') });
       }
       outcomes.onCheck('ok');
     },

@@ -1,25 +1,31 @@
-// The request's journey, top to bottom. A new stage is one file and one line here.
+// The request's journey, top to bottom, as one list. A new stage is one file and one line here.
 //
 //   normalize-path → match-route → guard-ip → check-body-size → authenticate → check-revocation → rate-limit
-//   → authorize → [forward] → [record]
+//   → authorize → read-body → forward → record
 //
-// Forwarding (upstream/forward.ts) and recording (gateway.ts, onResponse) follow once every stage has passed.
+// journey-runner.ts runs it; server/data-plane.ts adapts HTTP to it (the runner hands the exchange back at read-body
+// and the adapter resumes it once the body is read). docs/request-lifecycle.md draws it with every reply it can give.
 import type { Authenticator } from '../auth/authenticator.js';
-import type { LoadedConfig } from '../config/load.js';
-import type { Authorizer } from '../rbac/authorizer.js';
-import { authenticateStage } from './authenticate.js';
-import { authorizeStage, type AuthorizationOutcomes } from './authorize.js';
 import type { RevocationList } from '../auth/revocation-list.js';
 import type { OnStoreDown } from '../config/auth-types.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Authorizer } from '../rbac/authorizer.js';
+import type { RateLimiter } from '../ratelimit/rate-limiter.js';
+import { IdentityHeaderRenderer } from '../upstream/identity-headers.js';
+import { authenticateStage } from './authenticate.js';
+import { authorizeStage, type AuthorizationOutcomes } from './authorize.js';
 import { checkBodySizeStage } from './check-body-size.js';
 import { checkRevocationStage, type RevocationOutcomes } from './check-revocation.js';
+import { forwardStage, type Forwarding } from './forward.js';
 import { guardIpStage } from './guard-ip.js';
-import { rateLimitStage } from './rate-limit.js';
-import type { RateLimiter } from '../ratelimit/rate-limiter.js';
+import type { Journey } from './journey-runner.js';
 import { matchRouteStage } from './match-route.js';
 import { normalizePathStage } from './normalize-path.js';
-import { IdentityHeaderRenderer } from '../upstream/identity-headers.js';
-import type { Stage } from './stage.js';
+import { rateLimitStage } from './rate-limit.js';
+import { readBodyStage } from './read-body.js';
+import { recordStage, type RecordDeps } from './record.js';
+import type { Refusal, RequestContext } from './request-context.js';
+import type { Stage, StageMode } from './stage.js';
 
 export interface JourneyDeps {
   readonly authenticator: Authenticator;
@@ -29,11 +35,15 @@ export interface JourneyDeps {
   readonly revocations: { readonly list: RevocationList; readonly onStoreDown: OnStoreDown; readonly outcomes: RevocationOutcomes } | undefined;
   /** Present when any route has a rate limit. */
   readonly rateLimiter: RateLimiter | undefined;
+  readonly forwarder: Forwarding;
+  readonly record: RecordDeps;
+  /** Stages that record instead of refusing, and what is told of each refusal they would have made. */
+  readonly shadow?: { readonly stages: ReadonlySet<string>; onRefusal(ctx: RequestContext, refusal: Refusal): void };
 }
 
-export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps): readonly Stage[] {
+export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps): Journey {
   const { server } = config;
-  return [
+  const stages: Stage[] = [
     normalizePathStage({ caseInsensitive: server.paths.caseInsensitive, windows: server.paths.windows, urlLength: server.limits.urlLength }),
     matchRouteStage(routes),
     ...(deps.rateLimiter ? [guardIpStage(deps.rateLimiter)] : []),
@@ -42,5 +52,19 @@ export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps
     ...(deps.revocations ? [checkRevocationStage(deps.revocations.list, deps.revocations.onStoreDown, deps.revocations.outcomes)] : []),
     ...(deps.rateLimiter ? [rateLimitStage(deps.rateLimiter)] : []),
     authorizeStage(deps.authorizer, deps.authorization, new IdentityHeaderRenderer(server)),
+    readBodyStage(),
+    forwardStage(deps.forwarder),
+    recordStage(deps.record),
   ];
+  return { stages, modes: modesOf(stages, deps.shadow?.stages), onShadowRefusal: deps.shadow?.onRefusal ?? (() => {}) };
+}
+
+/** Throws when a stage that cannot be skipped (it produces what later stages need) is asked to run in shadow. */
+function modesOf(stages: readonly Stage[], shadow: ReadonlySet<string> = new Set()): StageMode[] {
+  const names = new Set(stages.map((stage) => stage.name));
+  for (const name of shadow) {
+    if (!names.has(name)) throw new Error(`no stage "${name}" in this journey`);
+    if (!stages.find((stage) => stage.name === name)!.shadowable) throw new Error(`stage "${name}" cannot run in shadow mode: later stages need what it produces`);
+  }
+  return stages.map((stage) => (shadow.has(stage.name) ? 'shadow' : 'enforce'));
 }

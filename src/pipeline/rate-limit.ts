@@ -2,7 +2,7 @@
 // The limiter's RateLimit headers go on the client's response, whatever the upstream answers.
 import type { RateLimiter, RateLimitHeaders } from '../ratelimit/rate-limiter.js';
 import type { RequestContext } from './request-context.js';
-import type { Stage } from './stage.js';
+import { refusal, type Stage } from './stage.js';
 
 export function rateLimitStage(limiter: RateLimiter): Stage {
   const accept = (ctx: RequestContext, headers: RateLimitHeaders | undefined): void => {
@@ -10,9 +10,15 @@ export function rateLimitStage(limiter: RateLimiter): Stage {
   };
   return {
     name: 'rate-limit',
+    shadowable: true,
     run(ctx) {
-      const headers = limiter.check(ctx.match!.route, ctx.client.ip, ctx.method, ctx.identity);
-      if (headers instanceof Promise) return headers.then((found) => accept(ctx, found));
+      let headers: RateLimitHeaders | undefined | Promise<RateLimitHeaders | undefined>;
+      try {
+        headers = limiter.check(ctx.match!.route, ctx.client.ip, ctx.method, ctx.identity);
+      } catch (err) {
+        return refusal(err);
+      }
+      if (headers instanceof Promise) return headers.then((found) => accept(ctx, found), refusal);
       accept(ctx, headers);
     },
   };

@@ -1,23 +1,26 @@
-// What the pipeline knows about one request, filled stage by stage. Later stages read what earlier ones wrote.
-import type { IncomingHttpHeaders } from 'node:http';
+// What the journey knows about one request, filled stage by stage. Later stages read what earlier ones wrote; the
+// part forwarding needs is upstream/forward-context.ts, which this extends.
 import type { VerifiedToken } from '../auth/claims.js';
 import type { Identity } from '../auth/identity.js';
+import type { GatewayError } from '../errors.js';
+import type { LogPort } from '../observability/log-port.js';
 import type { NormalizedTarget } from '../routing/normalize-path.js';
 import type { RouteMatch } from '../routing/route-table.js';
-import type { BreakerCall } from '../upstream/circuit-breaker.js';
-import type { ClientAddress } from '../upstream/client-address.js';
+import type { ForwardContext } from '../upstream/forward-context.js';
+import type { StreamedBody } from '../upstream/streamed-body.js';
 
-export interface RequestContext {
-  readonly requestId: string;
-  readonly method: string;
+/** Who ended the exchange with a coded reply: a stage's name, or `listener` for the adapter's own checks. */
+export interface Refusal {
+  readonly stage: string;
+  readonly error: GatewayError;
+}
+
+export interface RequestContext extends ForwardContext {
   /** The raw request-target as received: for the normalize stage only, never forwarded. */
   readonly rawTarget: string;
-  /** The client's headers as received (read-only: the upstream's set is built in upstream/request-headers.ts). */
-  readonly headers: IncomingHttpHeaders;
-  readonly client: ClientAddress;
-  readonly proto: 'http' | 'https';
-  /** performance.now() when the request arrived. */
-  readonly startedAt: number;
+  /** performance.now() when the request arrived; undefined when the framework refused it before the journey began. */
+  readonly startedAt: number | undefined;
+  readonly log: LogPort;
   target: NormalizedTarget | undefined;
   match: RouteMatch | undefined;
   /** The verified caller (filled by the authentication stage). */
@@ -29,12 +32,16 @@ export interface RequestContext {
    * `upstreamHeaders`, and the caller's Authorization where the route forwards it. Undefined values remove a header.
    */
   identityHeaders: Readonly<Record<string, string | undefined>>;
-  /** performance.now() when the request was handed to the upstream; undefined for a local reply. */
-  forwardedAt: number | undefined;
-  /** performance.now() when the upstream's response head (or its failure) arrived. */
-  upstreamDoneAt: number | undefined;
+  /** Filled by the adapter once the body is read (read-body). */
+  body: Buffer | StreamedBody | undefined;
   /** Headers the gateway adds to the client's response (RateLimit), whatever the upstream answers. */
   responseHeaders: Readonly<Record<string, string>> | undefined;
-  /** The breaker call this request's forwarding counts in, settled by its outcome. */
-  breakerCall: BreakerCall | undefined;
+  /** Where the journey resumes once the adapter has read the body; undefined until a stage suspended it. */
+  resumeAt: number | undefined;
+  /** The coded reply that ended the exchange, and the stage that decided it; undefined while none did. */
+  refusal: Refusal | undefined;
+  /** What stages in shadow mode would have refused; undefined while none did. */
+  shadowRefusals: Refusal[] | undefined;
+  /** The response's status, set when the exchange is over, for the record. */
+  status: number;
 }

@@ -7,27 +7,25 @@
 // the upstream's response head and chunks straight to the client's socket, with backpressure both ways. reply-from
 // wraps each exchange in a request API call, a body stream, a URL parse, several header copies and Fastify's stream
 // send; measured here, that wrapping cost about half of a bare proxy's CPU per request (README, Decisions).
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Transform, Writable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { GatewayConfig, UpstreamConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
-import type { RequestContext } from '../pipeline/request-context.js';
 import { BodyFailure } from './body-failure.js';
 import type { CarriedOver } from './carried-over.js';
+import type { ForwardContext } from './forward-context.js';
 import { StreamedBody } from './streamed-body.js';
 import { RequestHeaderPolicy, stripResponseHopHeaders, type HeaderMap } from './request-headers.js';
 import { createPool, poolKey } from './upstream-pool.js';
 
 export interface ForwardHooks {
   /** Called when the upstream's response head arrives (or the exchange fails), for latency metrics. */
-  onUpstreamDone(ctx: RequestContext, statusOrError: number | GatewayError): void;
-  /** Turns a local error into the client's reply. */
-  sendError(request: FastifyRequest, reply: FastifyReply, err: GatewayError): void;
-  /** A stream the response body passes through (to keep a copy), or undefined. */
-  tap?(ctx: RequestContext, status: number, contentType: string | undefined): Transform | undefined;
+  onUpstreamDone(ctx: ForwardContext, statusOrError: number | GatewayError): void;
 }
+
+/** A stream the response body passes through (to keep a copy), or undefined for none. */
+export type BodyTap = (ctx: ForwardContext, status: number, contentType: string | undefined) => Transform | undefined;
 
 const SAFE_HOST = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
 
@@ -64,17 +62,17 @@ export class Forwarder {
     }
   }
 
-  forward(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): void {
+  forward(ctx: ForwardContext, tap?: BodyTap): void {
     const plan = this.#plans.get(ctx.match!.route.upstream.name)!;
     const target = ctx.target!;
-    // The content-type parser gives a body (a Buffer read whole, or a StreamedBody) only to requests that may carry
-    // one; any other request goes without, and without the length it declared (a GET's body is not forwarded).
-    const read = request.body;
+    // The body reader gives a body (a Buffer read whole, or a StreamedBody) only to requests that may carry one; any
+    // other request goes without, and without the length it declared (a GET's body is not forwarded).
+    const read = ctx.body;
     const body = read instanceof StreamedBody || Buffer.isBuffer(read) ? read : null;
-    const clientHost = request.headers.host;
+    const clientHost = ctx.headers.host;
     const host = clientHost !== undefined && SAFE_HOST.test(clientHost) ? clientHost : undefined;
     const headers = this.#headers.apply(
-      request.headers as HeaderMap,
+      ctx.headers as HeaderMap,
       { requestId: ctx.requestId, forwardedFor: ctx.client.forwardedFor, clientIp: ctx.client.ip, proto: ctx.proto, host, identity: ctx.identityHeaders },
       plan.upstream.preserveHost && host !== undefined ? host : plan.host,
       ctx.match!.route.config.forwardAuthorization,
@@ -86,7 +84,7 @@ export class Forwarder {
       delete headers['content-length']; // undici sends the buffer's own length
     }
     ctx.forwardedAt = performance.now();
-    const exchange = new Exchange(request, reply, ctx, plan.upstream.name, this.#hooks, this.#sendTimeout, body instanceof StreamedBody ? body : undefined);
+    const exchange = new Exchange(ctx, plan.upstream.name, this.#hooks, this.#sendTimeout, body instanceof StreamedBody ? body : undefined, tap);
     try {
       plan.pool.dispatch(
         {
@@ -108,7 +106,7 @@ export class Forwarder {
 
 /**
  * One request's exchange with its upstream (undici's handler). Until the response head arrives, a failure is answered
- * with a coded error through Fastify; from then on the reply is the upstream's, written to the socket as it comes.
+ * with a coded error through the client reply; from then on the reply is the upstream's, written to the socket as it comes.
  *
  * Who is at fault decides what the breaker hears: the upstream (connection errors, timeouts, bad responses) counts;
  * the client (its body failed, it left) and the gateway (a request undici refused to build) settle the call as
@@ -124,15 +122,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #res: ServerResponse;
 
   constructor(
-    private readonly request: FastifyRequest,
-    private readonly reply: FastifyReply,
-    private readonly ctx: RequestContext,
+    private readonly ctx: ForwardContext,
     private readonly upstream: string,
     private readonly hooks: ForwardHooks,
     private readonly sendTimeout: number,
     body: StreamedBody | undefined,
+    private readonly tap: BodyTap | undefined,
   ) {
-    this.#res = reply.raw;
+    this.#res = ctx.reply.raw;
     // A client that leaves takes its upstream request with it (the upstream stops working for nobody).
     this.#res.once('close', this.#onClientClose);
     // A streamed body may fail while the request still waits for a pooled connection, before undici listens to it:
@@ -162,7 +159,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #onStalled = (): void => {
     if (this.#done) return;
     this.#done = true;
-    this.request.log.info({ upstream: this.upstream, sendTimeout: this.sendTimeout }, 'client stopped reading the response; connection closed');
+    this.ctx.reply.log.info({ upstream: this.upstream, sendTimeout: this.sendTimeout }, 'client stopped reading the response; connection closed');
     this.#controller?.abort(new Error('the client stopped reading the response'));
     this.#res.destroy();
   };
@@ -173,7 +170,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    const { ctx, reply } = this;
+    const { ctx } = this;
+    const reply = ctx.reply;
     if (this.#clientGone || this.#done) return;
     // An informational answer (103 Early Hints) comes before the final one: wait for that.
     if (statusCode >= 100 && statusCode < 200) return;
@@ -183,7 +181,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     // The gateway's own headers (X-Request-Id, rate-limit state) win over the upstream's.
     const out = stripResponseHopHeaders(headers as HeaderMap);
-    const own = reply.getHeaders();
+    const own = reply.ownHeaders();
     for (const name of Object.keys(own)) out[name] = own[name] as string | string[];
     // RFC 9110 §8.6: no Content-Length in a 204. (A 304's describes the selected representation: it stays.)
     if (statusCode === 204) delete out['content-length'];
@@ -196,7 +194,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     // From here the reply is the upstream's, written to the socket as it comes.
-    reply.hijack();
+    reply.takeOver();
     this.hooks.onUpstreamDone(ctx, statusCode);
     if (statusCode === 204 || statusCode === 304) {
       // These have no body whatever their Content-Length says; undici still compares the length with the bytes it
@@ -207,7 +205,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const contentType = headers['content-type'];
-    const tap = this.hooks.tap?.(ctx, statusCode, typeof contentType === 'string' ? contentType : undefined);
+    const tap = this.tap?.(ctx, statusCode, typeof contentType === 'string' ? contentType : undefined);
     if (tap === undefined) {
       this.#sink = res;
     } else {
@@ -235,7 +233,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    const { ctx, request, reply } = this;
+    const { ctx } = this;
     clearTimeout(this.#stalled);
     if (this.#done) return;
     if (this.#clientGone) {
@@ -247,7 +245,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#sink !== undefined) {
       // The head went out: all that can be done is to cut the response, so the client sees it incomplete.
       this.#done = true;
-      request.log.warn({ upstream: this.upstream, cause: error.message }, 'upstream response cut short');
+      ctx.reply.log.warn({ upstream: this.upstream, cause: error.message }, 'upstream response cut short');
       this.#res.destroy(error);
       return;
     }
@@ -255,8 +253,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#done = true;
     const err = upstreamError(error);
     this.hooks.onUpstreamDone(ctx, err);
-    request.log.warn({ code: err.code, upstream: this.upstream, cause: error.message }, 'upstream failed');
-    this.hooks.sendError(request, reply, err);
+    ctx.reply.log.warn({ code: err.code, upstream: this.upstream, cause: error.message }, 'upstream failed');
+    ctx.reply.refuse(err);
   }
 
   /**
@@ -268,8 +266,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#done = true;
     this.ctx.breakerCall?.settle(undefined);
     this.#controller?.abort(new Error('the gateway could not build the upstream request'));
-    this.request.log.error({ upstream: this.upstream, err: error }, 'the gateway could not build the upstream request');
-    this.hooks.sendError(this.request, this.reply, new GatewayError('PG_INTERNAL', { detail: 'the upstream request could not be built', cause: error }));
+    this.ctx.reply.log.error({ upstream: this.upstream, err: error }, 'the gateway could not build the upstream request');
+    this.ctx.reply.refuse(new GatewayError('PG_INTERNAL', { detail: 'the upstream request could not be built', cause: error }));
   }
 
   /** The client's body failed (too large, too slow, cut off): the client's fault, answered with its own code. */
@@ -284,7 +282,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const answer = error instanceof BodyFailure ? error.answer : new GatewayError('PG_BAD_REQUEST', { cause: error });
-    this.hooks.sendError(this.request, this.reply, answer);
+    this.ctx.reply.refuse(answer);
   }
 }
 

@@ -2,26 +2,22 @@
 // is open, sensitive routes fail closed at once (503 + Retry-After), and other routes answer with their fallback:
 // 503, a static response, or the last good response to the same GET by the same caller. Breakers and last-good
 // caches are carried over from the previous config when what they depend on is unchanged (carried-over.ts).
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Transform } from 'node:stream';
 import type { Pool } from 'undici';
 import type { BreakerConfig } from '../config/resilience-types.js';
 import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
-import type { RequestContext } from '../pipeline/request-context.js';
 import type { CompiledRoute } from '../routing/route-table.js';
 import { configKey, type CarriedOver } from './carried-over.js';
 import { Breaker, type BreakerEvents, type BreakerState } from './circuit-breaker.js';
 import type { Forwarder } from './forward.js';
+import type { ForwardContext } from './forward-context.js';
 import { LastGoodCache } from './last-good.js';
 
 export type ShortCircuitOutcome = 'rejected' | 'static' | 'last-good';
 
 export interface ResilienceHooks extends BreakerEvents {
   onShortCircuit(breaker: string, outcome: ShortCircuitOutcome): void;
-  sendError(request: FastifyRequest, reply: FastifyReply, err: GatewayError): void;
-  /** A stage or the forwarder threw: answer 500 (and log). */
-  fail(request: FastifyRequest, reply: FastifyReply, err: unknown): void;
 }
 
 interface RoutePlan {
@@ -86,52 +82,55 @@ export class ResilientForwarder {
     return Object.fromEntries([...this.#breakers.values()].map((b) => [b.name, b.state]));
   }
 
-  forward(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): void {
+  /** Throws only on a bug of the gateway's, with the breaker call settled as neutral. */
+  forward(ctx: ForwardContext): void {
     const plan = this.#plans.get(ctx.match!.route);
-    if (plan === undefined) return this.#forwarder.forward(request, reply, ctx);
+    if (plan === undefined) return this.#forwarder.forward(ctx);
     const call = plan.breaker.admit();
-    if (call === undefined) return this.#shortCircuit(request, reply, ctx, plan);
+    if (call === undefined) return this.#shortCircuit(ctx, plan);
     ctx.breakerCall = call;
     try {
-      this.#forwarder.forward(request, reply, ctx);
+      this.#forwarder.forward(ctx, plan.lastGood === undefined ? undefined : this.#tap);
     } catch (err) {
       call.settle(undefined); // the gateway's fault, not the upstream's
-      this.#hooks.fail(request, reply, err);
+      throw err;
     }
   }
 
   /** A body tap for a 2xx GET on a route whose fallback is the last good response; undefined otherwise. */
-  tap(ctx: RequestContext, status: number, contentType: string | undefined): Transform | undefined {
+  readonly #tap = (ctx: ForwardContext, status: number, contentType: string | undefined): Transform | undefined => {
     const lastGood = this.#plans.get(ctx.match!.route)?.lastGood;
     if (lastGood === undefined || ctx.method !== 'GET' || status < 200 || status > 299) return undefined;
     return lastGood.capture(this.#key(ctx), status, contentType, this.#now);
-  }
+  };
 
-  #key(ctx: RequestContext): string {
+  #key(ctx: ForwardContext): string {
     return LastGoodCache.key(ctx.identity?.subject, ctx.identity?.tenant, ctx.method, ctx.target!.path, ctx.target!.query);
   }
 
-  #shortCircuit(request: FastifyRequest, reply: FastifyReply, ctx: RequestContext, plan: RoutePlan): void {
+  #shortCircuit(ctx: ForwardContext, plan: RoutePlan): void {
     const route = ctx.match!.route.config;
     const name = plan.breaker.name;
     const reject = (): void => {
       this.#hooks.onShortCircuit(name, 'rejected');
-      this.#hooks.sendError(request, reply, new GatewayError('PG_UPSTREAM_CIRCUIT_OPEN', { headers: { 'retry-after': String(plan.breaker.retryAfter()) } }));
+      ctx.reply.refuse(new GatewayError('PG_UPSTREAM_CIRCUIT_OPEN', { headers: { 'retry-after': String(plan.breaker.retryAfter()) } }));
     };
     if (route.sensitive) return reject();
     const fallback = route.fallback;
     if (fallback.kind === 'static') {
       this.#hooks.onShortCircuit(name, 'static');
-      void reply.code(fallback.status).headers({ 'content-type': fallback.contentType, 'x-permgate-fallback': 'static', 'cache-control': 'no-store' }).send(fallback.body);
+      ctx.fallback = 'static';
+      ctx.reply.send(fallback.status, { 'content-type': fallback.contentType, 'x-permgate-fallback': 'static', 'cache-control': 'no-store' }, fallback.body);
       return;
     }
     if (fallback.kind === 'lastGood' && plan.lastGood !== undefined && ctx.method === 'GET') {
       const stored = plan.lastGood.get(this.#key(ctx), this.#now());
       if (stored !== undefined) {
         this.#hooks.onShortCircuit(name, 'last-good');
+        ctx.fallback = 'last-good';
         const headers: Record<string, string> = { 'x-permgate-fallback': 'last-good', age: String(Math.floor((this.#now() - stored.storedAt) / 1000)), 'cache-control': 'no-store' };
         if (stored.contentType !== undefined) headers['content-type'] = stored.contentType;
-        void reply.code(stored.status).headers(headers).send(stored.body);
+        ctx.reply.send(stored.status, headers, stored.body);
         return;
       }
     }

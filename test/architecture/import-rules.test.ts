@@ -114,3 +114,38 @@ t.test('no domain folder imports Fastify or the pipeline', async (t) => {
   }
   t.same(broken, [], 'auth/, rbac/, ratelimit/ and routing/ see values and ports only');
 });
+
+t.test('the data plane meets Fastify in one file: the adapter; other code outside admin/ may name its types only', async (t) => {
+  const VALUE_IMPORT = /^\s*import\s+(?!type\b)[^'";]*?\s+from\s+['"]fastify['"]/m;
+  const values: string[] = [];
+  for (const file of sources(src)) {
+    const name = relative(src, file);
+    if (name.startsWith('admin/')) continue;
+    if (VALUE_IMPORT.test(readFileSync(file, 'utf8'))) values.push(name);
+  }
+  t.same(values, ['server/data-plane.ts'], 'only server/data-plane.ts builds data-plane Fastify code');
+  const typed = [...graph].filter(([file, targets]) => !file.startsWith('admin/') && targets.includes('fastify')).map(([file]) => file).sort();
+  t.same(typed, ['gateway.ts', 'observability/logger.ts', 'server/data-plane.ts'], 'the composition root and the logger options name its types');
+});
+
+t.test('no code outside stores/ asks which store family it has', async (t) => {
+  const STORE_CLASS = /\binstanceof\s+(?:Memory|Sqlite|Redis)\w*Store\b|\bstore\.kind\s*===/;
+  const asking: string[] = [];
+  for (const file of sources(src)) {
+    const name = relative(src, file);
+    if (name.startsWith('stores/')) continue;
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      if (STORE_CLASS.test(line)) asking.push(`${name}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  t.same(asking, [], 'the Store makes its own parts (stores/store.ts)');
+});
+
+t.test('forwarding sees neither Fastify nor the pipeline: the adapter gives it a ClientReply', async (t) => {
+  const broken: string[] = [];
+  for (const [file, targets] of graph) {
+    if (!file.startsWith('upstream/')) continue;
+    for (const target of targets) if (target === 'fastify' || target.startsWith('pipeline/')) broken.push(`${file} imports ${target}`);
+  }
+  t.same(broken, []);
+});

@@ -50,15 +50,17 @@ routes:
  */
 async function journeyStageNames(): Promise<string[]> {
   const parseConfig = await exported<(text: string, file: string, env: Record<string, string>) => unknown>('parseConfig');
-  const buildJourney = await exported<(loaded: unknown, deps: unknown) => readonly { readonly name: string }[]>('buildJourney');
+  const buildJourney = await exported<(loaded: unknown, deps: unknown) => { readonly stages: readonly { readonly name: string }[] }>('buildJourney');
   const loaded = parseConfig(MINIMAL_CONFIG, 'docs-test.yaml', {});
   const part = {};
-  const stages = buildJourney(loaded, {
+  const { stages } = buildJourney(loaded, {
     authenticator: part,
     authorizer: part,
     authorization: { onDenied() {}, exposeMissingCode: true },
     revocations: { list: part, onStoreDown: 'deny', outcomes: { onCheck() {} } },
     rateLimiter: part,
+    forwarder: part,
+    record: { logs: { fieldLength: 1 } },
   });
   return stages.map((stage) => stage.name);
 }

@@ -7,11 +7,11 @@ import type { Pool } from 'undici';
 import { parseConfig } from '../../src/config/load.js';
 import { errorBody, type GatewayError } from '../../src/errors.js';
 import type { Identity } from '../../src/auth/identity.js';
-import type { RequestContext } from '../../src/pipeline/request-context.js';
 import type { NormalizedPath, NormalizedTarget } from '../../src/routing/normalize-path.js';
 import { CarriedOver } from '../../src/upstream/carried-over.js';
 import type { Breaker } from '../../src/upstream/circuit-breaker.js';
 import { Forwarder } from '../../src/upstream/forward.js';
+import type { ForwardContext } from '../../src/upstream/forward-context.js';
 import type { LastGoodCache } from '../../src/upstream/last-good.js';
 import { ResilientForwarder } from '../../src/upstream/resilient-forward.js';
 import { retirePool } from '../../src/upstream/upstream-pool.js';
@@ -27,27 +27,29 @@ t.test('header values undici refuses (non-Latin-1, control characters) are the g
   const loaded = parseConfig(`upstreams:\n  svc: { url: "${upstream.url}", breaker: ${BREAKER} }\nroutes:\n  - { path: /public/**, upstream: svc, auth: none }\n`, 'test.yaml', {});
   const pools = new CarriedOver<Pool>(retirePool);
   const carried = { pools, breakers: new CarriedOver<Breaker>((b) => b.shutdown()), lastGood: new CarriedOver<LastGoodCache>() };
-  const sendError = (_request: unknown, reply: { code(n: number): { send(body: unknown): unknown } }, err: GatewayError): void => void reply.code(err.status).send(errorBody(err));
-  const forwarder = new Forwarder(loaded.config, pools, { onUpstreamDone: (ctx, outcome) => ctx.breakerCall?.settle(outcome), sendError });
-  const resilient = new ResilientForwarder(loaded.config, loaded.routes.routes, forwarder, {
-    onTransition: () => {},
-    onShortCircuit: () => {},
-    sendError,
-    fail: (_request, reply) => void reply.code(500).send(),
-  }, carried, Date.now);
+  const forwarder = new Forwarder(loaded.config, pools, { onUpstreamDone: (ctx, outcome) => ctx.breakerCall?.settle(outcome) });
+  const resilient = new ResilientForwarder(loaded.config, loaded.routes.routes, forwarder, { onTransition: () => {}, onShortCircuit: () => {} }, carried, Date.now);
   const app = Fastify();
   app.get('/*', (request, reply) => {
     const path = request.url as NormalizedPath;
     const target: NormalizedTarget = { path, segments: path.slice(1).split('/'), trailingSlash: false, query: '' };
     const subject = request.headers['x-test-subject'];
-    const ctx = {
-      requestId: request.id, method: 'GET', rawTarget: request.url, headers: request.headers,
+    const ctx: ForwardContext = {
+      requestId: request.id, method: 'GET', headers: request.headers,
       client: { ip: '127.0.0.1', peer: '127.0.0.1', peerTrusted: false, forwardedFor: '127.0.0.1' }, proto: 'http',
-      startedAt: performance.now(), target, match: loaded.routes.match('GET', target), identity: undefined, token: undefined,
+      target, match: loaded.routes.match('GET', target), identity: undefined, body: undefined,
       identityHeaders: subject === 'cjk' ? { 'x-auth-subject': '李雷' } : subject === 'bell' ? { 'x-auth-subject': '\u0007' } : {},
-      forwardedAt: undefined, upstreamDoneAt: undefined, responseHeaders: undefined, breakerCall: undefined,
-    } as RequestContext;
-    resilient.forward(request, reply, ctx);
+      reply: {
+        raw: reply.raw,
+        log: request.log,
+        ownHeaders: () => reply.getHeaders(),
+        takeOver: () => reply.hijack(),
+        refuse: (err: GatewayError) => void reply.code(err.status).send(errorBody(err)),
+        send: (status, headers, body) => void reply.code(status).headers(headers).send(body),
+      },
+      forwardedAt: undefined, upstreamDoneAt: undefined, breakerCall: undefined, fallback: undefined,
+    };
+    resilient.forward(ctx);
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
