@@ -1,10 +1,11 @@
-// One contract for both rate-limit stores: all buckets of a request are spent together, or none.
+// One contract for every rate-limit store: all buckets of a request are spent together, or none.
 import t, { type Test } from 'tap';
 import type { RateLimitStore } from '../../src/ratelimit/rate-limit-store.js';
 import { MemoryRateLimitStore } from '../../src/stores/memory/memory-rate-limit-store.js';
 import { MAX_BATCH, RedisRateLimitStore } from '../../src/stores/redis/redis-rate-limit-store.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
+import { forEachStoreFamily } from '../helpers/store-families.js';
 
 async function contract(t: Test, store: RateLimitStore): Promise<void> {
   const wide = { key: 'wide', rate: { limit: 100, windowMs: 60_000 } };
@@ -32,11 +33,13 @@ async function privateRedisStore(t: Test): Promise<RedisStore> {
   return store;
 }
 
-t.test('the memory store keeps the contract', (t) => contract(t, new MemoryRateLimitStore()));
+t.test('the memory store (budgets kept in this process) keeps the contract', (t) => contract(t, new MemoryRateLimitStore()));
 
-t.test('the Redis store keeps the contract', async (t) => {
-  const store = await privateRedisStore(t);
-  await contract(t, new RedisRateLimitStore(store.client));
+// Every family whose budgets are shared by all instances.
+forEachStoreFamily(t, (kind) => `the ${kind} family's shared budgets keep the contract`, async (t, store) => {
+  const shared = store.sharedRateLimits();
+  if (shared === undefined) return void t.pass(`the ${store.kind} family keeps budgets in each process: the memory store above`);
+  await contract(t, shared);
 });
 
 t.test('the Redis store batches requests of one turn into one script call, each still all-or-nothing and exact', async (t) => {

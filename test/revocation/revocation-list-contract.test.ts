@@ -3,13 +3,10 @@
 import t, { type Test } from 'tap';
 import type { VerifiedToken } from '../../src/auth/claims.js';
 import type { RevocationList } from '../../src/auth/revocation-list.js';
-import { MemoryRevocationList } from '../../src/stores/memory/memory-revocation-list.js';
-import { RedisRevocationList } from '../../src/stores/redis/redis-revocation-list.js';
-import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { SqliteRevocationList } from '../../src/stores/sqlite/sqlite-revocation-list.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { startPrivateRedis } from '../helpers/private-redis.js';
 import { stateFile } from '../helpers/state-file.js';
+import { forEachStoreFamily } from '../helpers/store-families.js';
 
 const T0 = 1_800_000_000; // seconds
 
@@ -51,22 +48,13 @@ async function contract(t: Test, open: (now: () => number) => Promise<Revocation
   t.equal(await list.restoreSubject('bob'), false, 'nothing to restore twice');
 }
 
-t.test('the memory revocation list keeps the contract', (t) => contract(t, async (now) => {
-  const list = new MemoryRevocationList(now);
-  await list.start();
-  return list;
-}));
-
-t.test('the SQLite revocation list keeps the contract', async (t) => {
-  const { path } = await stateFile(t);
-  const store = SqliteStore.open(path);
-  t.teardown(() => store.close());
-  await contract(t, async (now) => {
-    const list = new SqliteRevocationList(store, now);
+forEachStoreFamily(t, (kind) => `the ${kind} revocation list keeps the contract`, (t, store) =>
+  contract(t, async (now) => {
+    const list = store.revocationList({ syncInterval: 100, now });
     await list.start();
     return list;
-  });
-});
+  }),
+);
 
 t.test('the SQLite revocation list still refuses what it revoked after the file is closed and opened again', async (t) => {
   const { path } = await stateFile(t);
@@ -91,19 +79,4 @@ t.test('the SQLite revocation list still refuses what it revoked after the file 
   t.equal(after.isRevoked(tok('李雷', { iat: T0 + 99 })), true, 'a revoked subject is still revoked');
   t.equal(after.isRevoked(tok('restored', { iat: T0 })), false, 'a restore is kept too');
   t.same((await after.snapshot()).tokens, [{ jti: 'kept', exp: T0 + 600 }], 'entries of expired tokens are dropped at start');
-});
-
-t.test('the Redis revocation list keeps the contract', async (t) => {
-  const redis = await startPrivateRedis();
-  const store = new RedisStore(redis.url, { commandTimeout: 200 });
-  t.teardown(async () => {
-    await store.close();
-    await redis.close();
-  });
-  await store.ready(2_000);
-  await contract(t, async (now) => {
-    const list = new RedisRevocationList(store.client, { syncInterval: 100, now });
-    await list.start();
-    return list;
-  });
 });

@@ -1,17 +1,15 @@
-// One contract, run against every AuditTrail — memory, SQLite (the embedded default) and a private Redis: a flood of
+// One contract, run against the AuditTrail of every store family (test/helpers/store-families.ts): a flood of
 // denials never pushes out an admin change, each kind stays within its cap, entries are bounded in size, and queries
 // filter and page with a cursor (a foreign cursor is bad input, never a crash).
 import t, { type Test } from 'tap';
 import { isGatewayError } from '../../src/errors.js';
 import { AUDIT_BOUNDS } from '../../src/observability/audit-entry-bounds.js';
 import type { AuditQuery, AuditRecord, AuditTrail } from '../../src/observability/audit-trail.js';
-import { MemoryAuditTrail } from '../../src/stores/memory/memory-audit-trail.js';
-import { RedisAuditTrail } from '../../src/stores/redis/redis-audit-trail.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { SqliteAuditTrail } from '../../src/stores/sqlite/sqlite-audit-trail.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { startPrivateRedis } from '../helpers/private-redis.js';
 import { stateFile } from '../helpers/state-file.js';
+import { forEachStoreFamily } from '../helpers/store-families.js';
 
 const T0 = 1_800_000_000_000;
 const CAPS = { changes: 100_000, denials: 10_000 }; // the defaults
@@ -107,25 +105,14 @@ async function contract(t: Test, trail: AuditTrail, foreignCursor: string): Prom
   }
 }
 
-t.test('the memory audit trail keeps the contract', (t) => contract(t, new MemoryAuditTrail(CAPS), Buffer.from('s:5').toString('base64url')));
+// A cursor another family gives out: each must refuse the others' as bad input.
+const FOREIGN_CURSOR = { memory: 's:5', sqlite: 'm:5', redis: 'm:5' } as const;
 
-t.test('the SQLite audit trail keeps the contract', async (t) => {
-  const { path } = await stateFile(t);
-  const store = SqliteStore.open(path);
-  t.teardown(() => store.close());
-  await contract(t, new SqliteAuditTrail(store, CAPS), Buffer.from('m:5').toString('base64url'));
-});
-
-t.test('the Redis audit trail keeps the contract, reading a bounded number of entries per query', async (t) => {
-  const redis = await startPrivateRedis();
-  const store = new RedisStore(redis.url, { commandTimeout: 2_000 });
-  t.teardown(async () => {
-    await store.close();
-    await redis.close();
-  });
-  await store.ready(2_000);
-  const trail = new RedisAuditTrail(store.client, CAPS);
-  await contract(t, trail, Buffer.from('m:5').toString('base64url'));
+forEachStoreFamily(t, (kind) => `the ${kind} audit trail keeps the contract`, async (t, store) => {
+  const trail = store.auditTrail(CAPS);
+  await contract(t, trail, Buffer.from(FOREIGN_CURSOR[store.kind]).toString('base64url'));
+  if (!(store instanceof RedisStore)) return;
+  // Redis reads a bounded number of entries per query, and a denial stays small however long its path was.
   const nothing = await trail.query({ actor: 'nobody', limit: 10 });
   t.same(nothing.entries, [], 'a query matching nothing stops at its budget…');
   t.ok(nothing.next, '…and says where to go on');

@@ -5,13 +5,10 @@ import t, { type Test } from 'tap';
 import { isGatewayError } from '../../src/errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../src/rbac/model.js';
 import type { RbacChange, RbacStore } from '../../src/rbac/rbac-store.js';
-import { MemoryRbacStore } from '../../src/stores/memory/memory-rbac-store.js';
-import { RedisRbacStore } from '../../src/stores/redis/redis-rbac-store.js';
-import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { SqliteRbacStore } from '../../src/stores/sqlite/sqlite-rbac-store.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { startPrivateRedis } from '../helpers/private-redis.js';
 import { stateFile } from '../helpers/state-file.js';
+import { forEachStoreFamily } from '../helpers/store-families.js';
 
 const viewer = (name = 'viewer'): RoleDefinition => ({ name, grants: ['order:read'], denies: [], inherits: [] });
 const bound = (role: string): SubjectRecord => ({ roles: [{ role }], grants: [], denies: [] }) as unknown as SubjectRecord;
@@ -69,25 +66,7 @@ async function contract(t: Test, store: RbacStore): Promise<void> {
   }
 }
 
-t.test('the memory RBAC store keeps the contract', (t) => contract(t, new MemoryRbacStore()));
-
-t.test('the SQLite RBAC store keeps the contract', async (t) => {
-  const { path } = await stateFile(t);
-  const store = SqliteStore.open(path);
-  t.teardown(() => store.close());
-  await contract(t, new SqliteRbacStore(store));
-});
-
-t.test('the Redis RBAC store keeps the contract', async (t) => {
-  const redis = await startPrivateRedis();
-  const store = new RedisStore(redis.url, { commandTimeout: 200 });
-  t.teardown(async () => {
-    await store.close();
-    await redis.close();
-  });
-  await store.ready(2_000);
-  await contract(t, new RedisRbacStore(store.client, { syncInterval: 100 }));
-});
+forEachStoreFamily(t, (kind) => `the ${kind} RBAC store keeps the contract`, (t, store) => contract(t, store.rbacStore({ syncInterval: 100, now: Date.now })));
 
 t.test('the SQLite RBAC store still holds its subjects and roles, and their stamps, after the file is closed and opened again', async (t) => {
   const { path } = await stateFile(t);
