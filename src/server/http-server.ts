@@ -19,14 +19,14 @@ export function createDataPlaneServer(config: ServerConfig, handler: RequestList
     {
       maxHeaderSize: config.limits.headerSize,
       connectionsCheckingInterval: checkingInterval(config.timeouts),
-      // Node would answer a missing Host with a bare 400; gateway.ts answers it (and two Hosts) in the coded shape.
+      // Node would answer a missing Host with a bare 400; data-plane.ts answers it (and two Hosts) in the coded shape.
       requireHostHeader: false,
     },
     handler,
   );
   // Without a 'checkContinue' listener Node writes `100 Continue` itself before any stage has run, so a client would
   // be invited to send a body the gateway is about to refuse. With it, the request is handled as any other and
-  // gateway.ts writes `100 Continue` once every stage has passed (RFC 9110 §10.1.1).
+  // data-plane.ts writes `100 Continue` once every stage has passed (RFC 9110 §10.1.1).
   server.on('checkContinue', handler);
   applyServerLimits(server, config);
   return server;

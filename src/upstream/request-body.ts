@@ -3,7 +3,8 @@
 // sends slowly holds a socket of the gateway's, never one of the upstream's pool. A larger body, or any body on a
 // route with `requestBuffering: false`, streams through a StreamedBody and takes one of the client address's upload
 // slots (429 beyond them). Both are cut at the route's limit (413), after `bodyIdle` without data (408) and at the
-// request deadline (408). Requests without a body never reach this file (gateway.ts: Fastify parses no body for them).
+// request deadline (408). Requests without a body never reach this file (server/data-plane.ts: Fastify parses no
+// body for them).
 import type { IncomingMessage } from 'node:http';
 import { BodyFailure } from './body-failure.js';
 import { BodyTimers, type BodyClock } from './body-timers.js';
