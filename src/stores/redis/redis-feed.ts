@@ -60,6 +60,8 @@ export class RedisFeed<C extends object> implements Feed<C> {
   /** A resync that must succeed before the feed is current: 'start' until the first sync, or one that failed. */
   #owed: ResyncReason | undefined = 'start';
   #resyncing: Promise<void> | undefined;
+  /** A subscribe-then-resync in progress: the check leaves it alone rather than start another. */
+  #connecting: Promise<void> | undefined;
   /** Asked for while a resync ran: run again after it, since its read may predate the cause. */
   #resyncAgain: ResyncReason | undefined;
   /** Counts successful resyncs, so a check whose read straddled one ignores what it read. */
@@ -131,14 +133,22 @@ export class RedisFeed<C extends object> implements Feed<C> {
     return announcement.change;
   }
 
-  async #connected(reason: ResyncReason): Promise<void> {
+  #connected(reason: ResyncReason): Promise<void> {
     this.#owed = reason;
-    try {
-      await this.#subscriber!.subscribe(this.#keys.channel);
-    } catch {
-      return; // still owed: the check tries again
-    }
-    await this.#resync(reason);
+    const connecting: Promise<void> = (async () => {
+      try {
+        await this.#subscriber!.subscribe(this.#keys.channel);
+      } catch {
+        return; // still owed: the check tries again
+      }
+      await this.#resync(reason);
+    })().finally(() => {
+      if (this.#connecting !== connecting) return;
+      this.#connecting = undefined;
+      this.#drain();
+    });
+    this.#connecting = connecting;
+    return connecting;
   }
 
   #onMessage(text: string): void {
@@ -150,16 +160,16 @@ export class RedisFeed<C extends object> implements Feed<C> {
   /** Applies an announcement if it is next in order; otherwise keeps it for later, skips it, or resyncs. */
   #offer(announcement: Announcement<C>, from: 'channel' | 'writer'): void {
     if (this.#closed) return;
-    if (this.#resyncing) return void this.#pending.push(announcement);
+    if (this.#resyncing || this.#connecting) return void this.#pending.push(announcement);
     if (this.#owed !== undefined) return void this.#resync(this.#owed);
-    if (!this.#inEpoch(announcement)) return void this.#resync('epoch changed');
     const { version } = announcement.change;
+    // The channel delivers in order, so a gap there is a loss; a writer's reply may just outrun the channel (and
+    // the announcements before it, which tell the epoch to an instance that follows none yet).
+    const ahead = version > this.#version + 1;
+    if (ahead && from === 'writer' && (this.#epoch === null || this.#inEpoch(announcement))) return void this.#pending.push(announcement);
+    if (!this.#inEpoch(announcement)) return void this.#resync('epoch changed');
     if (version <= this.#version) return; // already applied: our own write's echo, or a resync read past it
-    if (version > this.#version + 1) {
-      // The channel delivers in order, so a gap there is a loss; a writer's reply may just outrun the channel.
-      if (from === 'channel') return void this.#resync('version gap');
-      return void this.#pending.push(announcement);
-    }
+    if (ahead) return void this.#resync('version gap');
     this.#apply(announcement);
     this.#drain();
   }
@@ -192,29 +202,31 @@ export class RedisFeed<C extends object> implements Feed<C> {
     this.#release();
   }
 
-  /** Resolves once this instance has `announcement` applied, or a resync has covered it: a writer reads its writes. */
+  /**
+   * Resolves once this instance has `announcement` applied, or a resync has covered it: a writer reads its writes.
+   * Announcements before it that never arrive are the periodic check's to catch, as any lost one is.
+   */
   #visible(announcement: Announcement<C>): Promise<void> {
     if (this.#listener === undefined || this.#closed) return Promise.resolve();
     this.#offer(announcement, 'writer');
     if (this.#applied(announcement)) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      // The announcements before it are on their way; not arrived within a sync interval, they were lost.
-      const timer = setTimeout(() => void this.#resync('version gap').then(done), this.#syncInterval);
-      const waiter: Waiter<C> = { announcement, done };
-      const waiters = this.#waiters;
-      function done(): void {
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        resolve();
-      }
-      waiters.add(waiter);
+      const waiter: Waiter<C> = {
+        announcement,
+        done: () => {
+          this.#waiters.delete(waiter);
+          resolve();
+        },
+      };
+      this.#waiters.add(waiter);
     });
   }
 
   #applied({ change, epoch }: Announcement<C>): boolean {
-    return !this.#resyncing && this.#owed === undefined && change.version <= this.#version && (epoch === undefined || epoch === this.#epoch);
+    return !this.#resyncing && !this.#connecting && this.#owed === undefined && change.version <= this.#version && (epoch === undefined || epoch === this.#epoch);
   }
 
+  /** Lets go the writers whose change is applied here; all of them when nothing better can be done. */
   #release(all = false): void {
     for (const waiter of this.#waiters) if (all || this.#applied(waiter.announcement)) waiter.done();
   }
@@ -276,9 +288,10 @@ export class RedisFeed<C extends object> implements Feed<C> {
 
   /** Compares the store's position with ours: the catch-all for announcements lost without a trace. */
   async #check(): Promise<void> {
-    if (this.#resyncing) return;
+    if (this.#resyncing || this.#connecting) return;
     if (this.#owed !== undefined) {
       if (this.#subscriber?.status === 'ready') await this.#connected(this.#owed);
+      else this.#release(true); // no resync without the subscription: writers waiting here go
       return;
     }
     const before = { version: this.#version, epoch: this.#epoch, resyncs: this.#resyncs };
@@ -287,7 +300,9 @@ export class RedisFeed<C extends object> implements Feed<C> {
     try {
       [version, epoch] = await this.#position();
     } catch {
-      return; // unreachable: isCurrent() turns false as the last sync ages; the next check tries again
+      // Unreachable: isCurrent() turns false as the last sync ages, and the next check tries again. Writers waiting
+      // for their change here cannot be served better meanwhile.
+      return this.#release(true);
     }
     if (this.#closed || this.#resyncing || this.#owed !== undefined || this.#resyncs !== before.resyncs) return;
     // We only apply what the store had committed before the read was sent, and within an epoch the version never
