@@ -1,10 +1,11 @@
 // Dynamic RBAC data of the embedded store, kept in its file. Records are JSON text, as on Redis, so stamps compare
 // the same way; a compare-and-set is one synchronous transaction on the one connection, so it is atomic by itself.
-// Changes are announced to this process only: the embedded store is single-instance.
+// Changes are announced to this process only, on an in-process feed: the embedded store is single-instance.
 import type { Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
 import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
+import { MemoryFeed } from '../memory/memory-feed.js';
 import type { SqliteFile } from './sqlite-file.js';
 
 const ROLES_REVISION = 'rbac.roles-revision';
@@ -22,8 +23,8 @@ export class SqliteRbacStore implements RbacStore {
     readonly revision: Statement<[string]>;
     readonly putRevision: Statement<[string, string]>;
   };
-  #listener: ((change: RbacChange) => void) | undefined;
-  #version = 0;
+  /** A write announces which subject or role changed; the feed gives it its version. */
+  readonly #feed = new MemoryFeed<{ readonly kind: 'subject' | 'role'; readonly name: string }>();
 
   constructor(store: SqliteFile) {
     this.#store = store;
@@ -42,15 +43,15 @@ export class SqliteRbacStore implements RbacStore {
   }
 
   async start(onChange: (change: RbacChange) => void): Promise<void> {
-    this.#listener = onChange;
+    await this.#feed.start({ apply: onChange, resync: (reason) => onChange({ kind: 'resync', reason }) });
   }
 
   async close(): Promise<void> {
-    this.#listener = undefined;
+    await this.#feed.close();
   }
 
   isCurrent(): boolean {
-    return true;
+    return this.#feed.isCurrent();
   }
 
   async loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>> {
@@ -75,31 +76,33 @@ export class SqliteRbacStore implements RbacStore {
   }
 
   async writeSubject(subject: string, stamp: string, next: SubjectRecord | undefined): Promise<boolean> {
-    const written = this.#store.write(() =>
-      this.#store.db.transaction(() => {
-        if ((this.#subjectText(subject) ?? '') !== stamp) return false;
-        if (next === undefined) this.#sql.deleteSubject.run(subject);
-        else this.#sql.putSubject.run(subject, JSON.stringify(next));
-        return true;
-      }).immediate(),
+    const written = this.#feed.write(() =>
+      this.#store.write(() =>
+        this.#store.db.transaction(() => {
+          if ((this.#subjectText(subject) ?? '') !== stamp) return undefined;
+          if (next === undefined) this.#sql.deleteSubject.run(subject);
+          else this.#sql.putSubject.run(subject, JSON.stringify(next));
+          return { kind: 'subject', name: subject } as const;
+        }).immediate(),
+      ),
     );
-    if (written) this.#listener?.({ kind: 'subject', name: subject, version: ++this.#version });
-    return written;
+    return written !== undefined;
   }
 
   async writeRole(name: string, stamp: string, next: RoleDefinition | undefined): Promise<boolean> {
-    const written = this.#store.write(() =>
-      this.#store.db.transaction(() => {
-        const revision = this.#rolesRevision();
-        if (revision !== stamp) return false;
-        if (next === undefined) this.#sql.deleteRole.run(name);
-        else this.#sql.putRole.run(name, JSON.stringify(next));
-        this.#sql.putRevision.run(ROLES_REVISION, String(Number(revision) + 1));
-        return true;
-      }).immediate(),
+    const written = this.#feed.write(() =>
+      this.#store.write(() =>
+        this.#store.db.transaction(() => {
+          const revision = this.#rolesRevision();
+          if (revision !== stamp) return undefined;
+          if (next === undefined) this.#sql.deleteRole.run(name);
+          else this.#sql.putRole.run(name, JSON.stringify(next));
+          this.#sql.putRevision.run(ROLES_REVISION, String(Number(revision) + 1));
+          return { kind: 'role', name } as const;
+        }).immediate(),
+      ),
     );
-    if (written) this.#listener?.({ kind: 'role', name, version: ++this.#version });
-    return written;
+    return written !== undefined;
   }
 
   #subjectText(subject: string): string | undefined {
