@@ -52,7 +52,7 @@ export function schemaProblems(doc: KubeDocument): string[] {
 
 /**
  * Problems the strict pass finds: unknown fields and out-of-list values, one line per diagnostic, naming the
- * document. All documents are compiled in one program (one compiler start, about a second).
+ * document. All documents are compiled in one program (one compiler start, a few seconds).
  */
 export function strictTypeProblems(docs: readonly KubeDocument[], baseDir: string): string[] {
   const known = docs.filter((doc) => KIND_SCHEMAS.has(kindKey(doc.object)));

@@ -97,7 +97,7 @@ t.test('the strict pass does refuse a misspelt field, a field at the wrong level
   t.match(problems[0], /^misspelt: .*livenesProbe/);
   t.match(problems[1], /^wrong level: .*terminationGracePeriodSeconds/);
   t.match(problems[2], /^not in the list: .*Sometimes/);
-  const notAnInteger = broken('not an integer', (copy) => { copy.spec['replicas'] = 'three'; });
+  const notAnInteger = broken('not an integer', (copy) => { (copy.spec as Record<string, unknown>)['replicas'] = 'three'; });
   t.match(schemaProblems(notAnInteger), [/^not an integer: .*replicas/], 'and the JSON schema refuses a string where an integer belongs');
 });
 
