@@ -25,6 +25,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY package.json ./
 COPY gateway.config.yaml /etc/permgate/gateway.config.yaml
+# The editor schema its first line names, so a mounted copy edited in place still completes and validates.
+COPY schema/gateway.config.schema.json /etc/permgate/schema/gateway.config.schema.json
 # The embedded store's file (revocations, dynamic RBAC, audit) lives on a volume the `node` user owns.
 RUN mkdir -p /var/lib/permgate && chown node:node /var/lib/permgate
 ENV PERMGATE_STATE_FILE=/var/lib/permgate/state.db

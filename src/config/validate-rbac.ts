@@ -1,36 +1,31 @@
-// The `rbac` section: static roles and subjects, checked whole (patterns, role names, inheritance cycles) so a bad
-// policy never starts, and the cache settings.
+// Checks the `rbac` section beyond its schema (schema/rbac-schema.ts): permission patterns, role and subject names,
+// bindings that name defined roles, and inheritance without cycles, so a bad policy never starts.
 import { subjectProblem } from '../auth/subject-name.js';
-import { EMPTY_SUBJECT, NAME, ROLE_NAME, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
+import { EMPTY_SUBJECT, ROLE_NAME, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
 import { PatternError, parsePermissionPattern } from '../rbac/permission-pattern.js';
 import { RoleCycleError, RoleGraph, UnknownRoleError } from '../rbac/role-graph.js';
+import { Checker, isPlain, ms, type KeyPath } from './checker.js';
 import type { RbacConfig } from './rbac-types.js';
+import { parseExpiry } from './schema/formats.js';
+import { prepareValue } from './schema/prepare-value.js';
+import { RbacSchema, type RbacSection } from './schema/rbac-schema.js';
+import type { SchemaNode } from './schema/schema-node.js';
 import { closest } from './suggest.js';
-import type { Checker } from './checker.js';
 
-type KeyPath = readonly (string | number)[];
+export { parseExpiry } from './schema/formats.js';
 
-export const RBAC_DEFAULTS: Omit<RbacConfig, 'policy'> = {
-  cacheSize: 100_000,
-  cacheTtl: 5 * 60_000,
-  syncInterval: 1_000,
-  maxStaleness: 30_000,
-  exposeMissingCode: true,
-  // A token grants nothing by itself unless the operator says so: its scope codes count only with tokenScopes: true.
-  tokenScopes: false,
-  auditDenials: 100,
-};
-
+/** The `rbac` settings when the config has no `rbac` section: the schema's defaults, no static roles or subjects. */
 export function defaultRbac(): RbacConfig {
-  return { ...RBAC_DEFAULTS, policy: { roles: new Map(), subjects: new Map() } };
+  const unused = new Checker(() => ({ file: '', line: 0, column: 0 }));
+  return checkRbac(unused, prepareValue(RbacSchema as SchemaNode, {}) as RbacSection);
 }
 
+/** A permission pattern, or undefined (reported) when its syntax is wrong. */
 function pattern(c: Checker, path: KeyPath, value: unknown): string | undefined {
-  const text = c.string(path, value);
-  if (text === undefined) return undefined;
+  if (typeof value !== 'string') return undefined;
   try {
-    parsePermissionPattern(text);
-    return text;
+    parsePermissionPattern(value);
+    return value;
   } catch (err) {
     if (err instanceof PatternError) return c.fail(path, err.message);
     throw err;
@@ -38,84 +33,46 @@ function pattern(c: Checker, path: KeyPath, value: unknown): string | undefined 
 }
 
 function patterns(c: Checker, path: KeyPath, value: unknown): string[] {
-  return (c.list(path, value) ?? []).flatMap((entry, i) => pattern(c, [...path, i], entry) ?? []);
+  return (Array.isArray(value) ? value : []).flatMap((entry, i) => pattern(c, [...path, i], entry) ?? []);
 }
 
-/** An expiry as an ISO 8601 date-time with a zone (`2027-01-31T18:00:00Z`); milliseconds since the epoch. */
-export function parseExpiry(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return undefined;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : at;
-}
-
-function scope(c: Checker, path: KeyPath, entry: Record<string, unknown>): { tenant?: string; expiresAt?: number } {
-  const out: { tenant?: string; expiresAt?: number } = {};
-  if (entry.tenant !== undefined) {
-    const tenant = c.string([...path, 'tenant'], entry.tenant);
-    if (tenant !== undefined && !NAME.test(tenant)) c.fail([...path, 'tenant'], 'a tenant is printable ASCII without spaces (≤ 256)');
-    else if (tenant !== undefined) out.tenant = tenant;
-  }
-  if (entry.expires !== undefined) {
-    const at = parseExpiry(entry.expires);
-    if (at === undefined) c.fail([...path, 'expires'], 'expected a date-time with a zone', 'e.g. 2027-01-31T18:00:00Z');
-    else out.expiresAt = at;
-  }
-  return out;
+function scope(entry: Record<string, unknown>): { tenant?: string; expiresAt?: number } {
+  const expiresAt = parseExpiry(entry.expires);
+  return { ...(typeof entry.tenant === 'string' ? { tenant: entry.tenant } : {}), ...(expiresAt === undefined ? {} : { expiresAt }) };
 }
 
 function bindings(c: Checker, path: KeyPath, value: unknown, roles: ReadonlyMap<string, unknown>): RoleBinding[] {
-  return (c.list(path, value) ?? []).flatMap((entry, i): RoleBinding[] => {
-    const at = [...path, i];
-    let role: string | undefined;
-    let limits = {};
-    if (typeof entry === 'string') role = entry;
-    else {
-      const b = c.object(at, entry, ['role', 'tenant', 'expires']);
-      if (!b) return [];
-      role = c.string([...at, 'role'], b.role);
-      limits = scope(c, at, b);
-    }
+  return (Array.isArray(value) ? value : []).flatMap((entry: unknown, i): RoleBinding[] => {
+    const role = typeof entry === 'string' ? entry : isPlain(entry) && typeof entry.role === 'string' ? entry.role : undefined;
     if (role === undefined) return [];
     if (!roles.has(role)) {
       const guess = closest(role, roles.keys());
-      c.fail(at, `names no role: "${role}"`, guess ? `did you mean "${guess}"?` : 'define it under rbac.roles');
+      c.fail([...path, i], `names no role: "${role}"`, guess ? `did you mean "${guess}"?` : 'define it under rbac.roles');
       return [];
     }
-    return [{ role, ...limits }];
+    return [{ role, ...(isPlain(entry) ? scope(entry) : {}) }];
   });
 }
 
 function entries(c: Checker, path: KeyPath, value: unknown): PermissionEntry[] {
-  return (c.list(path, value) ?? []).flatMap((entry, i): PermissionEntry[] => {
-    const at = [...path, i];
-    if (typeof entry === 'string') {
-      const code = pattern(c, at, entry);
-      return code === undefined ? [] : [{ code }];
-    }
-    const e = c.object(at, entry, ['code', 'tenant', 'expires']);
-    if (!e) return [];
-    const code = pattern(c, [...at, 'code'], e.code);
-    return code === undefined ? [] : [{ code, ...scope(c, at, e) }];
+  return (Array.isArray(value) ? value : []).flatMap((entry: unknown, i): PermissionEntry[] => {
+    const code = typeof entry === 'string' ? pattern(c, [...path, i], entry) : isPlain(entry) ? pattern(c, [...path, i, 'code'], entry.code) : undefined;
+    return code === undefined ? [] : [{ code, ...(isPlain(entry) ? scope(entry) : {}) }];
   });
 }
 
-export function checkRbac(c: Checker, value: unknown): RbacConfig {
-  const r = c.object(['rbac'], value ?? {}, ['roles', 'subjects', 'cache', 'syncInterval', 'maxStaleness', 'exposeMissingCode', 'tokenScopes', 'auditDenials']);
-  if (!r) return defaultRbac();
+function checkRoles(c: Checker, given: RbacSection['roles']): Map<string, RoleDefinition> {
   const roles = new Map<string, RoleDefinition>();
-  const rawRoles = r.roles === undefined ? {} : c.object(['rbac', 'roles'], r.roles, Object.keys(r.roles as object)) ?? {};
-  for (const [name, raw] of Object.entries(rawRoles)) {
+  for (const [name, role] of Object.entries(isPlain(given) ? given : {})) {
     const path = ['rbac', 'roles', name];
     if (!ROLE_NAME.test(name)) c.fail(path, 'a role name holds letters, digits and . _ ~ @ - (≤ 128)', undefined, true);
-    const role = c.object(path, raw ?? {}, ['grants', 'denies', 'inherits', 'description']);
-    if (!role) continue;
-    const inherits = (c.list([...path, 'inherits'], role.inherits) ?? []).flatMap((entry, i) => c.string([...path, 'inherits', i], entry) ?? []);
+    if (!isPlain(role)) continue;
     roles.set(name, {
       name,
       grants: patterns(c, [...path, 'grants'], role.grants),
       denies: patterns(c, [...path, 'denies'], role.denies),
-      inherits,
-      description: role.description === undefined ? undefined : c.string([...path, 'description'], role.description),
+      inherits: (Array.isArray(role.inherits) ? role.inherits : []).filter((r): r is string => typeof r === 'string'),
+      description: role.description,
     });
   }
   try {
@@ -127,14 +84,17 @@ export function checkRbac(c: Checker, value: unknown): RbacConfig {
       c.fail(['rbac', 'roles', err.inheritedBy, 'inherits'], err.message, guess ? `did you mean "${guess}"?` : undefined);
     } else throw err;
   }
+  return roles;
+}
+
+export function checkRbac(c: Checker, r: RbacSection): RbacConfig {
+  const roles = checkRoles(c, r.roles);
   const subjects = new Map<string, SubjectRecord>();
-  const rawSubjects = r.subjects === undefined ? {} : c.object(['rbac', 'subjects'], r.subjects, Object.keys(r.subjects as object)) ?? {};
-  for (const [name, raw] of Object.entries(rawSubjects)) {
+  for (const [name, s] of Object.entries(isPlain(r.subjects) ? r.subjects : {})) {
     const path = ['rbac', 'subjects', name];
     const problem = subjectProblem(name); // the data plane's grammar (auth/subject-name.ts): `李雷`, `Jane Doe` are subjects
     if (problem !== undefined) c.fail(path, problem, undefined, true);
-    const s = c.object(path, raw ?? {}, ['roles', 'grants', 'denies']);
-    if (!s) continue;
+    if (!isPlain(s)) continue;
     const record: SubjectRecord = {
       roles: bindings(c, [...path, 'roles'], s.roles, roles),
       grants: entries(c, [...path, 'grants'], s.grants),
@@ -142,15 +102,14 @@ export function checkRbac(c: Checker, value: unknown): RbacConfig {
     };
     subjects.set(name, record.roles.length + record.grants.length + record.denies.length === 0 ? EMPTY_SUBJECT : record);
   }
-  const cache = c.object(['rbac', 'cache'], r.cache ?? {}, ['size', 'ttl']);
   return {
     policy: { roles, subjects },
-    cacheSize: c.integer(['rbac', 'cache', 'size'], cache?.size, 1, 10_000_000, RBAC_DEFAULTS.cacheSize)!,
-    cacheTtl: c.duration(['rbac', 'cache', 'ttl'], cache?.ttl, RBAC_DEFAULTS.cacheTtl)!,
-    syncInterval: c.duration(['rbac', 'syncInterval'], r.syncInterval, RBAC_DEFAULTS.syncInterval)!,
-    maxStaleness: c.duration(['rbac', 'maxStaleness'], r.maxStaleness, RBAC_DEFAULTS.maxStaleness)!,
-    exposeMissingCode: c.boolean(['rbac', 'exposeMissingCode'], r.exposeMissingCode, RBAC_DEFAULTS.exposeMissingCode)!,
-    tokenScopes: c.boolean(['rbac', 'tokenScopes'], r.tokenScopes, RBAC_DEFAULTS.tokenScopes)!,
-    auditDenials: c.integer(['rbac', 'auditDenials'], r.auditDenials, 0, 100_000, RBAC_DEFAULTS.auditDenials)!,
+    cacheSize: r.cache!.size!,
+    cacheTtl: ms(r.cache!.ttl)!,
+    syncInterval: ms(r.syncInterval)!,
+    maxStaleness: ms(r.maxStaleness)!,
+    exposeMissingCode: r.exposeMissingCode!,
+    tokenScopes: r.tokenScopes!,
+    auditDenials: r.auditDenials!,
   };
 }

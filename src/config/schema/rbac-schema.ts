@@ -1,0 +1,73 @@
+// The shapes of the RBAC policy, written once: a role, a role binding, a grant (or deny) and a subject's record.
+// The config's `rbac` section and the admin API's request bodies (admin/rbac-routes.ts) are both checked against
+// these, so a grant or a binding is parsed in one place; patterns, cycles and known roles are checked by code on top.
+import { Type, type Static } from './type.js';
+import { NAME, ROLE_NAME } from '../../rbac/model.js';
+import { duration, flag, formatted, integer, list, mapOf, mapping, optional, text } from './kinds.js';
+
+export const TenantSchema = text('Holds only for requests in this tenant; absent: in every tenant', {
+  pattern: NAME.source,
+  errorMessage: 'a tenant is printable ASCII without spaces (≤ 256)',
+});
+
+export const RoleNameSchema = text('A role name: letters, digits and . _ ~ @ - (≤ 128)', {
+  pattern: ROLE_NAME.source,
+  errorMessage: 'a role name holds letters, digits and . _ ~ @ - (≤ 128)',
+});
+
+const expires = formatted('zoned-date-time', 'No longer counts from this moment (ISO 8601 with a zone); absent: never expires');
+
+/** A permission pattern such as `order:read` or `channel:*:42` (rbac/permission-pattern.ts checks its syntax). */
+export const PermissionCodeSchema = text('A permission code or pattern, e.g. order:read or channel:*');
+
+export const GrantSchema = mapping({
+  code: PermissionCodeSchema,
+  tenant: optional(TenantSchema),
+  expires: optional(expires),
+}, 'A permission code, optionally in one tenant and until a moment', { title: 'a grant' });
+
+export const BindingSchema = mapping({
+  role: RoleNameSchema,
+  tenant: optional(TenantSchema),
+  expires: optional(expires),
+}, 'A role, optionally in one tenant and until a moment', { title: 'a role binding' });
+
+export const RoleSchema = mapping({
+  grants: optional(list(PermissionCodeSchema, 'Permission codes the role holds', { default: [] })),
+  denies: optional(list(PermissionCodeSchema, 'Permission codes the role is refused, whatever else grants them', { default: [] })),
+  inherits: optional(list(RoleNameSchema, 'Roles whose grants and denies this one also holds', { default: [] })),
+  description: optional(text('What the role is for', { maxLength: 1024 })),
+}, 'A role: grants, denies and the roles it inherits', { title: 'a role' });
+
+export const SubjectSchema = mapping({
+  roles: optional(list(BindingSchema, 'Role bindings', { default: [] })),
+  grants: optional(list(GrantSchema, 'Direct grants', { default: [] })),
+  denies: optional(list(GrantSchema, 'Direct denies', { default: [] })),
+}, 'What one subject holds beyond the roles its token names', { title: 'a subject' });
+
+/** In the config a grant or a binding may also be written as a bare code or role name. */
+const configSubject = mapping({
+  roles: optional(list(Type.Union([RoleNameSchema, BindingSchema]), 'Role bindings: a role name, or { role, tenant, expires }', { default: [] })),
+  grants: optional(list(Type.Union([PermissionCodeSchema, GrantSchema]), 'Direct grants: a code, or { code, tenant, expires }', { default: [] })),
+  denies: optional(list(Type.Union([PermissionCodeSchema, GrantSchema]), 'Direct denies: a code, or { code, tenant, expires }', { default: [] })),
+}, 'What one subject holds beyond the roles its token names', { default: {} });
+
+export const RbacSchema = mapping({
+  roles: optional(mapOf({ ...RoleSchema, default: {} }, 'Static roles, by name', { default: {} })),
+  subjects: optional(mapOf(configSubject, 'Static subjects, by name (any name the data plane accepts as a subject)', { default: {} })),
+  cache: optional(mapping({
+    size: optional(integer(1, 10_000_000, 'Compiled subjects kept per instance (LRU)', 100_000)),
+    ttl: optional(duration('A compiled subject is rebuilt after this long even if no change was announced', '5m')),
+  }, 'The compiled-permission cache', { default: {} })),
+  syncInterval: optional(duration('How often each instance compares its RBAC version with the shared store', '1s')),
+  maxStaleness: optional(duration('With the store unreachable, compiled permissions older than this are not used (503)', '30s')),
+  exposeMissingCode: optional(flag('A 403 names the code the caller lacks; false keeps the body generic', true)),
+  tokenScopes: optional(flag('The token\'s scope codes count as exact grants (denies still apply)', false)),
+  auditDenials: optional(integer(0, 100_000, 'Denials written to the audit trail per second and instance', 100)),
+}, 'The static RBAC policy and how compiled permissions are cached; more roles and bindings through the admin API', { default: {} });
+
+export type GrantBody = Static<typeof GrantSchema>;
+export type BindingBody = Static<typeof BindingSchema>;
+export type RoleBody = Static<typeof RoleSchema>;
+export type SubjectBody = Static<typeof SubjectSchema>;
+export type RbacSection = Static<typeof RbacSchema>;

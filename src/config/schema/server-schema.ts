@@ -1,0 +1,79 @@
+// The `server` section's shape and defaults: listeners, limits, timeouts, identity headers, logs. Why each default
+// is what it is: README "Limits and timeouts" (nginx and Envoy compared there).
+import { Type, type Static } from './type.js';
+import { choice, duration, flag, formatted, integer, list, mapOf, mapping, optional, rate, size, text } from './kinds.js';
+
+
+/** Header name → where its value comes from (validate-upstream-headers.ts reads the source syntax). */
+export const UpstreamHeadersSchema = mapOf(
+  text('subject, claim:<dotted.path>, decision:tenant, decision:roles or decision:codes'),
+  'Headers added for the upstream from the token and the decision, by header name',
+);
+
+const identityHeader = (fallback: string, what: string) =>
+  optional(text(`Header carrying the caller's ${what} to the upstream (stripped from every client request)`, {
+    default: fallback,
+    pattern: '^[A-Za-z0-9-]+$',
+    errorMessage: 'a header name holds letters, digits and -',
+  }));
+
+export const AdminSchema = mapping({
+  host: optional(text('Address the admin listener binds', { default: '127.0.0.1' })),
+  port: optional(integer(0, 65535, 'Port of the admin listener (0: any free port)', 9901)),
+  token: optional(text('Bearer token of the admin API, at least 32 bytes; empty: no admin token', { default: '', allowEmpty: true })),
+  jwt: optional(flag('People whose JWT subject holds permgate:admin:… codes may call the admin API (needs `auth`)', false)),
+  failureLimit: optional(rate('Failed admin authentications one address may make per window before 429', '10/min')),
+}, 'The admin listener and who may call the admin API; off while the token is empty and jwt is false', { default: {} });
+
+export const ServerSchema = mapping({
+  listen: optional(mapping({
+    host: optional(text('Address the data plane binds', { default: '0.0.0.0' })),
+    port: optional(integer(0, 65535, 'Port of the data plane (0: any free port)', 8080)),
+  }, 'Where the data plane listens', { default: {} })),
+  trustProxy: optional(list(formatted('cidr', 'An address or CIDR'), 'Peers whose X-Forwarded-For and X-Request-Id are believed; empty: the socket peer is the client', { default: [] })),
+  admin: optional(AdminSchema),
+  paths: optional(mapping({
+    caseInsensitive: optional(Type.Boolean({ description: 'Lower-case paths before matching and forwarding (case-folding backends); default: windows' })),
+    windows: optional(Type.Boolean({ description: 'Refuse the path forms IIS / ASP.NET resolve to another path; default: caseInsensitive' })),
+  }, 'How request paths are canonicalized before matching', { default: {} })),
+  limits: optional(mapping({
+    urlLength: optional(integer(64, 65536, 'Longest request target in bytes (414 beyond)', 8192)),
+    headerSize: optional(size('Largest request head (431 beyond)', '16kb')),
+    bodySize: optional(size('Largest request body (413 beyond)', '10mb')),
+    inFlight: optional(integer(1, 1_000_000, 'Requests handled at once; beyond it, 503 at arrival', 10_000)),
+    connections: optional(integer(1, 1_000_000, 'Open client connections; beyond it, a new connection is closed at once', 10_000)),
+    bodyBuffer: optional(size('Bodies up to this size are read whole before an upstream connection is taken', '1mb')),
+    uploadsPerClient: optional(integer(1, 100_000, 'Streamed uploads one client address may have open at once (429 beyond)', 4)),
+  }, 'Request size and concurrency limits', { default: {} })),
+  timeouts: optional(mapping({
+    headers: optional(duration('From the connection to the end of the request headers (408)', '10s')),
+    idle: optional(duration('A keep-alive connection with no request in progress is closed after this long', '75s')),
+    request: optional(duration('From the end of the headers to the end of the request body (408)', '60s')),
+    bodyIdle: optional(duration('The longest pause between two chunks of a request body (408)', '30s')),
+    send: optional(duration('How long a client may leave the response unread before the connection is closed', '60s')),
+  }, 'How long a client may take; every one is bounded (longer than 0)', { default: {} })),
+  identityHeaders: optional(mapping({
+    subject: identityHeader('X-Auth-Subject', 'subject'),
+    roles: identityHeader('X-Auth-Roles', 'roles'),
+    tenant: identityHeader('X-Auth-Tenant', 'tenant'),
+  }, 'Names of the identity headers the gateway sets for the upstream', { default: {} })),
+  stripHeaders: optional(list(text('A header name, optionally ending in * for a prefix', {
+    pattern: '^[A-Za-z0-9_-]+\\*?$',
+    errorMessage: 'a header name, optionally ending in * for a prefix',
+  }), 'More client headers to strip, on top of the built-in list', { default: [] })),
+  upstreamHeaders: optional(UpstreamHeadersSchema),
+  forwardedHosts: optional(list(text('A Host value, with :port where one is used', {
+    pattern: '^[A-Za-z0-9.-]{1,253}(:\\d{1,5})?$|^\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?$',
+    errorMessage: '{got} is not a host name (optionally with :port)',
+    errorHint: 'e.g. api.example.com or api.example.com:8443',
+  }), 'Client Host values passed on as X-Forwarded-Host; default none, so it is never sent', { default: [] })),
+  logLevel: optional(choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'Log level', 'info')),
+  accessLog: optional(flag('One structured log line per request (denials and errors are logged anyway)', false)),
+  logs: optional(mapping({
+    refusalsPerSecond: optional(integer(0, 1_000_000, 'Refusal log lines per second and instance; the rest are counted and summed up', 10)),
+    fieldLength: optional(integer(16, 65_536, 'Client-controlled log fields are cut to this many characters', 256)),
+  }, 'How refusal log lines are bounded', { default: {} })),
+  drainTimeout: optional(duration('On SIGTERM/SIGINT, in-flight requests get this long to finish', '30s')),
+}, 'The data plane listener, its limits and timeouts, identity headers and logging', { default: {} });
+
+export type ServerDocument = Static<typeof ServerSchema>;
