@@ -7,6 +7,8 @@
 // the credential) and, when it is a 401, counted against the address.
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { adminEnabled } from '../config/admin-types.js';
+import { bodyProblem } from '../config/schema/body-problem.js';
+import { compileSchema } from '../config/schema/schema-ajv.js';
 import { GatewayError } from '../errors.js';
 import type { RevocationList } from '../auth/revocation-list.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
@@ -84,6 +86,12 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
       throw err;
     }
   };
+  // Route body schemas are checked by permgate's own Ajv set-up (no coercion, no defaults, no field silently
+  // dropped), and a body that fails one is the admin API's usual 400 PG_ADMIN_BAD_INPUT, naming the field.
+  admin.setValidatorCompiler(({ schema }) => {
+    const validate = compileSchema(schema);
+    return (data: unknown) => (validate(data) ? true : { error: new GatewayError('PG_ADMIN_BAD_INPUT', { detail: bodyProblem(validate.errors ?? [], data) }) });
+  });
   registerRevocationRoutes(admin, {
     revocations: deps.revocations,
     audit,

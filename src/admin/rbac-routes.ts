@@ -1,8 +1,12 @@
 // Admin API for the dynamic RBAC policy: roles, subjects' bindings, grants and denies (each optionally in one tenant
-// and until a moment), and decisions explained. Every body is checked whole before anything is written.
+// and until a moment), and decisions explained. Every body is checked whole before anything is written: its shape
+// by the route schema, the same definitions the config's `rbac` section is checked with (config/schema/), then
+// patterns, known roles and expiries here. The caller is authorized before the body is looked at.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { subjectProblem } from '../auth/subject-name.js';
-import { parseExpiry } from '../config/validate-rbac.js';
+import { BindingChangeSchema, DecisionBodySchema, GrantChangeSchema, SubjectChangeSchema, type BindingChange, type DecisionBody, type GrantChange, type SubjectChange } from '../config/schema/admin-body-schema.js';
+import { parseExpiry } from '../config/schema/formats.js';
+import { RoleSchema, type BindingBody, type GrantBody, type RoleBody } from '../config/schema/rbac-schema.js';
 import { GatewayError } from '../errors.js';
 import type { Identity } from '../auth/identity.js';
 import { explainRequest } from '../rbac/explain-request.js';
@@ -12,7 +16,7 @@ import type { PolicyEditor } from '../rbac/policy-editor.js';
 import type { RbacAuthorizer } from '../rbac/rbac-authorizer.js';
 import type { RbacConfig } from '../config/rbac-types.js';
 import type { RouteTable } from '../routing/route-table.js';
-import type { AdminAuth } from './admin-auth.js';
+import type { AdminActor, AdminAuth, AdminCode } from './admin-auth.js';
 import type { NormalizeOptions } from '../routing/normalize-path.js';
 
 export interface RbacRouteDeps {
@@ -33,13 +37,6 @@ type Plain = Record<string, unknown>;
 
 function badInput(detail: string): GatewayError {
   return new GatewayError('PG_ADMIN_BAD_INPUT', { detail });
-}
-
-function object(value: unknown, known: readonly string[], what: string): Plain {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badInput(`expected a JSON object (${what})`);
-  const unknown = Object.keys(value).filter((key) => !known.includes(key));
-  if (unknown.length > 0) throw badInput(`unknown field "${unknown[0]}" (${what} takes ${known.join(', ')})`);
-  return value as Plain;
 }
 
 function name(value: unknown, what: string, grammar = NAME): string {
@@ -68,16 +65,8 @@ function pattern(value: unknown): string {
   return value;
 }
 
-function patterns(value: unknown, what: string): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw badInput(`"${what}" must be a list of permission codes`);
-  return value.map(pattern);
-}
-
-function description(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length > 1024) throw badInput('"description" must be a string (≤ 1024)');
-  return value;
+function patterns(value: readonly string[] | undefined): string[] {
+  return (value ?? []).map(pattern);
 }
 
 function flag(value: unknown, what: string): boolean {
@@ -89,28 +78,34 @@ function flag(value: unknown, what: string): boolean {
 export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps): void {
   const { editor, authorizer } = deps;
 
-  /** tenant and expires, as given in a body; an expiry must lie in the future. */
-  const scope = (body: Plain): { tenant?: string; expiresAt?: number } => {
+  /** tenant and expires, as the schema let them through; an expiry must lie in the future. */
+  const scope = (body: { tenant?: string; expires?: string }): { tenant?: string; expiresAt?: number } => {
     const out: { tenant?: string; expiresAt?: number } = {};
-    if (body.tenant !== undefined) out.tenant = name(body.tenant, '"tenant"');
-    if (body.expires !== undefined) {
-      const at = parseExpiry(body.expires);
-      if (at === undefined) throw badInput('"expires" must be a date-time with a zone, e.g. 2027-01-31T18:00:00Z');
+    if (body.tenant !== undefined) out.tenant = body.tenant;
+    const at = parseExpiry(body.expires);
+    if (at !== undefined) {
       if (at <= deps.now()) throw badInput('"expires" lies in the past');
       out.expiresAt = at;
     }
     return out;
   };
-  const binding = (value: unknown): RoleBinding => {
-    const body = object(value, ['role', 'tenant', 'expires'], 'a role binding');
-    const role = name(body.role, '"role"', ROLE_NAME);
-    if (!authorizer.graph.has(role)) throw badInput(`role "${role}" is not defined`);
-    return { role, ...scope(body) };
+  const binding = (body: BindingBody): RoleBinding => {
+    if (!authorizer.graph.has(body.role)) throw badInput(`role "${body.role}" is not defined`);
+    return { role: body.role, ...scope(body) };
   };
-  const entry = (value: unknown): PermissionEntry => {
-    const body = object(value, ['code', 'tenant', 'expires'], 'a grant');
-    return { code: pattern(body.code), ...scope(body) };
-  };
+  const entry = (body: GrantBody): PermissionEntry => ({ code: pattern(body.code), ...scope(body) });
+  /**
+   * Routes with a body: the caller is authorized (and the path checked) before the body is validated, so an
+   * unauthenticated caller learns nothing about bodies and every failed authentication is still counted.
+   */
+  const actors = new WeakMap<FastifyRequest, AdminActor>();
+  const guarded = (code: AdminCode, checkParams: (request: FastifyRequest) => void = () => {}) => ({
+    preValidation: async (request: FastifyRequest) => {
+      actors.set(request, await deps.authorize(request, code));
+      checkParams(request);
+    },
+  });
+  const actorOf = (request: FastifyRequest): AdminActor => actors.get(request)!;
   const subjectOf = (request: FastifyRequest): string => subject((request.params as Plain).subject, 'the subject');
   const sameScope = (a: { tenant?: string | undefined }, tenant: string | undefined): boolean => (a.tenant ?? undefined) === tenant;
   const dynamicView = (record: SubjectRecord | undefined): Plain => {
@@ -140,19 +135,18 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     return { role: { ...found, source: deps.config().policy.roles.has(role) ? 'config' : 'admin', holds: authorizer.graph.expand(role) } };
   });
 
-  admin.put('/admin/rbac/roles/:role', async (request) => {
-    const actor = await deps.authorize(request, 'permgate:admin:rbac:write');
-    const role = name((request.params as Plain).role, 'the role', ROLE_NAME);
-    const body = object(request.body, ['grants', 'denies', 'inherits', 'description'], 'a role');
-    if (body.inherits !== undefined && !Array.isArray(body.inherits)) throw badInput('"inherits" must be a list of role names');
+  const roleParam = (request: FastifyRequest): string => name((request.params as Plain).role, 'the role', ROLE_NAME);
+  admin.put('/admin/rbac/roles/:role', { schema: { body: RoleSchema }, ...guarded('permgate:admin:rbac:write', roleParam) }, async (request) => {
+    const role = roleParam(request);
+    const body = request.body as RoleBody;
     const definition: RoleDefinition = {
       name: role,
-      grants: patterns(body.grants, 'grants'),
-      denies: patterns(body.denies, 'denies'),
-      inherits: ((body.inherits as unknown[] | undefined) ?? []).map((r) => name(r, 'an inherited role', ROLE_NAME)),
-      description: description(body.description),
+      grants: patterns(body.grants),
+      denies: patterns(body.denies),
+      inherits: body.inherits ?? [],
+      description: body.description,
     };
-    return editor.putRole(actor, role, definition);
+    return editor.putRole(actorOf(request), role, definition);
   });
 
   admin.delete('/admin/rbac/roles/:role', async (request) => {
@@ -182,32 +176,22 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
 
   /** One change to a subject's dynamic record, with `revokeTokens` from the body or the query. */
   const change = async (request: FastifyRequest, action: string, apply: (current: SubjectRecord) => SubjectRecord, revokeTokens: unknown) => {
-    const actor = await deps.authorize(request, 'permgate:admin:rbac:write');
+    const actor = actors.get(request) ?? (await deps.authorize(request, 'permgate:admin:rbac:write'));
     const subject = subjectOf(request);
     const revoke = flag(revokeTokens ?? (request.query as Plain).revokeTokens, 'revokeTokens');
     const { before, after } = await editor.updateSubject(actor, subject, action, apply, { revokeTokens: revoke });
     return { subject, before: dynamicView(before), after: dynamicView(after), tokensRevoked: revoke };
   };
-  const without = (body: unknown, key: string): [unknown, unknown] => {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) return [body, undefined];
-    const { [key]: taken, ...rest } = body as Plain;
-    return [rest, taken];
-  };
+  const writeSubject = guarded('permgate:admin:rbac:write', subjectOf);
 
-  admin.put('/admin/rbac/subjects/:subject', async (request) => {
-    const [rest, revoke] = without(request.body, 'revokeTokens');
-    const body = object(rest, ['roles', 'grants', 'denies'], 'a subject');
-    const list = (value: unknown, what: string): unknown[] => {
-      if (value === undefined) return [];
-      if (!Array.isArray(value)) throw badInput(`"${what}" must be a list`);
-      return value;
-    };
+  admin.put('/admin/rbac/subjects/:subject', { schema: { body: SubjectChangeSchema }, ...writeSubject }, async (request) => {
+    const body = request.body as SubjectChange;
     const record: SubjectRecord = {
-      roles: list(body.roles, 'roles').map(binding),
-      grants: list(body.grants, 'grants').map(entry),
-      denies: list(body.denies, 'denies').map(entry),
+      roles: (body.roles ?? []).map(binding),
+      grants: (body.grants ?? []).map(entry),
+      denies: (body.denies ?? []).map(entry),
     };
-    return change(request, 'rbac.subject.put', () => record, revoke);
+    return change(request, 'rbac.subject.put', () => record, body.revokeTokens);
   });
 
   admin.delete('/admin/rbac/subjects/:subject', async (request) =>
@@ -217,9 +201,9 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     }, undefined),
   );
 
-  admin.post('/admin/rbac/subjects/:subject/roles', async (request, reply) => {
-    const [rest, revoke] = without(request.body, 'revokeTokens');
-    const added = binding(rest);
+  admin.post('/admin/rbac/subjects/:subject/roles', { schema: { body: BindingChangeSchema }, ...writeSubject }, async (request, reply) => {
+    const { revokeTokens: revoke, ...body } = request.body as BindingChange;
+    const added = binding(body);
     const result = await change(request, 'rbac.binding.add', (current) => ({
       ...current,
       roles: [...current.roles.filter((b) => !(b.role === added.role && sameScope(b, added.tenant))), added],
@@ -239,9 +223,9 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
   });
 
   for (const kind of ['grants', 'denies'] as const) {
-    admin.post(`/admin/rbac/subjects/:subject/${kind}`, async (request, reply) => {
-      const [rest, revoke] = without(request.body, 'revokeTokens');
-      const added = entry(rest);
+    admin.post(`/admin/rbac/subjects/:subject/${kind}`, { schema: { body: GrantChangeSchema }, ...writeSubject }, async (request, reply) => {
+      const { revokeTokens: revoke, ...body } = request.body as GrantChange;
+      const added = entry(body);
       const result = await change(request, `rbac.${kind === 'grants' ? 'grant' : 'deny'}.add`, (current) => ({
         ...current,
         [kind]: [...current[kind].filter((e) => !(e.code === added.code && sameScope(e, added.tenant))), added],
@@ -280,10 +264,8 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     return decision(identity, query.method ?? 'GET', query.path);
   });
 
-  admin.post('/admin/decision', async (request) => {
-    await deps.authorize(request, 'permgate:admin:decision:read');
-    const body = object(request.body, ['token', 'method', 'path'], 'a decision request');
-    if (typeof body.token !== 'string' || body.token === '') throw badInput('"token" must be the caller\'s JWT');
+  admin.post('/admin/decision', { schema: { body: DecisionBodySchema }, ...guarded('permgate:admin:decision:read') }, async (request) => {
+    const body = request.body as DecisionBody;
     let identity: Identity;
     try {
       identity = await deps.identify(body.token);

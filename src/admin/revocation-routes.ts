@@ -1,11 +1,13 @@
 // Admin API for revocations: revoke one token by jti, or every token of a subject issued before a moment; inspect;
-// undo a subject-wide revocation. Every change is written to the audit trail.
-import type { FastifyInstance } from 'fastify';
+// undo a subject-wide revocation. Every change is written to the audit trail. A body's shape is checked by its route
+// schema (config/schema/admin-body-schema.ts) once the caller is authorized; which fields go together, here.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { subjectProblem } from '../auth/subject-name.js';
 import type { RevocationList } from '../auth/revocation-list.js';
+import { RevocationBodySchema, type RevocationBody } from '../config/schema/admin-body-schema.js';
 import { GatewayError } from '../errors.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
-import type { AdminAuth } from './admin-auth.js';
+import type { AdminActor, AdminAuth } from './admin-auth.js';
 
 export interface RevocationRouteDeps {
   /** The revocation list; undefined while no config with `auth` has been loaded. */
@@ -16,8 +18,6 @@ export interface RevocationRouteDeps {
   readonly maxLifetimeSeconds: () => number;
   readonly now: () => number;
 }
-
-const JTI = /^[\x21-\x7e]{1,256}$/; // printable ASCII, no spaces: jti values as tokens carry them
 
 function badInput(detail: string): GatewayError {
   return new GatewayError('PG_ADMIN_BAD_INPUT', { detail });
@@ -30,14 +30,6 @@ function subject(value: unknown, what: string): string {
   return value as string;
 }
 
-function seconds(value: unknown, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1e11) {
-    throw badInput(`${what} must be a time in whole seconds since the epoch`);
-  }
-  return value;
-}
-
 export function registerRevocationRoutes(admin: FastifyInstance, deps: RevocationRouteDeps): void {
   const nowSeconds = (): number => Math.floor(deps.now() / 1000);
   const list = (): RevocationList => {
@@ -46,16 +38,20 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
     return revocations;
   };
 
-  admin.post('/admin/revocations', async (request, reply) => {
-    const actor = await deps.authorize(request, 'permgate:admin:revocations:write');
-    const body = request.body as Record<string, unknown> | null | undefined;
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badInput('expected a JSON object with "jti" or "subject"');
+  // Authorized before the body is validated: an unauthenticated caller learns nothing about bodies.
+  const actors = new WeakMap<FastifyRequest, AdminActor>();
+  const preValidation = async (request: FastifyRequest): Promise<void> => {
+    actors.set(request, await deps.authorize(request, 'permgate:admin:revocations:write'));
+  };
+
+  admin.post('/admin/revocations', { schema: { body: RevocationBodySchema }, preValidation }, async (request, reply) => {
+    const actor = actors.get(request)!;
+    const body = request.body as RevocationBody;
     const keys = Object.keys(body);
-    if ('jti' in body === 'subject' in body) throw badInput('give exactly one of "jti" or "subject"');
-    if ('jti' in body) {
+    if ((body.jti === undefined) === (body.subject === undefined)) throw badInput('give exactly one of "jti" or "subject"');
+    if (body.jti !== undefined) {
       if (keys.some((k) => k !== 'jti' && k !== 'exp')) throw badInput('a token revocation takes "jti" and optionally "exp"');
-      if (typeof body.jti !== 'string' || !JTI.test(body.jti)) throw badInput('"jti" must be a non-empty string without spaces (≤ 256)');
-      const exp = seconds(body.exp, '"exp"') ?? nowSeconds() + deps.maxLifetimeSeconds();
+      const exp = body.exp ?? nowSeconds() + deps.maxLifetimeSeconds();
       const entry = { jti: body.jti, exp };
       await list().revokeToken(entry);
       await deps.audit.record({ at: deps.now(), actor: actor.name, action: 'revocation.token', target: entry.jti, after: entry });
@@ -63,7 +59,7 @@ export function registerRevocationRoutes(admin: FastifyInstance, deps: Revocatio
     }
     if (keys.some((k) => k !== 'subject' && k !== 'before')) throw badInput('a subject revocation takes "subject" and optionally "before"');
     const revoked = subject(body.subject, '"subject"');
-    const before = seconds(body.before, '"before"') ?? nowSeconds(); // tokens issued in this second or earlier (revocation-list.ts)
+    const before = body.before ?? nowSeconds(); // tokens issued in this second or earlier (revocation-list.ts)
     const entry = { subject: revoked, before };
     await list().revokeSubject(entry);
     await deps.audit.record({ at: deps.now(), actor: actor.name, action: 'revocation.subject', target: entry.subject, after: entry });
