@@ -3,6 +3,7 @@
 // must also reach a second instance, and every way it can miss a change has to end in a resync: a lost announcement,
 // a store that lost its data, a dropped subscription, an outage. Close leaves nothing running.
 // A new backend is one line in BACKENDS.
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import type { Announced, Feed, ResyncReason } from '../../src/stores/feed.js';
@@ -104,6 +105,7 @@ const onRedis: Backend = {
       const store = new RedisStore(server.url, { commandTimeout: 200 });
       closers.push(() => store.close());
       await store.ready(2_000);
+      if (store.adminClient.status !== 'ready') await once(store.adminClient, 'ready'); // the writer's connection
       const feed = new RedisFeed<Change>(store.client, { keys: KEYS, syncInterval: SYNC_INTERVAL, now: clock.now, writer: store.adminClient });
       closers.push(() => feed.close());
       return listen(feed, (name) => feed.write(ADD_NAME, [NAMES], [name]), () => store.client.smembers(NAMES));
