@@ -44,7 +44,7 @@ export class GatewayMetrics {
   });
   readonly revocationResyncs = new Counter({
     name: 'permgate_revocation_resyncs_total',
-    help: 'Full reloads of the local revocation mirror, by reason (start, reconnected, version gap, version check)',
+    help: 'Full reloads of the local revocation mirror, by reason (start, reconnected, version gap, version check, store reset, epoch changed, unreadable message)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -87,7 +87,7 @@ export class GatewayMetrics {
   });
   readonly rbacResyncs = new Counter({
     name: 'permgate_rbac_resyncs_total',
-    help: 'Times every compiled subject was dropped because changes may have been missed, by reason',
+    help: 'Times every compiled subject was dropped because changes may have been missed, by reason (start, reconnected, version gap, version check, store reset, epoch changed, unreadable message)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

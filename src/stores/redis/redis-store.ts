@@ -55,19 +55,25 @@ export class RedisStore implements Store {
     });
   }
 
-  /** Resolves when the connection is ready, or rejects after `timeoutMs`. */
+  /** Resolves when both connections are ready, or rejects after `timeoutMs`. */
   async ready(timeoutMs: number): Promise<void> {
-    if (this.client.status === 'ready') return;
+    const deadline = Date.now() + timeoutMs;
+    await this.#connected(this.client, timeoutMs);
+    await this.#connected(this.adminClient, Math.max(0, deadline - Date.now()));
+  }
+
+  async #connected(client: Redis, timeoutMs: number): Promise<void> {
+    if (client.status === 'ready') return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.client.off('ready', onReady);
-        reject(new Error(`redis not ready after ${timeoutMs} ms (${this.#lastError ?? this.client.status})`));
+        client.off('ready', onReady);
+        reject(new Error(`redis not ready after ${timeoutMs} ms (${this.#lastError ?? client.status})`));
       }, timeoutMs);
       const onReady = (): void => {
         clearTimeout(timer);
         resolve();
       };
-      this.client.once('ready', onReady);
+      client.once('ready', onReady);
     });
   }
 
