@@ -10,6 +10,12 @@ export interface Stamped<T> {
   readonly stamp: string;
 }
 
+/** What a write announces: which subject or role changed (the store's feed gives it its version). */
+export interface RbacWrite {
+  readonly kind: 'subject' | 'role';
+  readonly name: string;
+}
+
 /** What one write changed, as announced to every instance. */
 export type RbacChange =
   | { readonly kind: 'subject'; readonly name: string; readonly version: number }

@@ -3,7 +3,7 @@
 // announced on an in-process feed, as the Redis store announces them on its own.
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
-import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
+import type { RbacChange, RbacStore, RbacWrite, Stamped } from '../../rbac/rbac-store.js';
 import { MemoryFeed } from './memory-feed.js';
 
 export class MemoryRbacStore implements RbacStore {
@@ -11,7 +11,7 @@ export class MemoryRbacStore implements RbacStore {
   readonly #roles = new Map<string, string>();
   #rolesRevision = 0;
   /** A write announces which subject or role changed; the feed gives it its version. */
-  readonly #feed = new MemoryFeed<{ readonly kind: 'subject' | 'role'; readonly name: string }>();
+  readonly #feed = new MemoryFeed<RbacWrite>();
 
   async start(onChange: (change: RbacChange) => void): Promise<void> {
     await this.#feed.start({ apply: onChange, resync: (reason) => onChange({ kind: 'resync', reason }) });

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
-import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
+import type { RbacChange, RbacStore, RbacWrite, Stamped } from '../../rbac/rbac-store.js';
 import { feedScript } from './feed-script.js';
 import { RedisFeed } from './redis-feed.js';
 import { storeUnavailable } from './store-unavailable.js';
@@ -41,12 +41,6 @@ redis.call('INCR', KEYS[2])
 return { kind = 'role', name = ARGV[1] }
 `,
 );
-
-/** What a write announces: which subject or role changed (the feed gives it its version). */
-interface RbacWrite {
-  readonly kind: 'subject' | 'role';
-  readonly name: string;
-}
 
 export interface RedisRbacOptions {
   readonly syncInterval: number;

@@ -4,7 +4,7 @@
 import type { Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
-import type { RbacChange, RbacStore, Stamped } from '../../rbac/rbac-store.js';
+import type { RbacChange, RbacStore, RbacWrite, Stamped } from '../../rbac/rbac-store.js';
 import { MemoryFeed } from '../memory/memory-feed.js';
 import type { SqliteFile } from './sqlite-file.js';
 
@@ -24,7 +24,7 @@ export class SqliteRbacStore implements RbacStore {
     readonly putRevision: Statement<[string, string]>;
   };
   /** A write announces which subject or role changed; the feed gives it its version. */
-  readonly #feed = new MemoryFeed<{ readonly kind: 'subject' | 'role'; readonly name: string }>();
+  readonly #feed = new MemoryFeed<RbacWrite>();
 
   constructor(store: SqliteFile) {
     this.#store = store;
