@@ -141,8 +141,9 @@ async function until(what: string, check: () => boolean, deadlineMs = 3_000): Pr
 const names = (instance: Instance): string[] => instance.applied.map((change) => change.name);
 const resyncsSinceStart = (instance: Instance): ResyncReason[] => instance.resyncs.filter((reason) => reason !== 'start');
 
+// Tests under `backend.shared` are for a store other processes share: only it has a second instance, lost
+// messages and outages (an in-process feed has none of these, so they are not registered for it).
 for (const backend of BACKENDS) {
-  const onlyShared = { skip: backend.shared ? false : 'one process: nothing to share or lose' };
 
   t.test(backend.name, async (t) => {
     t.test('announces each change once, in version order, and the writer has it when the write returns', async (t) => {
@@ -165,7 +166,8 @@ for (const backend of BACKENDS) {
       t.same(resyncsSinceStart(a), [], 'no resync');
     });
 
-    t.test('a second instance receives every change in the same order, while both write at once', onlyShared, async (t) => {
+
+    if (backend.shared) t.test('a second instance receives every change in the same order, while both write at once', async (t) => {
       const { instance: a, store } = await backend.open(t, testClock({ ticking: true }));
       const b = await store!.open();
       const writes = Array.from({ length: 20 }, (_, i) => [a.write(`a${i}`), b.write(`b${i}`)]).flat();
@@ -177,7 +179,8 @@ for (const backend of BACKENDS) {
       t.same({ a: resyncsSinceStart(a), b: resyncsSinceStart(b) }, { a: [], b: [] }, 'a writer whose reply outran earlier announcements waited for them: no resync');
     });
 
-    t.test('a change whose announcement was lost is caught by the periodic check, at the second look', onlyShared, async (t) => {
+
+    if (backend.shared) t.test('a change whose announcement was lost is caught by the periodic check, at the second look', async (t) => {
       const { instance: a, store } = await backend.open(t, testClock({ ticking: true }));
       await a.write('one');
       const reads = await store!.positionReads();
@@ -188,7 +191,8 @@ for (const backend of BACKENDS) {
       t.ok((await store!.positionReads()) - reads >= 3, 'two checks found it missing before the resync read the position');
     });
 
-    t.test('an announcement after a lost one is a version gap, resynced at once', onlyShared, async (t) => {
+
+    if (backend.shared) t.test('an announcement after a lost one is a version gap, resynced at once', async (t) => {
       const { instance: a, store } = await backend.open(t, testClock({ ticking: true }));
       const b = await store!.open();
       await a.write('zero');
@@ -201,14 +205,16 @@ for (const backend of BACKENDS) {
       t.ok(a.names.has('one'), 'and has the change from the store');
     });
 
-    t.test('an unreadable announcement leads to a resync', onlyShared, async (t) => {
+
+    if (backend.shared) t.test('an unreadable announcement leads to a resync', async (t) => {
       const { instance: a, store } = await backend.open(t, testClock({ ticking: true }));
       await store!.announceGarbage();
       await until('a resyncs', () => resyncsSinceStart(a).length > 0);
       t.same(resyncsSinceStart(a), ['unreadable message']);
     });
 
-    t.test('a store that lost its data is resynced as a store reset, even refilled to the same version', onlyShared, async (t) => {
+
+    if (backend.shared) t.test('a store that lost its data is resynced as a store reset, even refilled to the same version', async (t) => {
       const { instance: a, store } = await backend.open(t, testClock({ ticking: true }));
       const b = await store!.open();
       await a.write('one');
@@ -224,7 +230,8 @@ for (const backend of BACKENDS) {
       await until('a has it', () => a.names.has('after'));
     });
 
-    t.test('a dropped subscription is resynced on reconnect, and announcements flow again', onlyShared, async (t) => {
+
+    if (backend.shared) t.test('a dropped subscription is resynced on reconnect, and announcements flow again', async (t) => {
       const { instance: a, store } = await backend.open(t, testClock({ ticking: true }));
       const b = await store!.open();
       await store!.dropSubscriptions();
@@ -234,7 +241,8 @@ for (const backend of BACKENDS) {
       t.pass('delivered after the reconnect');
     });
 
-    t.test('isCurrent is false once no check has succeeded for three sync intervals, or while the store is down; true again after', onlyShared, async (t) => {
+
+    if (backend.shared) t.test('isCurrent is false once no check has succeeded for three sync intervals, or while the store is down; true again after', async (t) => {
       const clock = testClock({ ticking: true });
       const { instance: a, store } = await backend.open(t, clock);
       t.equal(a.feed.isCurrent(), true);
