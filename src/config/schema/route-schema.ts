@@ -39,7 +39,7 @@ export const FallbackSchema = Type.Union([
       maxAge: optional(duration('The last good response to the same GET is used if it is younger than this', '5m')),
       maxEntries: optional(integer(1, 1_000_000, 'Responses remembered', 1_000)),
       maxBodySize: optional(size('Larger responses are not remembered', '256kb')),
-    }, 'The last good (2xx) response to the same GET', { default: {} })),
+    }, 'The last good (2xx) response to the same GET')),
   }, 'Exactly one of static or lastGood'),
 ], { description: 'What the route answers while its breaker is open: reject (503), static or lastGood', default: 'reject' });
 
