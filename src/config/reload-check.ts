@@ -6,6 +6,10 @@ import type { GatewayConfig } from './types.js';
 
 type KeyPath = (string | number)[];
 
+/** A listener as one comparable value: `host:port`, or undefined when it is off. */
+const listenerText = (listener: { host: string; port: number } | undefined): string | undefined =>
+  listener === undefined ? undefined : `${listener.host}:${listener.port}`;
+
 export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): ConfigIssue[] {
   const n = next.config;
   const checks: [KeyPath, unknown, unknown][] = [
@@ -13,6 +17,7 @@ export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): 
     [['server', 'listen', 'port'], current.server.listen.port, n.server.listen.port],
     [['server', 'admin', 'host'], current.server.admin.host, n.server.admin.host],
     [['server', 'admin', 'port'], current.server.admin.port, n.server.admin.port],
+    [['server', 'status'], listenerText(current.server.status), listenerText(n.server.status)],
     [['server', 'limits', 'headerSize'], current.server.limits.headerSize, n.server.limits.headerSize],
     [['store', 'redis'], current.store.redis, n.store.redis],
     [['store', 'commandTimeout'], current.store.commandTimeout, n.store.commandTimeout],

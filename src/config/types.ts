@@ -71,6 +71,13 @@ export interface ServerConfig {
     /** How long a client may leave the response unread (backpressure) before the connection is closed. */
     readonly send: Milliseconds;
   };
+  /** The read-only status listener (/healthz, /readyz, /metrics, no token); undefined: off (issue 12). */
+  readonly status: ListenConfig | undefined;
+  /**
+   * On SIGTERM/SIGINT, /readyz turns 503 at once while requests are still served (each answer with
+   * `Connection: close`) this long, so load balancers stop sending before the listener stops accepting.
+   */
+  readonly drainDelay: Milliseconds;
   /** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits anyway. */
   readonly drainTimeout: Milliseconds;
   /** Names of the identity headers the gateway sets for the upstream (and strips from every client request). */

@@ -65,6 +65,8 @@ function checkServer(c: Checker, s: Server): ServerConfig {
       bodyIdle: positive(c, ['server', 'timeouts', 'bodyIdle'], timeouts.bodyIdle)!,
       send: positive(c, ['server', 'timeouts', 'send'], timeouts.send)!,
     },
+    status: s.status === undefined ? undefined : { host: s.status.host!, port: s.status.port! },
+    drainDelay: ms(s.drainDelay)!,
     drainTimeout: ms(s.drainTimeout)!,
     identityHeaders,
     stripHeaders: strings(s.stripHeaders).map(lower),

@@ -32,6 +32,10 @@ export const ServerSchema = mapping({
   }, 'Where the data plane listens', { default: {} })),
   trustProxy: optional(list(formatted('cidr', 'An address or CIDR'), 'Peers whose X-Forwarded-For and X-Request-Id are believed; empty: the socket peer is the client', { default: [] })),
   admin: optional(AdminSchema),
+  status: optional(mapping({
+    host: optional(text('Address the status listener binds (0.0.0.0 for probes from outside the pod)', { default: '127.0.0.1' })),
+    port: optional(integer(0, 65535, 'Port of the status listener (0: any free port)', 9902)),
+  }, 'A read-only listener for probes and scrapes: GET /healthz, /readyz and /metrics with no token, nothing else; off unless set')),
   paths: optional(mapping({
     caseInsensitive: optional(Type.Boolean({ description: 'Lower-case paths before matching and forwarding (case-folding backends); default: windows' })),
     windows: optional(Type.Boolean({ description: 'Refuse the path forms IIS / ASP.NET resolve to another path; default: caseInsensitive' })),
@@ -73,6 +77,7 @@ export const ServerSchema = mapping({
     refusalsPerSecond: optional(integer(0, 1_000_000, 'Refusal log lines per second and instance; the rest are counted and summed up', 10)),
     fieldLength: optional(integer(16, 65_536, 'Client-controlled log fields are cut to this many characters', 256)),
   }, 'How refusal log lines are bounded', { default: {} })),
+  drainDelay: optional(duration('On SIGTERM/SIGINT, /readyz turns 503 at once and requests are still served (with Connection: close) this long before the listener stops accepting; 0: stop at once', '5s')),
   drainTimeout: optional(duration('On SIGTERM/SIGINT, in-flight requests get this long to finish', '30s')),
 }, 'The data plane listener, its limits and timeouts, identity headers and logging', { default: {} });
 
