@@ -30,7 +30,8 @@ Options:
 
 Exit status: 0 ok (explain: allowed or public), 1 runtime failure, 2 invalid configuration or usage,
 3 (explain) denied or refused.
-Signals (start): SIGTERM/SIGINT drain in-flight requests (up to server.drainTimeout) and exit 0;
+Signals (start): SIGTERM/SIGINT turn /readyz 503, keep serving for server.drainDelay, then drain in-flight
+requests (up to server.drainTimeout) and exit 0;
 SIGHUP reloads the config file (an invalid one is rejected and the config in force stays).`;
 
 function version(): string {
@@ -146,18 +147,20 @@ async function main(argv: string[]): Promise<number> {
   const gateway = await buildGateway(loaded);
   const log = gateway.app.log;
   for (const backend of backends) log.info({ upstream: backend.name, url: backend.url }, 'example backend started');
-  const { url, adminUrl } = await gateway.listen();
-  log.info({ url, adminUrl, config: values.config, store: gateway.store.kind, routes: loaded.routes.routes.length }, 'permgate listening');
+  const { url, adminUrl, statusUrl } = await gateway.listen();
+  log.info({ url, adminUrl, statusUrl, config: values.config, store: gateway.store.kind, routes: loaded.routes.routes.length }, 'permgate listening');
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal, drainTimeout: gateway.config.config.server.drainTimeout }, 'draining and stopping');
+    const { drainDelay, drainTimeout } = gateway.config.config.server;
+    log.info({ signal, drainDelay, drainTimeout }, 'draining and stopping');
     // close() cuts what is left at the drain deadline; this is the last resort if something still hangs after it.
-    setTimeout(() => process.exit(1), gateway.config.config.server.drainTimeout + 10_000).unref();
+    setTimeout(() => process.exit(1), drainDelay + drainTimeout + 10_000).unref();
+    // Not ready at once, still serving for drainDelay (load balancers stop sending meanwhile), then the drain.
     void gateway
-      .close()
+      .close({ drainDelay })
       .then(() => Promise.all(backends.map((backend) => backend.close())))
       .then(() => process.exit(0));
   };

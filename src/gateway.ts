@@ -4,7 +4,8 @@
 // listeners, reload and drain. No listen here except in `listen()`, so tests drive a gateway directly.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Pool } from 'undici';
-import { buildAdminApi } from './admin/admin-api.js';
+import { buildAdminApi, readinessProbe, type AdminApiDeps } from './admin/admin-api.js';
+import { buildStatusServer } from './admin/status-server.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { buildRevocations } from './auth/build-auth.js';
 import type { RevocationList } from './auth/revocation-list.js';
@@ -51,6 +52,8 @@ export interface ReloadResult {
 export interface Gateway {
   readonly app: FastifyInstance;
   readonly admin: FastifyInstance;
+  /** The status listener's app (probes and metrics, no token), when `server.status` is set. */
+  readonly status: FastifyInstance | undefined;
   readonly metrics: GatewayMetrics;
   readonly store: Store;
   /** Present once a config with `auth` has been loaded. */
@@ -59,15 +62,19 @@ export interface Gateway {
   readonly audit: AuditTrail;
   /** The config in force. */
   readonly config: LoadedConfig;
-  /** Listens on the configured addresses (port 0 picks a free one) and returns both base URLs. */
-  listen(): Promise<{ url: string; adminUrl: string }>;
+  /** Listens on the configured addresses (port 0 picks a free one) and returns their base URLs. */
+  listen(): Promise<{ url: string; adminUrl: string; statusUrl: string | undefined }>;
   /**
    * Re-reads the config file (or takes `next`) and swaps it in; requests in flight finish on the old one. Throws
    * ConfigError, and keeps the old config, when the new one is invalid or changes what only a restart can.
    */
   reload(options?: { readonly next?: LoadedConfig; readonly actor?: string }): Promise<ReloadResult>;
-  /** Stops accepting, lets in-flight requests finish (up to server.drainTimeout), closes pools and the store. */
-  close(): Promise<void>;
+  /**
+   * Readiness turns 503 at once; for `drainDelay` ms (default 0: tests and embedders stop at once; cli.ts passes
+   * server.drainDelay on SIGTERM) requests are still served, each answer with `Connection: close`; then the listener
+   * stops accepting, in-flight requests finish (up to server.drainTimeout), pools and the store close.
+   */
+  close(options?: { readonly drainDelay?: number }): Promise<void>;
 }
 
 export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {}): Promise<Gateway> {
@@ -77,13 +84,14 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   const store = deps.store ?? openStore(initial.store);
   const now = deps.now ?? Date.now;
   let current: Runtime | undefined;
-  let draining = false;
+  /** Shutdown's phases (data-plane.ts): serving → leaving (the drain delay) → draining (stopped accepting). */
+  let phase: 'serving' | 'leaving' | 'draining' = 'serving';
 
   const plane = buildDataPlane({
     server: initial.server,
     logger,
     current: () => current!,
-    draining: () => draining,
+    phase: () => phase,
     released(runtime) {
       if (runtime !== current) retire(runtime);
     },
@@ -96,10 +104,17 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   if (notice !== undefined) log[notice.level](notice.fields ?? {}, notice.message);
   // Start on the shared store when it is there: without this wait, the first requests of a fresh instance would be
   // limited by the local share while the connection opens, and their budgets counted twice.
-  await store.ready(2_000).catch((err: Error) => log.warn({ reason: err.message }, 'shared store not reachable at start; serving degraded until it is'));
+  // Since when the shared store is unreachable (-Infinity: never reached since start), for readiness: compiled
+  // permissions older than rbac.maxStaleness are not used, so past that every protected route is refused.
+  let unreachableSince: number | undefined;
+  await store.ready(2_000).catch((err: Error) => {
+    unreachableSince = -Infinity;
+    log.warn({ reason: err.message }, 'shared store not reachable at start; serving degraded until it is');
+  });
   store.watch((reachable) => {
     if (reachable) log.info('shared store reachable again');
     else log.warn('shared store unreachable: routes follow their onStoreDown until it returns');
+    unreachableSince = reachable ? undefined : (unreachableSince ?? now());
   });
 
   const rbac = await buildRbac(initial.rbac, store, metrics, log, now);
@@ -188,9 +203,10 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     reloading = run.catch(() => {});
     return run;
   }
-  const admin = buildAdminApi({
+  const adminDeps: AdminApiDeps = {
     current: () => current!,
-    draining: () => draining,
+    draining: () => phase !== 'serving',
+    storeUnreachableFor: () => (unreachableSince === undefined ? 0 : now() - unreachableSince),
     metrics,
     store,
     logger,
@@ -203,11 +219,15 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     },
     reload: (actor) => reload({ actor }),
     now,
-  });
+  };
+  const admin = buildAdminApi(adminDeps);
+  let closing: Promise<void> | undefined;
+  const status = initial.server.status === undefined ? undefined : buildStatusServer({ metrics, logger, readyz: readinessProbe(adminDeps) });
 
   return {
     app,
     admin,
+    status,
     metrics,
     store,
     get revocations() {
@@ -223,35 +243,50 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       const { server } = initial;
       const url = await app.listen({ host: server.listen.host, port: server.listen.port });
       const adminUrl = await admin.listen({ host: server.admin.host, port: server.admin.port });
-      return { url, adminUrl };
+      const statusUrl = status === undefined ? undefined : await status.listen({ host: server.status!.host, port: server.status!.port });
+      return { url, adminUrl, statusUrl };
     },
-    async close() {
-      draining = true;
-      // In-flight requests finish, up to the drain deadline; then whatever is left is cut.
-      const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), current!.config.server.drainTimeout).unref());
-      const closed = app.close().then(() => 'done' as const);
-      // A kept-alive connection whose last request finishes during the drain would otherwise stay open, idle, until
-      // the deadline: close connections as they fall idle, so the drain ends when the last request does.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-      try {
-        if ((await Promise.race([closed, deadline])) === 'late') {
-          log.warn({ inFlight: plane.inFlight() }, 'drain deadline passed; closing the remaining connections');
-          app.server.closeAllConnections();
-          await closed;
-        }
-      } finally {
-        clearInterval(sweep);
-      }
-      await admin.close();
-      current!.close();
-      shared.carried.breakers.clear();
-      // In-flight requests are done (or cut) once app.close() resolves.
-      await Promise.all([...shared.carried.pools.values()].map((pool) => pool.destroy()));
-      shared.carried.pools.clear();
-      await revocations?.close();
-      await rbac.close();
-      await shared.rateLimits.breaker?.shutdown();
-      await store.close();
+    close(options = {}) {
+      closing ??= shutdown(options.drainDelay ?? 0);
+      return closing;
     },
   };
+
+  async function shutdown(drainDelay: number): Promise<void> {
+    if (drainDelay > 0) {
+      // Load balancers see /readyz 503 and stop sending; until they have, requests are served, and every answer
+      // (those in flight too) ends its connection so kept-alive clients come back through the balancer.
+      phase = 'leaving';
+      plane.closeAfterAnswers();
+      log.info({ drainDelay }, 'not ready; serving until the drain delay ends');
+      await new Promise((resolve) => setTimeout(resolve, drainDelay));
+    }
+    phase = 'draining';
+    // In-flight requests finish, up to the drain deadline; then whatever is left is cut.
+    const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), current!.config.server.drainTimeout).unref());
+    const closed = app.close().then(() => 'done' as const);
+    // A kept-alive connection whose last request finishes during the drain would otherwise stay open, idle, until
+    // the deadline: close connections as they fall idle, so the drain ends when the last request does.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    try {
+      if ((await Promise.race([closed, deadline])) === 'late') {
+        log.warn({ inFlight: plane.inFlight() }, 'drain deadline passed; closing the remaining connections');
+        app.server.closeAllConnections();
+        await closed;
+      }
+    } finally {
+      clearInterval(sweep);
+    }
+    await admin.close();
+    await status?.close();
+    current!.close();
+    shared.carried.breakers.clear();
+    // In-flight requests are done (or cut) once app.close() resolves.
+    await Promise.all([...shared.carried.pools.values()].map((pool) => pool.destroy()));
+    shared.carried.pools.clear();
+    await revocations?.close();
+    await rbac.close();
+    await shared.rateLimits.breaker?.shutdown();
+    await store.close();
+  }
 }

@@ -1,6 +1,7 @@
-// The admin listener, assembled: health and readiness, and every admin API (revocations, RBAC, decisions, reload)
-// behind one authentication. Everything config-dependent is read from the Runtime in force at each call, so a reload
-// also rotates the admin token and re-points decisions at the new routes.
+// The admin listener, assembled: health and readiness (readinessProbe, shared with the status listener), and every
+// admin API (revocations, RBAC, decisions, reload) behind one authentication. Everything config-dependent is read
+// from the Runtime in force at each call, so a reload also rotates the admin token and re-points decisions at the
+// new routes.
 //
 // Every /admin/ route, before its body is read: off (no admin token, JWT admins not turned on) → 503; the client
 // address used up its failed authentications → 429. Every failed authentication is logged (address, reason; never
@@ -18,8 +19,9 @@ import type { RbacAuthorizer } from '../rbac/rbac-authorizer.js';
 import type { Runtime } from '../runtime.js';
 import type { Store } from '../stores/store.js';
 import { adminAuth, type AdminAuth, type AdminJwt } from './admin-auth.js';
-import { buildAdminServer } from './admin-server.js';
+import { buildAdminServer, type ProbeDeps } from './admin-server.js';
 import { registerFailureThrottle } from './failure-throttle.js';
+import { readiness, readinessCode } from './readiness.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerRbacRoutes } from './rbac-routes.js';
 import { registerReloadRoute } from './reload-route.js';
@@ -27,7 +29,10 @@ import { registerRevocationRoutes } from './revocation-routes.js';
 
 export interface AdminApiDeps {
   readonly current: () => Runtime;
+  /** True once shutdown began (during server.drainDelay too): readiness turns 503 so load balancers stop sending. */
   readonly draining: () => boolean;
+  /** How long the shared store has been unreachable (ms): 0 while it is reachable, Infinity if never since start. */
+  readonly storeUnreachableFor: () => number;
   readonly metrics: GatewayMetrics;
   readonly store: Store;
   readonly logger: FastifyServerOptions['logger'];
@@ -40,24 +45,44 @@ export interface AdminApiDeps {
   readonly now: () => number;
 }
 
+/**
+ * /readyz, for the admin and the status listeners alike: the rule is readiness.ts's; the body says what it was
+ * decided from (the store, revocations, RBAC, the refused routes) and the breakers and config in force.
+ */
+export function readinessProbe(deps: AdminApiDeps): ProbeDeps['readyz'] {
+  return () => {
+    const runtime = deps.current();
+    const { config } = runtime;
+    const store = deps.store.status();
+    const draining = deps.draining();
+    const revocations = runtime.revocations && config.auth ? { current: runtime.revocations.isCurrent(), onStoreDown: config.auth.revocation.onStoreDown } : undefined;
+    const rbacCurrent = deps.rbac.isCurrent();
+    const { status, refused } = readiness({
+      draining,
+      storeReady: store.ready,
+      routes: runtime.loaded.routes.routes.map(({ pattern, config: route }) => ({ pattern, public: route.auth === 'none', sensitive: route.sensitive, onStoreDown: route.onStoreDown })),
+      revocations,
+      rbac: { current: rbacCurrent, unreachableFor: deps.storeUnreachableFor(), maxStaleness: config.rbac.maxStaleness },
+    });
+    return {
+      code: readinessCode(status),
+      body: {
+        status,
+        store,
+        draining,
+        ...(revocations ? { revocations: { current: revocations.current } } : {}),
+        rbac: { current: rbacCurrent },
+        ...(refused.length > 0 ? { refused } : {}),
+        breakers: { ...runtime.breakerStates(), ...deps.sharedBreakers() },
+        config: { file: config.file, routes: runtime.loaded.routes.routes.length },
+      },
+    };
+  };
+}
+
 export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
   const { current, rbac, audit, now } = deps;
-  const admin = buildAdminServer({
-    metrics: deps.metrics,
-    store: deps.store,
-    logger: deps.logger,
-    readiness: () => {
-      const runtime = current();
-      return {
-        draining: deps.draining(),
-        ...(runtime.revocations ? { revocations: { current: runtime.revocations.isCurrent() } } : {}),
-        rbac: { current: rbac.isCurrent() },
-        breakers: { ...runtime.breakerStates(), ...deps.sharedBreakers() },
-        config: { file: runtime.config.file, routes: runtime.loaded.routes.routes.length },
-      };
-    },
-    draining: deps.draining,
-  });
+  const admin = buildAdminServer({ metrics: deps.metrics, store: deps.store, logger: deps.logger, readyz: readinessProbe(deps) });
   const jwt: AdminJwt = {
     identify: (token) => current().identify(token),
     // Admin codes are global (no tenant), and fail closed like a sensitive route.

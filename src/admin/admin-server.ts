@@ -6,14 +6,33 @@ import { errorBody, GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Store } from '../stores/store.js';
 
-export interface AdminDeps {
+/** What the probes answer: /readyz's status code and body (admin-api.ts builds it with readiness.ts). */
+export interface ProbeDeps {
+  readonly metrics: GatewayMetrics;
+  readonly readyz: () => { readonly code: number; readonly body: Record<string, unknown> };
+}
+
+export interface AdminDeps extends Partial<Pick<ProbeDeps, 'readyz'>> {
   readonly metrics: GatewayMetrics;
   readonly store: Store;
   readonly logger: FastifyServerOptions['logger'];
-  /** What readiness reports beyond the store: revocations, RBAC, breakers, the config in force. */
-  readonly readiness?: () => Record<string, unknown>;
-  /** True once shutdown began: readiness turns 503 so load balancers stop sending. */
-  readonly draining?: () => boolean;
+}
+
+/**
+ * GET /healthz (the process is alive), /readyz and /metrics: the same answers on the admin listener and on the
+ * status listener (status-server.ts).
+ */
+export function registerProbes(app: FastifyInstance, deps: ProbeDeps): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const { code, body } = deps.readyz();
+    reply.code(code).header('cache-control', 'no-store');
+    return body;
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
 }
 
 /** Admin bodies are small JSON documents (a subject's record, a role). */
@@ -44,20 +63,12 @@ export function buildAdminServer(deps: AdminDeps): FastifyInstance {
       void (reply as FastifyReply).code(error.status).headers({ 'cache-control': 'no-store' }).send(errorBody(error, request.id));
     },
   });
-  admin.get('/healthz', async () => ({ status: 'ok' }));
-  admin.get('/readyz', async (_request, reply) => {
-    // Ready while the config is loaded and requests are served, even without the shared store: each stage then
-    // follows its outage rule (degraded), which is better than a fleet that takes itself out of rotation at once.
-    // Only a draining instance is not ready.
+  // Without a readiness rule (a bare admin server), ready while the store is, degraded otherwise.
+  const bare = (): { code: number; body: Record<string, unknown> } => {
     const store = deps.store.status();
-    const draining = deps.draining?.() ?? false;
-    reply.code(draining ? 503 : 200);
-    return { status: draining ? 'draining' : store.ready ? 'ready' : 'degraded', store, ...deps.readiness?.() };
-  });
-  admin.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+    return { code: 200, body: { status: store.ready ? 'ready' : 'degraded', store } };
+  };
+  registerProbes(admin, { metrics: deps.metrics, readyz: deps.readyz ?? bare });
   admin.setErrorHandler((err, request, reply) => {
     let error: GatewayError;
     const refusal = isGatewayError(err) ? undefined : fastifyRefusal(err as { code?: string; statusCode?: number });

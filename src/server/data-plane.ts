@@ -4,7 +4,7 @@
 // `finish` (forward's breaker settlement, record) once the response is over. What the journey cannot see — the
 // listener's in-flight cap, drain, the Host rule, framework errors — is refused here, in the same coded shape.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { ServerConfig } from '../config/types.js';
 import { HTTP_METHODS } from '../config/types.js';
@@ -35,8 +35,12 @@ export interface DataPlaneDeps {
   readonly logger: FastifyServerOptions['logger'];
   /** The Runtime new requests run under. */
   current(): Runtime;
-  /** True once shutdown began: new requests are refused with 503. */
-  draining(): boolean;
+  /**
+   * Where shutdown is: `serving`; `leaving` (server.drainDelay: requests are served as usual, and every answer says
+   * `Connection: close` so kept-alive clients reconnect elsewhere); `draining` (the listener stopped accepting: a
+   * request arriving on a kept-alive connection gets 503 PG_SHUTTING_DOWN).
+   */
+  phase(): 'serving' | 'leaving' | 'draining';
   /** A Runtime that is no longer current has finished its last request. */
   released(runtime: Runtime): void;
 }
@@ -45,6 +49,8 @@ export interface DataPlane {
   readonly app: FastifyInstance;
   /** Requests in flight on every Runtime. */
   inFlight(): number;
+  /** Answers not yet begun end their connection (`Connection: close`): called as the drain delay starts. */
+  closeAfterAnswers(): void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -54,6 +60,8 @@ const LISTENER = 'listener';
 
 export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
   let inFlight = 0;
+  /** The answers of the requests in flight, so the drain delay can tell their connections to close. */
+  const answers = new Set<ServerResponse>();
   const app = Fastify({
     logger: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -182,14 +190,21 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     const runtime = deps.current();
     const raw = request.raw;
     request.pgRuntime = runtime;
-    // A request on a kept-alive connection after shutdown began: retry elsewhere, and this connection ends with it.
-    if (deps.draining()) return refuse(request, reply, new GatewayError('PG_SHUTTING_DOWN', { headers: { 'retry-after': '1', connection: 'close' } }), LISTENER);
+    const phase = deps.phase();
+    // A request on a kept-alive connection after the listener stopped accepting: retry elsewhere, and this connection
+    // ends with it.
+    if (phase === 'draining') return refuse(request, reply, new GatewayError('PG_SHUTTING_DOWN', { headers: { 'retry-after': '1', connection: 'close' } }), LISTENER);
+    // During the drain delay a request is served, and its connection ends with the answer (Node writes
+    // `Connection: close`): the client's next request opens a connection the load balancer sends elsewhere.
+    if (phase === 'leaving') reply.raw.shouldKeepAlive = false;
     // Bounded concurrency: refuse at arrival, cheaply, rather than queue until the process falls over.
     if (inFlight >= runtime.config.server.limits.inFlight) return refuse(request, reply, new GatewayError('PG_OVERLOADED', { headers: { 'retry-after': '1' } }), LISTENER);
     inFlight++;
     runtime.inFlight++;
+    answers.add(reply.raw);
     reply.raw.once('close', () => {
       inFlight--;
+      answers.delete(reply.raw);
       if (--runtime.inFlight === 0) deps.released(runtime);
       // A streamed body nobody read to its end (a local reply, an upstream that answered early) would hold the
       // connection and its upload slot until the request deadline: the answer is out, so the rest is not wanted.
@@ -251,5 +266,11 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     done();
   });
 
-  return { app, inFlight: () => inFlight };
+  return {
+    app,
+    inFlight: () => inFlight,
+    closeAfterAnswers() {
+      for (const answer of answers) if (!answer.headersSent) answer.shouldKeepAlive = false;
+    },
+  };
 }
