@@ -3,7 +3,7 @@
 // streams newest first, merged by stream id, and filters as it goes; one query examines at most SCAN_BUDGET entries
 // (in chunks), then answers with what it found and a cursor to go on from — so its cost stays bounded whatever the
 // filter, at the price of pages that may be short.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { decodeAuditCursor, encodeAuditCursor } from '../../observability/audit-cursor.js';
 import { boundAuditEntry } from '../../observability/audit-entry-bounds.js';
 import { AUDIT_KINDS, matchesAuditQuery, type AuditEntry, type AuditKind, type AuditPage, type AuditQuery, type AuditRecord, type AuditTrail } from '../../observability/audit-trail.js';
@@ -35,7 +35,7 @@ interface Head {
 export class RedisAuditTrail implements AuditTrail {
   readonly #caps: Record<AuditKind, number>;
 
-  constructor(private readonly client: Redis, caps: { readonly changes: number; readonly denials: number } = { changes: 100_000, denials: 10_000 }) {
+  constructor(private readonly client: RedisClient, caps: { readonly changes: number; readonly denials: number } = { changes: 100_000, denials: 10_000 }) {
     this.#caps = { change: caps.changes, denial: caps.denials };
   }
 

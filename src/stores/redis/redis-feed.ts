@@ -4,7 +4,7 @@
 // unreadable message, and when the periodic check finds the store in another epoch, behind us, or ahead of us twice in
 // a row (once may be an announcement still in flight). Readers never wait for Redis; a writer waits for its own change.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from './redis-connection.js';
 import type { Announced, Feed, FeedListener, ResyncReason } from '../feed.js';
 import type { FeedScript } from './feed-script.js';
 
@@ -26,7 +26,7 @@ export interface RedisFeedOptions {
   readonly syncInterval: number;
   readonly now?: () => number;
   /** The connection write scripts run on (the admin plane's); the feed's own connection when absent. */
-  readonly writer?: Redis;
+  readonly writer?: RedisClient;
 }
 
 /** How long start() waits for the first sync: with Redis up a gateway starts current, with Redis down it starts. */
@@ -47,12 +47,12 @@ type ScriptCall = (...args: (string | number)[]) => Promise<string | null>;
 
 export class RedisFeed<C extends object> implements Feed<C> {
   /** Checks, resync reads, and the source of the subscriber connection. */
-  readonly #client: Redis;
-  readonly #writer: Redis;
+  readonly #client: RedisClient;
+  readonly #writer: RedisClient;
   readonly #keys: RedisFeedKeys;
   readonly #syncInterval: number;
   readonly #now: () => number;
-  #subscriber: Redis | undefined;
+  #subscriber: RedisClient | undefined;
   #listener: FeedListener<C> | undefined;
   /** The last version applied, in `#epoch` (null while the store has none). */
   #version = 0;
@@ -77,7 +77,7 @@ export class RedisFeed<C extends object> implements Feed<C> {
   #synced: () => void = () => {};
   readonly #firstSync = new Promise<void>((resolve) => (this.#synced = resolve));
 
-  constructor(client: Redis, options: RedisFeedOptions) {
+  constructor(client: RedisClient, options: RedisFeedOptions) {
     this.#client = client;
     this.#writer = options.writer ?? client;
     this.#keys = options.keys;
@@ -87,7 +87,7 @@ export class RedisFeed<C extends object> implements Feed<C> {
 
   async start(listener: FeedListener<C>): Promise<void> {
     this.#listener = listener;
-    const subscriber = (this.#subscriber = this.#client.duplicate());
+    const subscriber = (this.#subscriber = duplicateClient(this.#client));
     subscriber.on('error', () => {}); // state is read from `status`; the store's own connection reports errors
     subscriber.on('message', (_channel: string, text: string) => this.#onMessage(text));
     // On every (re)connect: subscribe, then resync, since whatever was announced meanwhile is lost.

@@ -5,7 +5,7 @@
 // checked and spent all-or-nothing, in arrival order, exactly as separate calls run back to back would, but the
 // client, the socket and Redis pay one command for the lot. Under load that is the difference between a Redis call
 // per request and one per batch (README, Benchmarks); a request alone waits for nothing but the end of the turn.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { BucketCheck, RateDecision, RateLimitStore } from '../../ratelimit/rate-limit-store.js';
 
 /** All keys share one hash tag, so the script's keys are in one cluster slot. */
@@ -69,7 +69,7 @@ end
 return result
 `;
 
-type RateCommands = Redis & { permgateConsumeBatch(numKeys: number, ...args: (string | number)[]): Promise<number[]> };
+type RateCommands = RedisClient & { permgateConsumeBatch(numKeys: number, ...args: (string | number)[]): Promise<number[]> };
 
 interface Pending {
   readonly checks: readonly BucketCheck[];
@@ -82,7 +82,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   #queue: Pending[] = [];
   #scheduled = false;
 
-  constructor(client: Redis) {
+  constructor(client: RedisClient) {
     if (!('permgateConsumeBatch' in client)) client.defineCommand('permgateConsumeBatch', { lua: CONSUME_BATCH_SCRIPT });
     this.#client = client as RateCommands;
   }

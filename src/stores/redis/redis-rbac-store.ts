@@ -2,7 +2,7 @@
 // the stamp, write, bump the version, announce what changed — so a write is atomic, never lost to a concurrent one,
 // and announced exactly once. Each instance applies announcements in version order; whenever one may have been
 // missed, the feed resyncs and the instance drops everything it compiled.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
 import type { RbacChange, RbacStore, RbacWrite, Stamped } from '../../rbac/rbac-store.js';
@@ -46,17 +46,17 @@ export interface RedisRbacOptions {
   readonly syncInterval: number;
   readonly now?: () => number;
   /** The connection for admin writes, listings and role loads (a longer timeout); the request path's otherwise. */
-  readonly admin?: Redis;
+  readonly admin?: RedisClient;
 }
 
 export class RedisRbacStore implements RbacStore {
   /** Subject loads on the request path, and the feed's subscription and checks. */
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   /** Writes, listings and role loads: the admin plane's and background work's connection. */
-  readonly #admin: Redis;
+  readonly #admin: RedisClient;
   readonly #feed: RedisFeed<RbacWrite>;
 
-  constructor(client: Redis, options: RedisRbacOptions) {
+  constructor(client: RedisClient, options: RedisRbacOptions) {
     this.#client = client;
     this.#admin = options.admin ?? client;
     this.#feed = new RedisFeed(client, {

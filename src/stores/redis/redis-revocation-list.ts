@@ -1,7 +1,7 @@
 // Revocations shared by every instance through Redis, on a versioned feed (redis-feed.ts): each write is one script
 // (change + version bump + announcement); each instance keeps a local mirror, applies announced changes in version
 // order and reloads it whole when it may have missed one. A request never waits for Redis.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { VerifiedToken } from '../../auth/claims.js';
 import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
 import type { Announced } from '../feed.js';
@@ -58,14 +58,14 @@ export interface RedisRevocationOptions {
 }
 
 export class RedisRevocationList implements RevocationList {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #feed: RedisFeed<Change>;
   readonly #mirror: RevocationMirror;
   readonly #options: RedisRevocationOptions;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(client: Redis, options: RedisRevocationOptions) {
+  constructor(client: RedisClient, options: RedisRevocationOptions) {
     this.#client = client;
     this.#options = options;
     this.#now = options.now ?? Date.now;

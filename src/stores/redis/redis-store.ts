@@ -1,10 +1,10 @@
-// The shared store: one ioredis connection with settings fit for a request path (docs/toolchain-notes.md): no
-// offline queue, a short command timeout and reconnection with capped backoff, so a Redis outage fails fast instead
-// of hanging.
+// The shared store: one connection with settings fit for a request path (docs: TOOLCHAIN.md): no offline queue, a
+// short command timeout and reconnection with capped backoff, so a Redis outage fails fast instead of hanging.
 // A second connection serves the admin plane and background work (writes, revocations, audit, resyncs): the same
 // settings with a longer timeout, so a change an admin makes is not lost to a request-path deadline on a busy Redis.
-import { Redis, type RedisOptions } from 'ioredis';
+// Both reach the configured topology (redis-connection.ts): one node by URL, a Sentinel group, or a Cluster.
 import type { AuditCaps, RbacStoreOptions, RevocationListOptions, Store, StoreStatus } from '../store.js';
+import { connectRedis, topologyOf, type RedisClient, type RedisTarget, type TopologyKind } from './redis-connection.js';
 import { RedisAuditTrail } from './redis-audit-trail.js';
 import { RedisRateLimitStore } from './redis-rate-limit-store.js';
 import { RedisRbacStore } from './redis-rbac-store.js';
@@ -15,18 +15,6 @@ export interface RedisStoreOptions {
   readonly commandTimeout: number;
 }
 
-export function requestPathRedisOptions(options: RedisStoreOptions): RedisOptions {
-  return {
-    enableOfflineQueue: false,
-    commandTimeout: options.commandTimeout,
-    maxRetriesPerRequest: 1,
-    enableAutoPipelining: true,
-    connectTimeout: 2_000,
-    // Reconnect forever, 50 ms doubling up to 2 s: the store comes back by itself when Redis does.
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
-  };
-}
-
 /** The admin connection's command timeout: long enough for a loaded Redis, short enough to answer an admin. */
 export const ADMIN_COMMAND_TIMEOUT_MS = 2_000;
 
@@ -34,17 +22,17 @@ export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   readonly shared = true;
   /** The request path's connection (short command timeout). */
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** The admin plane's and background work's connection (ADMIN_COMMAND_TIMEOUT_MS). */
-  readonly adminClient: Redis;
+  readonly adminClient: RedisClient;
+  readonly topology: TopologyKind;
   #lastError: string | undefined;
 
-  constructor(url: string, options: RedisStoreOptions) {
-    this.client = new Redis(url, requestPathRedisOptions(options));
-    this.adminClient = new Redis(url, {
-      ...requestPathRedisOptions({ commandTimeout: Math.max(ADMIN_COMMAND_TIMEOUT_MS, options.commandTimeout) }),
-      enableAutoPipelining: false,
-    });
+  /** `target`: a redis:// or rediss:// URL, a Sentinel group or a Cluster (`store.redis`). */
+  constructor(target: RedisTarget, options: RedisStoreOptions) {
+    this.topology = topologyOf(target);
+    this.client = connectRedis(target, { commandTimeout: options.commandTimeout, autoPipelining: true });
+    this.adminClient = connectRedis(target, { commandTimeout: Math.max(ADMIN_COMMAND_TIMEOUT_MS, options.commandTimeout), autoPipelining: false });
     this.adminClient.on('error', () => {}); // reported through the request-path connection's status
     // An error event without a listener would crash the process; the status says what happened instead.
     this.client.on('error', (err: Error & { code?: string }) => {
@@ -62,7 +50,7 @@ export class RedisStore implements Store {
     await this.#connected(this.adminClient, Math.max(0, deadline - Date.now()));
   }
 
-  async #connected(client: Redis, timeoutMs: number): Promise<void> {
+  async #connected(client: RedisClient, timeoutMs: number): Promise<void> {
     if (client.status === 'ready') return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
