@@ -19,7 +19,7 @@ export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): 
     [['server', 'admin', 'port'], current.server.admin.port, n.server.admin.port],
     [['server', 'status'], listenerText(current.server.status), listenerText(n.server.status)],
     [['server', 'limits', 'headerSize'], current.server.limits.headerSize, n.server.limits.headerSize],
-    [['store', 'redis'], current.store.redis, n.store.redis],
+    [['store', 'redis'], ...redisTexts(current.store.redis, n.store.redis)],
     [['store', 'commandTimeout'], current.store.commandTimeout, n.store.commandTimeout],
     [['store', 'path'], current.store.path, n.store.path],
     [['store', 'audit'], `${current.store.audit.changes}/${current.store.audit.denials}`, `${n.store.audit.changes}/${n.store.audit.denials}`],
@@ -35,4 +35,24 @@ export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): 
       message: `changed from ${JSON.stringify(was) ?? 'unset'} to ${JSON.stringify(is) ?? 'unset'}, which only a restart can apply`,
       hint: 'restart the gateway, or put the old value back to reload the rest',
     }));
+}
+
+/**
+ * `store.redis` as two comparable texts without credentials (issue 12: it may be an object with passwords): equal when
+ * nothing changed; a changed password alone is named as such, never shown.
+ */
+function redisTexts(was: GatewayConfig['store']['redis'], is: GatewayConfig['store']['redis']): [string | undefined, string | undefined] {
+  if (JSON.stringify(was) === JSON.stringify(is)) return [JSON.stringify(was), JSON.stringify(is)];
+  const [a, b] = [redacted(was), redacted(is)];
+  return a === b ? [`${a} (old password)`, `${b} (new password)`] : [a, b];
+}
+
+function redacted(redis: GatewayConfig['store']['redis']): string | undefined {
+  if (redis === undefined) return undefined;
+  if (typeof redis === 'string') {
+    const url = URL.parse(redis);
+    if (url?.password) url.password = '***';
+    return url ? url.href : redis;
+  }
+  return JSON.stringify({ ...redis, ...(redis.password === undefined ? {} : { password: '***' }), ...('sentinelPassword' in redis && redis.sentinelPassword !== undefined ? { sentinelPassword: '***' } : {}) });
 }

@@ -93,9 +93,22 @@ export interface ServerConfig {
   readonly accessLog: boolean;
 }
 
+/** `store.redis` as an object (issue 12): a Sentinel group, or a Cluster's seed nodes (`host:port` each). */
+export type RedisTopologyConfig =
+  | {
+      readonly sentinels: readonly string[];
+      readonly name: string;
+      readonly username?: string;
+      readonly password?: string;
+      readonly sentinelPassword?: string;
+      readonly tls?: boolean;
+      readonly cluster?: never;
+    }
+  | { readonly cluster: readonly string[]; readonly username?: string; readonly password?: string; readonly tls?: boolean; readonly sentinels?: never };
+
 export interface StoreConfig {
-  /** redis:// URL, or undefined for the embedded store. */
-  readonly redis: string | undefined;
+  /** A redis:// or rediss:// URL, a Sentinel group or a Cluster; undefined for the embedded store. */
+  readonly redis: string | RedisTopologyConfig | undefined;
   /** Each Redis command on the request path gives up after this long. */
   readonly commandTimeout: Milliseconds;
   /**

@@ -16,6 +16,7 @@ import {
   type Requirement,
   type RouteConfig,
   type ServerConfig,
+  type RedisTopologyConfig,
   type StoreConfig,
   type UpstreamConfig,
 } from './types.js';
@@ -85,7 +86,7 @@ function positive(c: Checker, path: KeyPath, value: unknown): number | undefined
 }
 
 function checkStore(c: Checker, s: NonNullable<ConfigDocument['store']>, file: string): StoreConfig {
-  const redis = s.redis === '' ? undefined : s.redis;
+  const redis = s.redis === '' ? undefined : (s.redis as string | RedisTopologyConfig);
   if (typeof redis === 'string') {
     const url = URL.parse(redis);
     if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {

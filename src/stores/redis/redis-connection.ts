@@ -94,7 +94,7 @@ export function connectRedis(target: RedisTarget, settings: ConnectionSettings):
       retryDelayOnFailover: 100,
       retryDelayOnClusterDown: 100,
       slotsRefreshTimeout: 1_000,
-      redisOptions: { ...perNode, username: target.username, password: target.password, tls },
+      redisOptions: { ...perNode, username: target.username || undefined, password: target.password || undefined, tls },
     };
     return new Cluster(target.cluster.map((address) => hostPort(address, 6379)), options);
   }
@@ -102,9 +102,10 @@ export function connectRedis(target: RedisTarget, settings: ConnectionSettings):
     ...nodeOptions(settings),
     sentinels: target.sentinels.map((address) => hostPort(address, 26379)),
     name: target.name,
-    username: target.username,
-    password: target.password,
-    sentinelPassword: target.sentinelPassword,
+    // An empty password (`${REDIS_PASSWORD:-}` unset) is none.
+    username: target.username || undefined,
+    password: target.password || undefined,
+    sentinelPassword: target.sentinelPassword || undefined,
     tls,
     enableTLSForSentinelMode: target.tls === true,
     // Ask the sentinels again quickly while they elect a new master, and listen for their +switch-master.
