@@ -11,6 +11,9 @@ import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load.js';
 import { startExampleBackends } from './dev/example-backend.js';
 import { buildGateway } from './gateway.js';
+import { fleetSize, isFleetWorker } from './fleet/fleet-role.js';
+import { runPrimary } from './fleet/primary.js';
+import { runWorker } from './fleet/worker.js';
 import { isGatewayError } from './errors.js';
 
 const HELP = `permgate: an edge API gateway that decides, per request, whether the caller may do this thing on this object.
@@ -76,6 +79,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`permgate: unknown command "${command}"\n\n${HELP}\n`);
     return 2;
   }
+
+  // A fleet worker serves the config its primary validated and hands it, never the file as it is now.
+  if (command === 'start' && isFleetWorker()) return runWorker();
 
   let loaded;
   try {
@@ -144,6 +150,8 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const backends = values['example-backends'] ? await startExampleBackends(loaded.config.upstreams.values()) : [];
+  // `server.workers` > 1: this process supervises the workers and serves the admin API once (src/fleet/).
+  if (fleetSize(loaded) > 1) return runPrimary(loaded, { file: values.config, workers: fleetSize(loaded) });
   const gateway = await buildGateway(loaded);
   const log = gateway.app.log;
   for (const backend of backends) log.info({ upstream: backend.name, url: backend.url }, 'example backend started');

@@ -3,6 +3,7 @@
 // config (runtime.ts), the data plane's HTTP adapter (server/data-plane.ts) and the admin app, and owns the
 // listeners, reload and drain. No listen here except in `listen()`, so tests drive a gateway directly.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Pool } from 'undici';
 import { buildAdminApi, readinessProbe, type AdminApiDeps } from './admin/admin-api.js';
 import { buildStatusServer } from './admin/status-server.js';
@@ -42,6 +43,40 @@ export interface GatewayDeps {
   readonly shadow?: ReadonlySet<string>;
   /** The clock (milliseconds since the epoch); tests inject one instead of sleeping. */
   readonly now?: () => number;
+  /** A fleet primary's part in this gateway (src/fleet/primary.ts); absent in a single process and in workers. */
+  readonly fleet?: FleetHooks;
+}
+
+/**
+ * What a fleet primary adds to the gateway it serves the admin API from (issue 12): its workers serve the data
+ * plane, so reloads go through them, readiness follows them and a scrape holds their metrics.
+ */
+export interface FleetHooks {
+  /** Reads and checks the config file (keeping its text for the workers). */
+  load(file: string): Promise<LoadedConfig>;
+  /**
+   * Reload phase one on every worker; throws (a ConfigError) when one could not prepare, after every worker dropped
+   * it: nothing changes anywhere. `commit` is phase two, resolved once every worker swapped it in.
+   */
+  prepare(candidate: LoadedConfig): Promise<{ commit(): Promise<void> }>;
+  /** False while no worker serves: readiness is then 503. */
+  serving(): boolean;
+  /** The registry a scrape serves, made from this process's own. */
+  exposition(own: Registry): Registry;
+}
+
+/** A candidate config built and held, not yet in force: a fleet worker's reload, phase one. */
+export interface PreparedReload {
+  /** Swaps it in (requests in flight finish on the old one). */
+  commit(): ReloadResult;
+  /** Drops it; the config in force stays. */
+  discard(): void;
+}
+
+/** Which listeners `listen()` opens: a fleet primary serves the admin and status planes, its workers the data plane. */
+export interface Planes {
+  readonly dataPlane: boolean;
+  readonly admin: boolean;
 }
 
 export interface ReloadResult {
@@ -62,13 +97,15 @@ export interface Gateway {
   readonly audit: AuditTrail;
   /** The config in force. */
   readonly config: LoadedConfig;
-  /** Listens on the configured addresses (port 0 picks a free one) and returns their base URLs. */
-  listen(): Promise<{ url: string; adminUrl: string; statusUrl: string | undefined }>;
+  /** Listens on the configured addresses (port 0 picks a free one) and returns their base URLs ('' for a plane not opened). */
+  listen(planes?: Planes): Promise<{ url: string; adminUrl: string; statusUrl: string | undefined }>;
   /**
    * Re-reads the config file (or takes `next`) and swaps it in; requests in flight finish on the old one. Throws
    * ConfigError, and keeps the old config, when the new one is invalid or changes what only a restart can.
    */
   reload(options?: { readonly next?: LoadedConfig; readonly actor?: string }): Promise<ReloadResult>;
+  /** Builds `next` without swapping it in (throws ConfigError as reload does); neither logged, counted nor audited. */
+  prepare(next: LoadedConfig): Promise<PreparedReload>;
   /**
    * Readiness turns 503 at once; for `drainDelay` ms (default 0: tests and embedders stop at once; cli.ts passes
    * server.drainDelay on SIGTERM) requests are still served, each answer with `Connection: close`; then the listener
@@ -80,7 +117,7 @@ export interface Gateway {
 export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {}): Promise<Gateway> {
   const { config: initial } = loaded;
   const logger = deps.logger !== undefined ? deps.logger : loggerOptions(initial.server);
-  const metrics = new GatewayMetrics({ processMetrics: deps.processMetrics ?? true });
+  const metrics = new GatewayMetrics({ processMetrics: deps.processMetrics ?? true, exposition: deps.fleet?.exposition });
   const store = deps.store ?? openStore(initial.store);
   const now = deps.now ?? Date.now;
   let current: Runtime | undefined;
@@ -166,16 +203,13 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     shared.carried.lastGood.keepOnly(current!.forwarder.carriedKeys.lastGood);
   }
 
-  let reloading: Promise<unknown> = Promise.resolve();
-  async function reload({ next, actor = 'SIGHUP' }: { next?: LoadedConfig; actor?: string } = {}): Promise<ReloadResult> {
-    const run = reloading.then(async () => {
-      const previous = current!;
-      const file = next?.config.file ?? previous.config.file;
-      try {
-        const candidate = next ?? (await loadConfig(previous.config.file));
-        const issues = restartOnlyChanges(previous.config, candidate);
-        if (issues.length > 0) throw new ConfigError(issues);
-        const runtime = await buildRuntime(candidate, shared, log);
+  async function prepare(candidate: LoadedConfig): Promise<PreparedReload> {
+    const issues = restartOnlyChanges(current!.config, candidate);
+    if (issues.length > 0) throw new ConfigError(issues);
+    const runtime = await buildRuntime(candidate, shared, log);
+    return {
+      commit() {
+        const previous = current!;
         rbac.reconfigure(candidate.config.rbac);
         current = runtime;
         applyServerLimits(app.server, candidate.config.server);
@@ -185,8 +219,31 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         // Breakers the new config no longer has leave the metrics with it.
         const kept = runtime.breakerStates();
         for (const name of Object.keys(previous.breakerStates())) if (!(name in kept)) metrics.breakerState.remove({ breaker: name });
+        return { file: candidate.config.file, routes: candidate.routes.routes.length };
+      },
+      discard() {
+        runtime.close();
+        keepCarried();
+      },
+    };
+  }
+
+  let reloading: Promise<unknown> = Promise.resolve();
+  async function reload({ next, actor = 'SIGHUP' }: { next?: LoadedConfig; actor?: string } = {}): Promise<ReloadResult> {
+    const run = reloading.then(async () => {
+      const previous = current!;
+      const file = next?.config.file ?? previous.config.file;
+      try {
+        const candidate = next ?? (await (deps.fleet ? deps.fleet.load(previous.config.file) : loadConfig(previous.config.file)));
+        const prepared = await prepare(candidate);
+        // A fleet's workers prepare the same config before anything is swapped in anywhere.
+        const fleet = await deps.fleet?.prepare(candidate).catch((err: unknown) => {
+          prepared.discard();
+          throw err;
+        });
+        await fleet?.commit();
+        const result = prepared.commit();
         metrics.reloads.inc({ outcome: 'applied' });
-        const result = { file, routes: candidate.routes.routes.length };
         log.info(result, 'config reloaded');
         await audit.record({ at: now(), actor, action: 'config.reload', target: file, after: result }).catch(() => {});
         return result;
@@ -205,7 +262,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   }
   const adminDeps: AdminApiDeps = {
     current: () => current!,
-    draining: () => phase !== 'serving',
+    // A fleet primary with no worker serving is not ready either.
+    draining: () => phase !== 'serving' || deps.fleet?.serving() === false,
     storeUnreachableFor: () => (unreachableSince === undefined ? 0 : now() - unreachableSince),
     metrics,
     store,
@@ -239,11 +297,12 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       return current!.loaded;
     },
     reload,
-    async listen() {
+    prepare,
+    async listen(planes: Planes = { dataPlane: true, admin: true }) {
       const { server } = initial;
-      const url = await app.listen({ host: server.listen.host, port: server.listen.port });
-      const adminUrl = await admin.listen({ host: server.admin.host, port: server.admin.port });
-      const statusUrl = status === undefined ? undefined : await status.listen({ host: server.status!.host, port: server.status!.port });
+      const url = planes.dataPlane ? await app.listen({ host: server.listen.host, port: server.listen.port }) : '';
+      const adminUrl = planes.admin ? await admin.listen({ host: server.admin.host, port: server.admin.port }) : '';
+      const statusUrl = status === undefined || !planes.admin ? undefined : await status.listen({ host: server.status!.host, port: server.status!.port });
       return { url, adminUrl, statusUrl };
     },
     close(options = {}) {

@@ -6,148 +6,154 @@ import { KeyedCounter, KeyedHistogram } from './keyed-metrics.js';
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class GatewayMetrics {
-  readonly registry = new Registry();
+  /** This process's own metrics. */
+  readonly own = new Registry();
+  /** What a scrape serves: `own`, or in a fleet primary every process's metrics merged (src/fleet/fleet-metrics.ts). */
+  readonly registry: Registry;
   // The three metrics every request touches are keyed (keyed-metrics.ts): same text, without prom-client's per-call
   // label validation and hashing.
   readonly requests = new KeyedCounter({
     name: 'permgate_requests_total',
     help: 'Requests by matched route pattern, method and response status; local replies also carry their error code',
     labelNames: ['route', 'method', 'status', 'code'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly gatewayDuration = new KeyedHistogram({
     name: 'permgate_gateway_duration_seconds',
     help: "The gateway's own time per request: arrival to hand-off for proxied requests, arrival to reply for local ones",
     labelNames: ['route'] as const,
     buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly upstreamDuration = new KeyedHistogram({
     name: 'permgate_upstream_duration_seconds',
     help: "Time from hand-off to the upstream's response head, by upstream and outcome",
     labelNames: ['upstream', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
+    registers: [this.own],
   });
 
   readonly authentications = new Counter({
     name: 'permgate_authentications_total',
     help: 'Token authentications by outcome: ok (signature verified), cached (verified earlier), or the error code',
     labelNames: ['outcome'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly revocationChecks = new Counter({
     name: 'permgate_revocation_checks_total',
     help: 'Revocation checks by outcome: ok, revoked, store-down-denied, store-down-cached',
     labelNames: ['outcome'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly revocationResyncs = new Counter({
     name: 'permgate_revocation_resyncs_total',
     help: 'Full reloads of the local revocation mirror, by reason (start, reconnected, version gap, version check, store reset, epoch changed, unreadable message)',
     labelNames: ['reason'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly jwksRefreshes = new Counter({
     name: 'permgate_jwks_refreshes_total',
     help: 'JWKS fetches by outcome (ok, failed)',
     labelNames: ['outcome'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
 
   readonly rateLimitDecisions = new Counter({
     name: 'permgate_rate_limit_decisions_total',
     help: 'Rate-limit decisions: allowed (dimension "all"), or refused by the named dimension',
     labelNames: ['dimension', 'outcome'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly rateLimitFallbacks = new Counter({
     name: 'permgate_rate_limit_fallbacks_total',
     help: 'Requests limited by the local share because the shared store failed',
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly rateLimitStoreDuration = new Histogram({
     name: 'permgate_rate_limit_store_duration_seconds',
     help: 'Time of the one store round-trip that checks and spends every budget of a request',
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05],
-    registers: [this.registry],
+    registers: [this.own],
   });
 
   readonly authorizationDenials = new Counter({
     name: 'permgate_authorization_denials_total',
     help: 'Requests refused with 403, by route pattern and reason (missing: no grant covers the code; denied: a deny does)',
     labelNames: ['route', 'reason'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly rbacCache = new Counter({
     name: 'permgate_rbac_cache_total',
     help: 'Compiled-permission lookups by result: hit (no I/O) or miss (the subject is read from the store)',
     labelNames: ['result'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly rbacResyncs = new Counter({
     name: 'permgate_rbac_resyncs_total',
     help: 'Times every compiled subject was dropped because changes may have been missed, by reason (start, reconnected, version gap, version check, store reset, epoch changed, unreadable message)',
     labelNames: ['reason'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly auditDropped = new Counter({
     name: 'permgate_audit_dropped_total',
     help: 'Denials not written to the audit trail (over rbac.auditDenials per second, or the store failed)',
-    registers: [this.registry],
+    registers: [this.own],
   });
 
   readonly breakerState = new Gauge({
     name: 'permgate_breaker_state',
     help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open (upstream:<name>, route:<pattern>, store:rate-limits)',
     labelNames: ['breaker'] as const,
-    registers: [this.registry],
+    registers: [this.own],
+    // Merged over a fleet's workers (issue 12), the worst state counts; a sum of states means nothing.
+    aggregator: 'max',
   });
   readonly breakerTransitions = new Counter({
     name: 'permgate_breaker_transitions_total',
     help: 'Circuit breaker transitions, by breaker and the state entered',
     labelNames: ['breaker', 'to'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly shortCircuits = new Counter({
     name: 'permgate_breaker_short_circuits_total',
     help: 'Requests answered without calling the upstream because its breaker is open, by breaker and answer (rejected, static, last-good)',
     labelNames: ['breaker', 'outcome'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   /** Set by the gateway: how many requests are in flight, read at scrape time. */
   inFlightSource: () => number = () => 0;
   readonly inFlight: Gauge = new Gauge({
     name: 'permgate_requests_in_flight',
     help: 'Requests being handled now (refused with 503 PG_OVERLOADED beyond server.limits.inFlight)',
-    registers: [this.registry],
+    registers: [this.own],
     collect: (): void => this.inFlight.set(this.inFlightSource()),
   });
   readonly connectionsDropped = new Counter({
     name: 'permgate_connections_dropped_total',
     help: 'Client connections closed on arrival because server.limits.connections were open',
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly refusalLinesSuppressed = new Counter({
     name: 'permgate_refusal_log_lines_suppressed_total',
     help: 'Refusal log lines left out by server.logs.refusalsPerSecond, by error code (every refusal is still in permgate_requests_total)',
     labelNames: ['code'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly adminRefusals = new Counter({
     name: 'permgate_admin_refusals_total',
     help: 'Admin API calls refused by authentication (401) or permission (403), by error code',
     labelNames: ['code'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
   readonly reloads = new Counter({
     name: 'permgate_config_reloads_total',
     help: 'Config reloads by outcome (applied, rejected)',
     labelNames: ['outcome'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
 
-  constructor(options: { processMetrics: boolean }) {
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'permgate_' });
+  constructor(options: { processMetrics: boolean; exposition?: ((own: Registry) => Registry) | undefined }) {
+    this.registry = options.exposition?.(this.own) ?? this.own;
+    if (options.processMetrics) collectDefaultMetrics({ register: this.own, prefix: 'permgate_' });
   }
 }
