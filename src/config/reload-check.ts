@@ -19,6 +19,7 @@ export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): 
     [['server', 'admin', 'port'], current.server.admin.port, n.server.admin.port],
     [['server', 'status'], listenerText(current.server.status), listenerText(n.server.status)],
     [['server', 'limits', 'headerSize'], current.server.limits.headerSize, n.server.limits.headerSize],
+    [['server', 'workers'], current.server.workers, n.server.workers],
     [['store', 'redis'], ...redisTexts(current.store.redis, n.store.redis)],
     [['store', 'commandTimeout'], current.store.commandTimeout, n.store.commandTimeout],
     [['store', 'path'], current.store.path, n.store.path],

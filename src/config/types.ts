@@ -80,6 +80,8 @@ export interface ServerConfig {
   readonly drainDelay: Milliseconds;
   /** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits anyway. */
   readonly drainTimeout: Milliseconds;
+  /** Worker processes sharing the data-plane listener under one supervising primary (src/fleet/); 1: no primary. */
+  readonly workers: number | 'auto';
   /** Names of the identity headers the gateway sets for the upstream (and strips from every client request). */
   readonly identityHeaders: { readonly subject: string; readonly roles: string; readonly tenant: string };
   /** More client header names to strip, on top of the built-in list (see upstream/request-headers.ts). */

@@ -69,6 +69,7 @@ function checkServer(c: Checker, s: Server): ServerConfig {
     status: s.status === undefined ? undefined : { host: s.status.host!, port: s.status.port! },
     drainDelay: ms(s.drainDelay)!,
     drainTimeout: ms(s.drainTimeout)!,
+    workers: s.workers!,
     identityHeaders,
     stripHeaders: strings(s.stripHeaders).map(lower),
     upstreamHeaders: checkUpstreamHeaders(c, ['server', 'upstreamHeaders'], s.upstreamHeaders, Object.values(identityHeaders)) ?? new Map(),
@@ -250,6 +251,11 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   const rateLimits = isPlain(top.rateLimits) ? checkRateLimits(top.rateLimits) : undefined;
   const rbac = sections ? checkRbac(c, top.rbac!) : undefined;
   const store = sections ? checkStore(c, top.store!, file) : undefined;
+  // Workers of one instance share budgets and revocations only through a shared store (issue 12); `auto` too, so one
+  // file does not pass on a one-core machine and fail on the next.
+  if (server && store && server.workers !== 1 && store.redis === undefined) {
+    c.fail(['server', 'workers'], 'more than one worker needs store.redis', 'each worker would keep its own rate-limit budgets and revocations; the embedded store is single-process');
+  }
   const upstreams = checkUpstreams(c, top.upstreams);
   const routes: RouteConfig[] = [];
   (Array.isArray(top.routes) ? top.routes : []).forEach((raw, index) => {

@@ -9,6 +9,6 @@ export const isFleetWorker = (): boolean => cluster.isWorker;
 
 /** How many worker processes the config asks for (`auto`: one per available core). */
 export function fleetSize(loaded: LoadedConfig): number {
-  const workers = (loaded.config.server as { readonly workers?: number | 'auto' }).workers ?? 1;
+  const { workers } = loaded.config.server;
   return workers === 'auto' ? availableParallelism() : workers;
 }

@@ -20,7 +20,7 @@ t.test('SIGHUP and POST /admin/reload reload every worker; an invalid file chang
   const redis = await startPrivateRedis();
   const upstream = await startProcessUpstream();
   const config = (routes = ''): string => fleetConfig({ redis: redis.url, upstream: upstream.url, server: '  accessLog: true\n', routes });
-  const fleet = await startFleet(config(), { workers: 2 });
+  const fleet = await startFleet(config());
   t.teardown(async () => {
     await fleet.close();
     await upstream.close();

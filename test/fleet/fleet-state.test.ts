@@ -44,7 +44,7 @@ t.test('two instances × two workers on one Redis: revocations and RBAC changes 
   const redis = await startPrivateRedis();
   const upstream = await startProcessUpstream();
   const config = fleetConfig({ redis: redis.url, upstream: upstream.url, routes: ROUTES, extra: EXTRA });
-  const [a, b] = await Promise.all([startFleet(config, { workers: 2 }), startFleet(config, { workers: 2 })]);
+  const [a, b] = await Promise.all([startFleet(config), startFleet(config)]);
   t.teardown(async () => {
     await a!.close();
     await b!.close();

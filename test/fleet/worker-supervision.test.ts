@@ -10,7 +10,7 @@ import { fleetConfig } from './fleet-config.js';
 t.test('a SIGKILLed worker is replaced and requests keep being served meanwhile', async (t) => {
   const redis = await startPrivateRedis();
   const upstream = await startProcessUpstream();
-  const fleet = await startFleet(fleetConfig({ redis: redis.url, upstream: upstream.url }), { workers: 2 });
+  const fleet = await startFleet(fleetConfig({ redis: redis.url, upstream: upstream.url }));
   t.teardown(async () => {
     await fleet.close();
     await upstream.close();
@@ -46,7 +46,7 @@ t.test('workers that keep dying at start make the primary exit 1, naming the rea
   const port = await freePort();
   const squatter = createServer();
   await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
-  const fleet = await startFleet(fleetConfig({ redis: redis.url, upstream: upstream.url }), { workers: 2, ports: { port, adminPort: await freePort() }, expectExit: true });
+  const fleet = await startFleet(fleetConfig({ redis: redis.url, upstream: upstream.url }), { ports: { port, adminPort: await freePort() }, expectExit: true });
   t.teardown(async () => {
     await fleet.close();
     squatter.close();

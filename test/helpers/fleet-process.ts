@@ -11,18 +11,6 @@ import { freePort } from './private-redis.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/src/cli.js');
-const dist = (path: string): string => JSON.stringify(join(root, 'dist/src', path));
-// The primary with its worker count passed programmatically, as cli.ts starts it once `server.workers` > 1.
-const PRIMARY = `
-const [file, workers] = process.argv.slice(2);
-const { loadConfig } = await import(${dist('config/load.js')});
-const { runPrimary } = await import(${dist('fleet/primary.js')});
-runPrimary(await loadConfig(file), { file, workers: Number(workers) }).catch((err) => {
-  process.stderr.write('permgate: ' + (err.code ? err.code + ': ' : '') + err.message + '\\n');
-  process.exit(1);
-});
-`;
-
 export interface FleetProcess {
   readonly port: number;
   readonly adminPort: number;
@@ -61,16 +49,13 @@ const isAlive = (pid: number): boolean => {
  * `config` is YAML that listens on `${PORT}` and `${ADMIN_PORT}`; the primary is up once its admin listener answers
  * /healthz (it opens it when every worker serves). `expectExit` returns as soon as the primary exits instead.
  */
-export async function startFleet(config: string, options: { workers?: number; env?: Record<string, string>; ports?: { port: number; adminPort: number }; expectExit?: boolean } = {}): Promise<FleetProcess> {
+export async function startFleet(config: string, options: { env?: Record<string, string>; ports?: { port: number; adminPort: number }; expectExit?: boolean } = {}): Promise<FleetProcess> {
   const { port, adminPort } = options.ports ?? { port: await freePort(), adminPort: await freePort() };
   const dir = await mkdtemp(join(tmpdir(), 'permgate-fleet-'));
   const file = join(dir, 'gateway.yaml');
   const fill = (text: string): string => text.replaceAll('${PORT}', String(port)).replaceAll('${ADMIN_PORT}', String(adminPort));
   await writeFile(file, fill(config));
-  // A script file, not `-e`: workers inherit the primary's execArgv.
-  if (options.workers !== undefined) await writeFile(join(dir, 'primary.mjs'), PRIMARY);
-  const args = options.workers === undefined ? [cli, 'start', '-c', file] : [join(dir, 'primary.mjs'), file, String(options.workers)];
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [cli, 'start', '-c', file], {
     cwd: root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

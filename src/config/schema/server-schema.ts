@@ -79,6 +79,10 @@ export const ServerSchema = mapping({
   }, 'How refusal log lines are bounded', { default: {} })),
   drainDelay: optional(duration('On SIGTERM/SIGINT, /readyz turns 503 at once and requests are still served (with Connection: close) this long before the listener stops accepting; 0: stop at once', '5s')),
   drainTimeout: optional(duration('On SIGTERM/SIGINT, in-flight requests get this long to finish', '30s')),
+  workers: optional(Type.Union([integer(1, 1024, 'This many worker processes'), Type.Literal('auto')], {
+    description: 'Worker processes sharing the data-plane listener (auto: one per available core); more than 1 needs store.redis',
+    default: 1,
+  })),
 }, 'The data plane listener, its limits and timeouts, identity headers and logging', { default: {} });
 
 export type ServerDocument = Static<typeof ServerSchema>;
