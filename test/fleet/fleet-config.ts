@@ -2,7 +2,7 @@
 // shared state in a private Redis, and whatever routes and settings a test adds.
 export const ADMIN_TOKEN = 'a-fleet-admin-token-of-at-least-32-bytes';
 
-export function fleetConfig(options: { redis: string; upstream: string; workers?: number; server?: string; routes?: string; extra?: string }): string {
+export function fleetConfig(options: { redis: string; upstream: string; workers?: number; server?: string; store?: string; routes?: string; extra?: string }): string {
   return `server:
   workers: ${options.workers ?? 2}
   listen: { host: 127.0.0.1, port: \${PORT} }
@@ -10,7 +10,7 @@ export function fleetConfig(options: { redis: string; upstream: string; workers?
   drainDelay: 0s
 ${options.server ?? ''}store:
   redis: ${options.redis}
-upstreams:
+${options.store ?? ''}upstreams:
   svc: { url: "${options.upstream}" }
 routes:
   - { path: /public/**, upstream: svc, auth: none }

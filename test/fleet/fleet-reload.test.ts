@@ -43,7 +43,7 @@ t.test('SIGHUP and POST /admin/reload reload every worker; an invalid file chang
   await fleet.write(config('  - { path: /extra/**, upstream: svc, auth: none }\n  - { path: /bad/**, upstream: missing, auth: none }\n'));
   const refused = await fetch(`${fleet.adminUrl}/admin/reload`, { method: 'POST', headers: admin(), body: '{}' });
   t.equal(refused.status, 400);
-  t.match(await refused.json(), { code: 'PG_CONFIG_INVALID', detail: /routes\[2\]\.upstream/ });
+  t.match(await refused.json(), { error: { code: 'PG_CONFIG_INVALID', detail: /routes\[2\]\.upstream/ } });
   seen = await sweep(fleet, '/extra/b');
   t.same(seen.statuses, Array(12).fill(200), 'the config in force stays on every worker');
   t.equal(fleet.lines().filter((line) => line.msg === 'config reload rejected; the config in force stays').length, 1, 'the refusal is logged once, by the primary');
