@@ -108,9 +108,10 @@ export function connectRedis(target: RedisTarget, settings: ConnectionSettings):
     sentinelPassword: target.sentinelPassword || undefined,
     tls,
     enableTLSForSentinelMode: target.tls === true,
-    // Ask the sentinels again quickly while they elect a new master, and listen for their +switch-master.
+    // Ask the sentinels again quickly while they elect a new master. Not `failoverDetector`: measured here, its
+    // +switch-master disconnect can land while the connector waits to retry, and ioredis then ends the connection
+    // for good ("Connection is closed.", status `end`); the retry finds the new master within ~1 s of the promotion.
     sentinelRetryStrategy: backoff,
-    failoverDetector: true,
   });
 }
 
