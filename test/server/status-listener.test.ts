@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { parseConfig } from '../../src/config/load.js';
 import { restartOnlyChanges } from '../../src/config/reload-check.js';
-import { startGateway, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { gatewayWithUpstream, type GatewayUnderTest } from '../helpers/gateway-under-test.js';
 
 const ADMIN = 'admin-token-for-tests-0123456789abcdef';
 
@@ -22,12 +21,7 @@ routes:
 const statusUrlOf = (gw: GatewayUnderTest): string => `http://127.0.0.1:${(gw.gateway.status!.server.address() as AddressInfo).port}`;
 
 t.test('healthz, readyz and metrics answer on the status port without a token, as on the admin port', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(config(upstream.url));
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw } = await gatewayWithUpstream(t, (url) => config(url));
   const statusUrl = statusUrlOf(gw);
   t.same(await (await fetch(`${statusUrl}/healthz`)).json(), { status: 'ok' });
   const [status, admin] = await Promise.all([fetch(`${statusUrl}/readyz`), fetch(`${gw.adminUrl}/readyz`)]);
@@ -40,12 +34,7 @@ t.test('healthz, readyz and metrics answer on the status port without a token, a
 });
 
 t.test('everything else on the status port is 404 in the coded shape, the admin API included, token or not', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(config(upstream.url));
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => config(url));
   const statusUrl = statusUrlOf(gw);
   const auth = { authorization: `Bearer ${ADMIN}` };
   const tries: [string, string, RequestInit][] = [
@@ -66,12 +55,7 @@ t.test('everything else on the status port is 404 in the coded shape, the admin 
 });
 
 t.test('without server.status there is no status listener', async (t) => {
-  const upstream = await startRecordingUpstream();
-  const gw = await startGateway(config(upstream.url, ''));
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw } = await gatewayWithUpstream(t, (url) => config(url, ''));
   t.equal(gw.gateway.status, undefined);
   t.equal(gw.gateway.config.config.server.status, undefined);
   t.equal(gw.gateway.config.config.server.drainDelay, 5_000, 'drainDelay defaults to 5s');
