@@ -5,6 +5,13 @@
 // checked and spent all-or-nothing, in arrival order, exactly as separate calls run back to back would, but the
 // client, the socket and Redis pay one command for the lot. Under load that is the difference between a Redis call
 // per request and one per batch (README, Benchmarks); a request alone waits for nothing but the end of the turn.
+//
+// A late answer is not a missing one (issue 12, "bursts are not outages"). Once sent, a script may run whether or not
+// its caller still waits, so giving up on a Redis that is merely behind spends the budget twice: once in Redis, once
+// in the local share (108 of 100 admitted in a burst of 300 on two cores). So the deadline adapts: when it passes,
+// the store first reads whatever has arrived (a blocked event loop runs timers before I/O), and while Redis keeps
+// answering calls sent before this one it waits on, up to MAX_WAIT_MS. Only a Redis that answered nothing since the
+// call was sent (down, paused, partitioned) hands the decision to the local share after one deadline.
 import type { RedisClient } from './redis-connection.js';
 import type { BucketCheck, RateDecision, RateLimitStore } from '../../ratelimit/rate-limit-store.js';
 
@@ -13,6 +20,20 @@ export const RATE_KEY_PREFIX = '{permgate:rate}:';
 
 /** At most this many requests per script call, so one call never holds Redis for long. */
 export const MAX_BATCH = 64;
+
+/** However busy Redis is, a request waits no longer than this for its budgets before the local share decides. */
+export const MAX_WAIT_MS = 1_000;
+
+export interface RedisRateLimitOptions {
+  /** A call with no answer, and no answer to anything else since it was sent, fails after this (`store.commandTimeout`). */
+  readonly deadlineMs: number;
+  readonly maxWaitMs?: number;
+}
+
+/** Thrown when Redis answered nothing within the deadline: the limiter's cue for its local share. */
+export class RateStoreSilentError extends Error {
+  readonly code = 'PG_RATE_STORE_SILENT';
+}
 
 /**
  * KEYS: the distinct bucket keys of the batch. ARGV, per request: its number of buckets n, then n triples of
@@ -79,12 +100,24 @@ interface Pending {
 
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #client: RateCommands;
+  readonly #deadlineMs: number;
+  readonly #maxWaitMs: number;
   #queue: Pending[] = [];
   #scheduled = false;
+  /** When the last answer (a reply or an error from Redis) arrived, by performance.now(). */
+  #lastAnswer = -Infinity;
+  /** Calls whose deadline passed while Redis was still answering older ones: waited for, not failed. */
+  lateCalls = 0;
 
-  constructor(client: RedisClient) {
+  /**
+   * `client` must not time commands out sooner than `maxWaitMs` (the store keeps its own deadline): a connection of
+   * the rate-limit store's own.
+   */
+  constructor(client: RedisClient, options: RedisRateLimitOptions = { deadlineMs: 50 }) {
     if (!('permgateConsumeBatch' in client)) client.defineCommand('permgateConsumeBatch', { lua: CONSUME_BATCH_SCRIPT });
     this.#client = client as RateCommands;
+    this.#deadlineMs = options.deadlineMs;
+    this.#maxWaitMs = Math.max(options.deadlineMs, options.maxWaitMs ?? MAX_WAIT_MS);
   }
 
   consume(checks: readonly BucketCheck[]): Promise<RateDecision> {
@@ -121,7 +154,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
     let reply: number[];
     try {
-      reply = await this.#client.permgateConsumeBatch(keys.length, ...keys, ...argv);
+      reply = await this.#answered(this.#client.permgateConsumeBatch(keys.length, ...keys, ...argv));
     } catch (err) {
       for (const pending of batch) pending.reject(err);
       return;
@@ -134,5 +167,48 @@ export class RedisRateLimitStore implements RateLimitStore {
       at += 2 + 2 * checks.length;
       resolve({ refusedAt, retryAfterMs, buckets });
     }
+  }
+
+  /** `call`'s answer, under the adaptive deadline described at the top of this file. */
+  #answered(call: Promise<number[]>): Promise<number[]> {
+    const sentAt = performance.now();
+    const noted = call.then(
+      (reply) => ((this.#lastAnswer = performance.now()), reply),
+      (err: unknown) => {
+        this.#lastAnswer = performance.now();
+        throw err;
+      },
+    );
+    return new Promise<number[]>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const check = (): void => {
+        // After the I/O phase: an answer that sat unread while the loop was blocked is taken now.
+        setImmediate(() => {
+          if (settled) return;
+          const waited = performance.now() - sentAt;
+          if (this.#lastAnswer > sentAt && waited < this.#maxWaitMs) {
+            this.lateCalls++;
+            timer = setTimeout(check, Math.min(this.#deadlineMs, this.#maxWaitMs - waited));
+            return;
+          }
+          settled = true;
+          reject(new RateStoreSilentError(`the shared store answered nothing for ${Math.round(waited)} ms`));
+        });
+      };
+      timer = setTimeout(check, this.#deadlineMs);
+      noted.then(
+        (reply) => {
+          settled = true;
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        (err: unknown) => {
+          settled = true;
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 }

@@ -6,7 +6,7 @@
 import type { AuditCaps, RbacStoreOptions, RevocationListOptions, Store, StoreStatus } from '../store.js';
 import { connectRedis, topologyOf, type RedisClient, type RedisTarget, type TopologyKind } from './redis-connection.js';
 import { RedisAuditTrail } from './redis-audit-trail.js';
-import { RedisRateLimitStore } from './redis-rate-limit-store.js';
+import { MAX_WAIT_MS, RedisRateLimitStore } from './redis-rate-limit-store.js';
 import { RedisRbacStore } from './redis-rbac-store.js';
 import { RedisRevocationList } from './redis-revocation-list.js';
 
@@ -26,11 +26,18 @@ export class RedisStore implements Store {
   /** The admin plane's and background work's connection (ADMIN_COMMAND_TIMEOUT_MS). */
   readonly adminClient: RedisClient;
   readonly topology: TopologyKind;
+  /** The shared budgets' connection: commands time out only after MAX_WAIT_MS (sharedRateLimits). */
+  readonly rateClient: RedisClient;
+  readonly #commandTimeout: number;
+  #rateLimits: RedisRateLimitStore | undefined;
   #lastError: string | undefined;
 
   /** `target`: a redis:// or rediss:// URL, a Sentinel group or a Cluster (`store.redis`). */
   constructor(target: RedisTarget, options: RedisStoreOptions) {
     this.topology = topologyOf(target);
+    this.#commandTimeout = options.commandTimeout;
+    this.rateClient = connectRedis(target, { commandTimeout: MAX_WAIT_MS, autoPipelining: true });
+    this.rateClient.on('error', () => {}); // reported through the request-path connection's status
     this.client = connectRedis(target, { commandTimeout: options.commandTimeout, autoPipelining: true });
     this.adminClient = connectRedis(target, { commandTimeout: Math.max(ADMIN_COMMAND_TIMEOUT_MS, options.commandTimeout), autoPipelining: false });
     this.adminClient.on('error', () => {}); // reported through the request-path connection's status
@@ -43,11 +50,12 @@ export class RedisStore implements Store {
     });
   }
 
-  /** Resolves when both connections are ready, or rejects after `timeoutMs`. */
+  /** Resolves when every connection is ready, or rejects after `timeoutMs`. */
   async ready(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await this.#connected(this.client, timeoutMs);
     await this.#connected(this.adminClient, Math.max(0, deadline - Date.now()));
+    await this.#connected(this.rateClient, Math.max(0, deadline - Date.now()));
   }
 
   async #connected(client: RedisClient, timeoutMs: number): Promise<void> {
@@ -96,8 +104,13 @@ export class RedisStore implements Store {
     return new RedisRbacStore(this.client, { ...options, admin: this.adminClient });
   }
 
+  /**
+   * Budgets on a connection of their own, whose commands never time out sooner than MAX_WAIT_MS: the store keeps an
+   * adaptive deadline instead (redis-rate-limit-store.ts), so a burst that makes Redis late is not taken for an outage.
+   */
   sharedRateLimits(): RedisRateLimitStore {
-    return new RedisRateLimitStore(this.client);
+    this.#rateLimits ??= new RedisRateLimitStore(this.rateClient, { deadlineMs: this.#commandTimeout });
+    return this.#rateLimits;
   }
 
   status(): StoreStatus {
@@ -108,5 +121,6 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     this.client.disconnect();
     this.adminClient.disconnect();
+    this.rateClient.disconnect();
   }
 }
