@@ -40,7 +40,7 @@ export async function startRedisCluster(): Promise<RedisClusterTopology> {
       restartableProcess('redis-server (cluster node)', 'redis-server', [
         '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
         '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
-        '--dbfilename', `dump-${port}.rdb`,
+        '--dbfilename', `dump-${port}.rdb`, '--repl-diskless-sync-delay', '0',
       ], 'Ready to accept connections'),
     ]),
   );
@@ -53,6 +53,8 @@ export async function startRedisCluster(): Promise<RedisClusterTopology> {
     await Promise.all([...servers.values()].map((server) => server.start()));
     await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes']);
     for (const port of ports) await clusterOk(port, 10_000);
+    // A replica that never finished its first sync is too stale to take over: wait for every one of them.
+    for (const port of ports) await replicasSynced(port, 10_000);
   } catch (err) {
     await closeAll();
     throw err;
@@ -118,6 +120,22 @@ async function clusterOk(port: number, timeoutMs: number): Promise<void> {
     for (;;) {
       if (/cluster_state:ok/.test((await client.call('CLUSTER', 'INFO')) as string)) return;
       if (Date.now() >= deadline) throw new Error(`cluster not ok on ${port} within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A master's replica is online (a replica node has nothing to wait for). */
+async function replicasSynced(port: number, timeoutMs: number): Promise<void> {
+  const client = node(port);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const info = await client.info('replication');
+      if (!/role:master/.test(info) || /slave0:.*state=online/.test(info)) return;
+      if (Date.now() >= deadline) throw new Error(`the replica of ${port} did not sync within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } finally {
