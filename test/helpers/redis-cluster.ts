@@ -1,5 +1,5 @@
 // A private Redis Cluster on 127.0.0.1 (issue 12): three masters and a replica each, on free ports, made with
-// `redis-cli --cluster create` (~3 s here, docs: TOOLCHAIN.md) and stopped by pid. Start one per test file.
+// `redis-cli --cluster create` (~3 s here, docs/toolchain-notes.md) and stopped by pid. Start one per test file.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -66,7 +66,7 @@ export function reconnectOnReadonly(err: Error): 1 | false {
 /** Reconnect forever, 50 ms doubling up to 2 s: the store comes back by itself when Redis does. */
 const backoff = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
 
-/** The settings of every connection to one node or to a Sentinel-named master (docs: TOOLCHAIN.md). */
+/** The settings of every connection to one node or to a Sentinel-named master (docs/toolchain-notes.md). */
 export function nodeOptions(settings: ConnectionSettings): RedisOptions {
   return {
     enableOfflineQueue: false,

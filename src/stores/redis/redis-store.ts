@@ -1,4 +1,4 @@
-// The shared store: one connection with settings fit for a request path (docs: TOOLCHAIN.md): no offline queue, a
+// The shared store: one connection with settings fit for a request path (docs/toolchain-notes.md): no offline queue, a
 // short command timeout and reconnection with capped backoff, so a Redis outage fails fast instead of hanging.
 // A second connection serves the admin plane and background work (writes, revocations, audit, resyncs): the same
 // settings with a longer timeout, so a change an admin makes is not lost to a request-path deadline on a busy Redis.
