@@ -87,7 +87,7 @@ t.test('start serves a valid config, answers /healthz on the admin port, and exi
   t.teardown(() => upstream.close());
   const dir = await mkdtemp(join(tmpdir(), 'permgate-cli-'));
   const file = join(dir, 'gw.yaml');
-  await writeFile(file, `server:\n  listen: { host: 127.0.0.1, port: \${PORT} }\n  admin: { host: 127.0.0.1, port: \${ADMIN_PORT} }\n  logLevel: warn\nupstreams:\n  svc: { url: "${upstream.url}" }\nroutes:\n  - { path: /public/**, upstream: svc, auth: none }\n`);
+  await writeFile(file, `server:\n  listen: { host: 127.0.0.1, port: \${PORT} }\n  admin: { host: 127.0.0.1, port: \${ADMIN_PORT} }\n  logLevel: warn\n  drainDelay: 0s\nupstreams:\n  svc: { url: "${upstream.url}" }\nroutes:\n  - { path: /public/**, upstream: svc, auth: none }\n`);
   const [port, adminPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [cli, 'start', '-c', file], { cwd: root, env: { ...process.env, PORT: String(port), ADMIN_PORT: String(adminPort) }, stdio: 'ignore' });
   t.teardown(() => void child.kill('SIGKILL'));
@@ -106,6 +106,8 @@ t.test('the quick start: start --example-backends on the shipped config, then 20
     ORDERS_URL: `http://127.0.0.1:${orders}`, CHANNELS_URL: `http://127.0.0.1:${channels}`, PERMGATE_JWT_SECRET: 'q'.repeat(48),
     // The shipped config keeps its state beside itself; a developer's own `npm start` may hold that file's lock.
     PERMGATE_STATE_FILE: join(await mkdtemp(join(tmpdir(), 'permgate-quickstart-')), 'state.db'),
+    // SIGTERM ends it at once rather than after the shipped drain delay (sigterm-drain-delay.test.ts covers that).
+    PERMGATE_DRAIN_DELAY: '0s',
   };
   const child = spawn(process.execPath, [cli, 'start', '-c', 'gateway.config.yaml', '--example-backends'], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
   t.teardown(() => void child.kill('SIGKILL'));
