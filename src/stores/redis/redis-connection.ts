@@ -2,30 +2,13 @@
 // names the current master, or a Cluster's seed nodes. ioredis's own Sentinel and Cluster support does the work; this
 // file picks the settings a gateway needs on top of them, the same for every topology.
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisTopologyConfig } from '../../config/types.js';
 
-/** `store.redis` as an object: a Sentinel group. Passwords arrive already interpolated from ${ENV}. */
-export interface SentinelTopology {
-  /** `host:port` of each sentinel. */
-  readonly sentinels: readonly string[];
-  /** The master's name in the sentinels' config (`sentinel monitor NAME …`). */
-  readonly name: string;
-  readonly username?: string;
-  readonly password?: string;
-  readonly sentinelPassword?: string;
-  /** TLS to the data nodes and the sentinels. */
-  readonly tls?: boolean;
-  readonly cluster?: never;
-}
+/** `store.redis` as an object: a Sentinel group (passwords arrive already interpolated from ${ENV}). */
+export type SentinelTopology = Extract<RedisTopologyConfig, { readonly sentinels: readonly string[] }>;
 
-/** `store.redis` as an object: a Redis Cluster, found from any of these seed nodes. */
-export interface ClusterTopology {
-  /** `host:port` of one or more nodes; the rest are discovered. */
-  readonly cluster: readonly string[];
-  readonly username?: string;
-  readonly password?: string;
-  readonly tls?: boolean;
-  readonly sentinels?: never;
-}
+/** `store.redis` as an object: a Redis Cluster, found from any of its seed nodes. */
+export type ClusterTopology = Extract<RedisTopologyConfig, { readonly cluster: readonly string[] }>;
 
 /** A redis:// or rediss:// URL (user and password in it), or a Sentinel group, or a Cluster. */
 export type RedisTarget = string | SentinelTopology | ClusterTopology;
