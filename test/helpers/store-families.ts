@@ -37,16 +37,7 @@ export const STORE_FAMILIES: readonly StoreFamily[] = [
   {
     kind: 'redis',
     name: 'redis',
-    async open(t) {
-      const redis = await startPrivateRedis();
-      const store = new RedisStore(redis.url, { commandTimeout: 200 });
-      t.teardown(async () => {
-        await store.close();
-        await redis.close();
-      });
-      await store.ready(2_000);
-      return store;
-    },
+    open: privateRedisStore,
   },
   {
     kind: 'redis',
@@ -123,4 +114,16 @@ async function withClient<C extends Redis | Cluster, T>(client: C, use: (client:
 /** Runs `contract` as one subtest per family, named by `title`. */
 export function forEachStoreFamily(t: Test, title: (family: string) => string, contract: (t: Test, store: Store) => Promise<void>): void {
   for (const family of STORE_FAMILIES) t.test(title(family.name), async (t) => contract(t, await family.open(t)));
+}
+
+/** A Redis store on a private redis-server of the test's own, both closed when the test ends. */
+export async function privateRedisStore(t: Test): Promise<RedisStore> {
+  const redis = await startPrivateRedis();
+  const store = new RedisStore(redis.url, { commandTimeout: 200 });
+  t.teardown(async () => {
+    await store.close();
+    await redis.close();
+  });
+  await store.ready(2_000);
+  return store;
 }

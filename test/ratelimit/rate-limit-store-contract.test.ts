@@ -3,9 +3,7 @@ import t, { type Test } from 'tap';
 import type { RateLimitStore } from '../../src/ratelimit/rate-limit-store.js';
 import { MemoryRateLimitStore } from '../../src/stores/memory/memory-rate-limit-store.js';
 import { MAX_BATCH, RedisRateLimitStore } from '../../src/stores/redis/redis-rate-limit-store.js';
-import { RedisStore } from '../../src/stores/redis/redis-store.js';
-import { startPrivateRedis } from '../helpers/private-redis.js';
-import { forEachStoreFamily } from '../helpers/store-families.js';
+import { forEachStoreFamily, privateRedisStore } from '../helpers/store-families.js';
 
 async function contract(t: Test, store: RateLimitStore): Promise<void> {
   const wide = { key: 'wide', rate: { limit: 100, windowMs: 60_000 } };
@@ -19,18 +17,6 @@ async function contract(t: Test, store: RateLimitStore): Promise<void> {
   t.ok(refused.retryAfterMs > 0 && refused.retryAfterMs <= 30_000, `retry after ${refused.retryAfterMs} ms`);
   const after = await store.consume([wide]);
   t.equal(after.buckets[0]!.remaining, 97, 'the refused request spent nothing from the wide bucket');
-}
-
-/** A Redis store on a private redis-server, both closed when the test ends. */
-async function privateRedisStore(t: Test): Promise<RedisStore> {
-  const redis = await startPrivateRedis();
-  const store = new RedisStore(redis.url, { commandTimeout: 200 });
-  t.teardown(async () => {
-    await store.close();
-    await redis.close();
-  });
-  await store.ready(2_000);
-  return store;
 }
 
 t.test('the memory store (budgets kept in this process) keeps the contract', (t) => contract(t, new MemoryRateLimitStore()));
