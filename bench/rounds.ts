@@ -16,7 +16,10 @@ export interface Pair {
 export async function runRounds<P extends Pair>(pairs: readonly P[], settings: BenchSettings, out: (text: string) => void): Promise<Map<P, Sample[]>> {
   const samples = new Map<P, Sample[]>(pairs.map((pair) => [pair, []]));
   for (let round = 1; round <= settings.rounds; round++) {
-    for (const pair of pairs) {
+    // Every other round runs in reverse, so no target always runs right after the same neighbour (whose load leaves
+    // caches, sockets in TIME_WAIT and CPU frequency behind it).
+    const order = round % 2 === 1 ? pairs : [...pairs].reverse();
+    for (const pair of order) {
       const { scenario, contender } = pair;
       await contender.checkRunning();
       let cpuBefore: number | undefined;
