@@ -27,7 +27,8 @@ import { checkBreaker, checkFallback } from './validate-resilience.js';
 import { checkRateLimits, checkRouteRateLimit } from './validate-rate-limits.js';
 import { checkForwardedHosts, checkUpstreamHeaders } from './validate-upstream-headers.js';
 import { bytes, Checker, describe, isPlain, ms, strings, type KeyPath, type Locate, type Plain } from './checker.js';
-import { compileSchema } from './schema/schema-ajv.js';
+import type { ValidateFunction } from 'ajv';
+import { validate as compiledValidator } from './schema/config-document-validator.js';
 import { GatewayConfigSchema, type ConfigDocument } from './schema/gateway-config-schema.js';
 import { prepareValue } from './schema/prepare-value.js';
 import { schemaProblems } from './schema/schema-problems.js';
@@ -232,7 +233,7 @@ export interface ValidationResult {
 /** The schema pass: defaults filled in, and every structural problem as an issue. */
 function schemaPass(value: unknown, locate: Locate): { doc: ConfigDocument; issues: ConfigIssue[] } {
   const doc = prepareValue(GatewayConfigSchema as SchemaNode, value ?? {});
-  const validate = compileSchema(GatewayConfigSchema);
+  const validate = compiledValidator as unknown as ValidateFunction; // GatewayConfigSchema, compiled by npm run schema
   validate(doc);
   const issues = schemaProblems(validate.errors, doc).map((p) => ({ location: locate(p.path, { key: p.key }), keyPath: formatKeyPath(p.path), message: p.message, hint: p.hint }));
   return { doc: (isPlain(doc) ? doc : {}) as ConfigDocument, issues };
