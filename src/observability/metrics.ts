@@ -69,6 +69,11 @@ export class GatewayMetrics {
     help: 'Requests limited by the local share because the shared store failed',
     registers: [this.own],
   });
+  readonly rateLimitLateCalls = new Counter({
+    name: 'permgate_rate_limit_late_calls_total',
+    help: 'Shared rate-limit store calls that passed their deadline while the store still answered older ones: waited for, not failed',
+    registers: [this.own],
+  });
   readonly rateLimitStoreDuration = new Histogram({
     name: 'permgate_rate_limit_store_duration_seconds',
     help: 'Time of the one store round-trip that checks and spends every budget of a request',

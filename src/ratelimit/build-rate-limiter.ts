@@ -20,6 +20,7 @@ export interface RateLimitStores {
 export function rateLimitStores(store: Store, metrics: GatewayMetrics, log: LogPort, now: () => number): RateLimitStores {
   const remote = store.sharedRateLimits();
   if (remote === undefined) return { shared: new MemoryRateLimitStore(now), fallback: undefined, guard: new MemoryRateLimitStore(now), breaker: undefined };
+  remote.onLateCall?.(() => metrics.rateLimitLateCalls.inc());
   const breaker = new StoreBreaker(remote, {
     onTransition(state) {
       metrics.breakerState.set({ breaker: 'store:rate-limits' }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);

@@ -171,19 +171,20 @@ export class RateLimiter {
     const routeKey = `${method} ${route.pattern}`;
     return budgets.map((budget) => {
       const rate = budget.rate;
+      // `owner`: a user's (or an address's) buckets share a shard on a Cluster; `shared`: every client's.
       switch (budget.dimension) {
         case 'global':
-          return { key: ownKey('g', budget), rate };
+          return { key: ownKey('g', budget), rate, shared: true };
         case 'route':
-          return { key: `r|${routeKey}`, rate };
+          return { key: `r|${routeKey}`, rate, shared: true };
         case 'ip':
-          return { key: ownKey(`i|${ip}`, budget), rate };
+          return { key: ownKey(`i|${ip}`, budget), rate, owner: ip };
         case 'user':
-          return { key: ownKey(`u|${user}`, budget), rate };
+          return { key: ownKey(`u|${user}`, budget), rate, owner: user };
         case 'user+route':
-          return { key: `ur|${user}|${routeKey}`, rate };
+          return { key: `ur|${user}|${routeKey}`, rate, owner: user };
         case 'ip+route':
-          return { key: `ir|${ip}|${routeKey}`, rate };
+          return { key: `ir|${ip}|${routeKey}`, rate, owner: ip };
       }
     });
   }

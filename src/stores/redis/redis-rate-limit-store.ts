@@ -12,10 +12,19 @@
 // the store first reads whatever has arrived (a blocked event loop runs timers before I/O), and while Redis keeps
 // answering calls sent before this one it waits on, up to MAX_WAIT_MS. Only a Redis that answered nothing since the
 // call was sent (down, paused, partitioned) hands the decision to the local share after one deadline.
+//
+// On one node and through Sentinel, every key carries the tag `{permgate:rate}` and a batch is one script call. On a
+// Cluster the keys spread over every master by what they limit, shared buckets (global, route) are leased in slices,
+// and a batch is one call per master in parallel, all-or-nothing across them by compensating refunds: the design and
+// why it never admits more than the limit are in spread-batch.ts and bucket-leases.ts.
+import { Cluster } from 'ioredis';
 import type { RedisClient } from './redis-connection.js';
 import type { BucketCheck, RateDecision, RateLimitStore } from '../../ratelimit/rate-limit-store.js';
+import { BucketLeases } from './bucket-leases.js';
+import { CONSUME_CROSS_SLOT_SCRIPT, CONSUME_SCRIPT, LEASE_SCRIPT, REFUND_CROSS_SLOT_SCRIPT } from './rate-scripts.js';
+import { consumeSpread, giveBack, type PendingRequest, type SpreadCommands } from './spread-batch.js';
 
-/** All keys share one hash tag, so the script's keys are in one cluster slot. */
+/** On one node (or Sentinel) all keys share one hash tag: a single node has no slot rule, and old keys are found. */
 export const RATE_KEY_PREFIX = '{permgate:rate}:';
 
 /** At most this many requests per script call, so one call never holds Redis for long. */
@@ -35,89 +44,46 @@ export class RateStoreSilentError extends Error {
   readonly code = 'PG_RATE_STORE_SILENT';
 }
 
-/**
- * KEYS: the distinct bucket keys of the batch. ARGV, per request: its number of buckets n, then n triples of
- * (key index, limit, window ms). Same arithmetic as ratelimit/gcra.ts. Returns, per request: refusedAt (1-based, 0:
- * allowed), retryAfterMs, then remaining and resetMs per bucket. Each key is read once and written once per batch.
- */
-const CONSUME_BATCH_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local tat, dirty, result = {}, {}, {}
-local a = 1
-while a <= #ARGV do
-  local n = tonumber(ARGV[a])
-  local first = a + 1
-  a = first + 3 * n
-  local refused, retry = 0, 0
-  local out, nxt = {}, {}
-  for i = 1, n do
-    local at = first + 3 * (i - 1)
-    local k, limit, window = tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2])
-    local interval = window / limit
-    local tolerance = window - interval
-    local cur = tat[k]
-    if cur == nil then
-      cur = tonumber(redis.call('GET', KEYS[k])) or now
-      tat[k] = cur
-    end
-    if cur < now then cur = now end
-    if cur - now > tolerance then
-      if refused == 0 then refused = i end
-      retry = math.max(retry, cur - now - tolerance)
-      out[#out + 1] = 0
-      out[#out + 1] = math.ceil(cur - now)
-    else
-      nxt[i] = cur + interval
-      out[#out + 1] = math.floor((window - (nxt[i] - now)) / interval + 1e-9)
-      out[#out + 1] = math.ceil(nxt[i] - now)
-    end
-  end
-  if refused == 0 then
-    for i = 1, n do
-      local k = tonumber(ARGV[first + 3 * (i - 1)])
-      tat[k] = nxt[i]
-      dirty[k] = true
-    end
-  end
-  result[#result + 1] = refused
-  result[#result + 1] = math.ceil(retry)
-  for i = 1, #out do result[#result + 1] = out[i] end
-end
-for k in pairs(dirty) do
-  redis.call('SET', KEYS[k], string.format('%.3f', tat[k]), 'PX', math.max(1, math.ceil(tat[k] - now)))
-end
-return result
-`;
-
-type RateCommands = RedisClient & { permgateConsumeBatch(numKeys: number, ...args: (string | number)[]): Promise<number[]> };
-
-interface Pending {
-  readonly checks: readonly BucketCheck[];
-  resolve(decision: RateDecision): void;
-  reject(err: unknown): void;
-}
+type RateCommands = RedisClient & { permgateConsumeBatch(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]> };
 
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #client: RateCommands;
   readonly #deadlineMs: number;
   readonly #maxWaitMs: number;
-  #queue: Pending[] = [];
+  /** Set on a Cluster: buckets spread over the masters, shared ones leased (spread-batch.ts). */
+  readonly #spread: { readonly client: SpreadCommands; readonly leases: BucketLeases } | undefined;
+  #queue: PendingRequest[] = [];
   #scheduled = false;
   /** When the last answer (a reply or an error from Redis) arrived, by performance.now(). */
   #lastAnswer = -Infinity;
   /** Calls whose deadline passed while Redis was still answering older ones: waited for, not failed. */
   lateCalls = 0;
+  readonly #lateListeners: (() => void)[] = [];
 
   /**
    * `client` must not time commands out sooner than `maxWaitMs` (the store keeps its own deadline): a connection of
    * the rate-limit store's own.
    */
   constructor(client: RedisClient, options: RedisRateLimitOptions = { deadlineMs: 50 }) {
-    if (!('permgateConsumeBatch' in client)) client.defineCommand('permgateConsumeBatch', { lua: CONSUME_BATCH_SCRIPT });
+    if (!('permgateConsumeBatch' in client)) client.defineCommand('permgateConsumeBatch', { lua: CONSUME_SCRIPT });
     this.#client = client as RateCommands;
+    if (client instanceof Cluster) {
+      // A fixed key count: ioredis's auto-pipelining routes a custom command by its first argument, which must then
+      // be the key (a leading key count would send it to the master of the slot of "1").
+      if (!('permgateLease' in client)) {
+        client.defineCommand('permgateConsumeCrossSlot', { lua: CONSUME_CROSS_SLOT_SCRIPT, numberOfKeys: 1 });
+        client.defineCommand('permgateRefundCrossSlot', { lua: REFUND_CROSS_SLOT_SCRIPT, numberOfKeys: 1 });
+        client.defineCommand('permgateLease', { lua: LEASE_SCRIPT, numberOfKeys: 1 });
+      }
+      const spreadClient = client as SpreadCommands;
+      this.#spread = { client: spreadClient, leases: new BucketLeases((key, amountMs, tat) => giveBack(spreadClient, [{ key, amountMs, tat }])) };
+    }
     this.#deadlineMs = options.deadlineMs;
     this.#maxWaitMs = Math.max(options.deadlineMs, options.maxWaitMs ?? MAX_WAIT_MS);
+  }
+
+  onLateCall(listener: () => void): void {
+    this.#lateListeners.push(listener);
   }
 
   consume(checks: readonly BucketCheck[]): Promise<RateDecision> {
@@ -134,10 +100,19 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.#scheduled = false;
     const queue = this.#queue;
     this.#queue = [];
-    for (let i = 0; i < queue.length; i += MAX_BATCH) void this.#send(queue.slice(i, i + MAX_BATCH));
+    for (let i = 0; i < queue.length; i += MAX_BATCH) {
+      const batch = queue.slice(i, i + MAX_BATCH);
+      if (this.#spread === undefined) void this.#send(batch);
+      else {
+        // A fault of the splitting itself fails the batch like a Redis error (a request already decided stays so).
+        consumeSpread(batch, { ...this.#spread, answered: (call) => this.#answered(call) }).catch((err: unknown) => {
+          for (const pending of batch) pending.reject(err);
+        });
+      }
+    }
   };
 
-  async #send(batch: readonly Pending[]): Promise<void> {
+  async #send(batch: readonly PendingRequest[]): Promise<void> {
     const index = new Map<string, number>();
     const keys: string[] = [];
     const argv: number[] = [];
@@ -152,7 +127,7 @@ export class RedisRateLimitStore implements RateLimitStore {
         argv.push(k, check.rate.limit, check.rate.windowMs);
       }
     }
-    let reply: number[];
+    let reply: (number | string)[];
     try {
       reply = await this.#answered(this.#client.permgateConsumeBatch(keys.length, ...keys, ...argv));
     } catch (err) {
@@ -163,14 +138,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     for (const { checks, resolve } of batch) {
       const refusedAt = Number(reply[at]) - 1;
       const retryAfterMs = Number(reply[at + 1]);
-      const buckets = checks.map((_, i) => ({ remaining: Number(reply[at + 2 + 2 * i]), resetMs: Number(reply[at + 3 + 2 * i]) }));
-      at += 2 + 2 * checks.length;
+      const buckets = checks.map((_, i) => ({ remaining: Number(reply[at + 2 + 3 * i]), resetMs: Number(reply[at + 3 + 3 * i]) }));
+      at += 2 + 3 * checks.length;
       resolve({ refusedAt, retryAfterMs, buckets });
     }
   }
 
   /** `call`'s answer, under the adaptive deadline described at the top of this file. */
-  #answered(call: Promise<number[]>): Promise<number[]> {
+  #answered<T>(call: Promise<T>): Promise<T> {
     const sentAt = performance.now();
     const noted = call.then(
       (reply) => ((this.#lastAnswer = performance.now()), reply),
@@ -179,7 +154,7 @@ export class RedisRateLimitStore implements RateLimitStore {
         throw err;
       },
     );
-    return new Promise<number[]>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       const check = (): void => {
@@ -189,6 +164,7 @@ export class RedisRateLimitStore implements RateLimitStore {
           const waited = performance.now() - sentAt;
           if (this.#lastAnswer > sentAt && waited < this.#maxWaitMs) {
             this.lateCalls++;
+            for (const listener of this.#lateListeners) listener();
             timer = setTimeout(check, Math.min(this.#deadlineMs, this.#maxWaitMs - waited));
             return;
           }
