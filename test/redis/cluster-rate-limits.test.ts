@@ -1,12 +1,16 @@
 // Issue 12, "Cluster keys", on a real 3-master cluster: two instances (each its own Cluster connection) hammering the
 // same budgets admit at most the limit (× 1.01) and not far below it, in every dimension; a request refused by one
 // master's bucket spends nothing on another master; and a batch of concurrent requests costs fewer script calls than
-// requests. The balance over masters at 10,000 users is cluster-balance.test.ts.
+// requests; a call that Redis answers late (but answers) is waited for and counted in
+// permgate_rate_limit_late_calls_total. The balance over masters at 10,000 users is
+// cluster-rate-limits-balance.test.ts.
 import t from 'tap';
 import { Redis } from 'ioredis';
 import type { BucketCheck, RateLimitStore } from '../../src/ratelimit/rate-limit-store.js';
 import { clusterKey, masterOf } from '../../src/stores/redis/cluster-placement.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
+import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { rateLimitStores } from '../../src/ratelimit/build-rate-limiter.js';
 import type { Cluster } from 'ioredis';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 
@@ -113,4 +117,35 @@ t.test('a batch of concurrent requests costs at most one script call per request
   t.comment(`${calls} script calls for ${requests} concurrent requests (${(calls / requests).toFixed(3)} per request)`);
   t.ok(calls <= requests, `${calls} calls ≤ ${requests} requests`);
   t.ok(calls <= (requests / 64) * 4 + 3, 'about one call per master (plus a lease refill) per batch of 64');
+});
+
+t.test('a budget call answered late, behind a slow command on its master, is waited for and counted in the late-calls metric', async (t) => {
+  const store = new RedisStore({ cluster: cluster.nodes }, { commandTimeout: 40 });
+  t.teardown(() => store.close());
+  await store.ready(5_000);
+  const metrics = new GatewayMetrics({ processMetrics: false });
+  const silent = { info() {}, warn() {}, error() {} };
+  const stores = rateLimitStores(store, metrics, silent, Date.now);
+  t.teardown(() => stores.breaker?.shutdown());
+  const owner = 'late-caller';
+  const key = clusterKey(owner, `u|${owner}`);
+  // The budget connection pipelines what is sent in one turn (auto-pipelining) and answers a pipeline as a whole:
+  // A goes out with 30 ms of work and is answered at about 30 ms; B, sent 5 ms later, goes out with 30 ms more after
+  // that and is answered at about 60 ms. At B's 40 ms deadline A has been answered since B was sent (Redis is busy,
+  // not gone), so B is waited for.
+  const busy = "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s > 30000 return 1";
+  const check = { key: `u|${owner}`, owner, rate: { limit: 5, windowMs: HOUR } };
+  await stores.shared.consume([check]);
+  const first = stores.shared.consume([check]);
+  const slow = [store.rateClient.eval(busy, 1, key)];
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const second = stores.shared.consume([check]);
+  slow.push(store.rateClient.eval(busy, 1, key));
+  t.equal((await first).refusedAt, -1, 'the call that went out with 30 ms of work was answered in time');
+  const decision = await second;
+  await Promise.all(slow);
+  t.equal(decision.refusedAt, -1, 'the call was answered, not failed to the local share');
+  const text = await metrics.registry.metrics();
+  const late = Number(/^permgate_rate_limit_late_calls_total (\d+)/m.exec(text)?.[1]);
+  t.ok(late >= 1, `counted as late (${late})`);
 });
