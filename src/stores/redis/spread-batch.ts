@@ -48,6 +48,8 @@ interface Spend {
 
 /** One request's decision, assembled from its parts. */
 class Assembly {
+  /** Each bucket's key on the Cluster, by the check's index. */
+  readonly keys: readonly string[];
   readonly buckets: BucketResult[];
   refusedAt = Infinity;
   retryAfterMs = 0;
@@ -57,6 +59,7 @@ class Assembly {
   error: unknown;
 
   constructor(readonly pending: PendingRequest) {
+    this.keys = pending.checks.map((check) => clusterKey(check.owner ?? check.key, check.key));
     this.buckets = pending.checks.map(() => ({ remaining: 0, resetMs: 0 }));
   }
 
@@ -92,7 +95,7 @@ export async function consumeSpread(batch: readonly PendingRequest[], deps: Spre
   for (const request of requests) {
     const byMaster = new Map<string, number[]>();
     request.pending.checks.forEach((check, i) => {
-      const key = clusterKey(check.owner ?? check.key, check.key);
+      const key = request.keys[i]!;
       if (check.shared) {
         const taken = deps.leases.take(key);
         if (taken !== undefined) {
@@ -115,7 +118,7 @@ export async function consumeSpread(batch: readonly PendingRequest[], deps: Spre
       call.argv.push(indexes.length);
       for (const i of indexes) {
         const check = request.pending.checks[i]!;
-        const key = clusterKey(check.owner ?? check.key, check.key);
+        const key = request.keys[i]!;
         let k = call.index.get(key);
         if (k === undefined) {
           k = call.keys.push(key);
@@ -162,8 +165,8 @@ async function sendMasterCall(call: MasterCall, deps: SpreadDeps): Promise<void>
     if (refused > 0) request.refuse(indexes[refused - 1]!, retryAfterMs);
     else {
       indexes.forEach((i, j) => {
-        const { rate, owner, key } = request.pending.checks[i]!;
-        request.spends.push({ key: clusterKey(owner ?? key, key), amountMs: rate.windowMs / rate.limit, tat: String(reply[at + 4 + 3 * j]) });
+        const { rate } = request.pending.checks[i]!;
+        request.spends.push({ key: request.keys[i]!, amountMs: rate.windowMs / rate.limit, tat: String(reply[at + 4 + 3 * j]) });
       });
     }
     at += 2 + 3 * indexes.length;
