@@ -2,7 +2,7 @@
 // same budgets admit at most the limit (× 1.01) and not far below it, in every dimension; a request refused by one
 // master's bucket spends nothing on another master; and a batch of concurrent requests costs fewer script calls than
 // requests; a call that Redis answers late (but answers) is waited for and counted in
-// permgate_rate_limit_late_calls_total. The balance over masters at 10,000 users is
+// permgate_rate_limit_late_calls_total; cells an idle instance leased come back after one lease life. The balance over masters at 10,000 users is
 // cluster-rate-limits-balance.test.ts.
 import t from 'tap';
 import { Redis } from 'ioredis';
@@ -148,4 +148,21 @@ t.test('a budget call answered late, behind a slow command on its master, is wai
   const text = await metrics.registry.metrics();
   const late = Number(/^permgate_rate_limit_late_calls_total (\d+)/m.exec(text)?.[1]);
   t.ok(late >= 1, `counted as late (${late})`);
+});
+
+t.test('cells an idle instance leased are held from the others for one lease life at most, then given back', async (t) => {
+  const global = { key: 'g-lease-return', shared: true, rate: { limit: 1_000, windowMs: HOUR } };
+  // a leases a slice (1 % of 1,000: 10 cells) for its one request and then sits idle, holding 9.
+  t.equal((await a.limits.consume([global])).refusedAt, -1);
+  const burst = async (): Promise<number> => {
+    const decisions = await Promise.all(Array.from({ length: 1_200 }, () => b.limits.consume([global])));
+    return decisions.filter((d) => d.refusedAt === -1).length;
+  };
+  const first = await burst();
+  t.equal(first, 990, 'b gets all but the 9 cells a holds (and the one a used)');
+  // A lease lives a hundredth of the window, at most 1 s; then a gives its unused cells back to Redis.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  const second = await burst();
+  t.equal(second, 9, 'after a\'s lease expired, its 9 unused cells are b\'s');
+  t.comment(`one budget of 1,000: 1 + ${first} + ${second} admitted`);
 });
