@@ -24,3 +24,38 @@ export function raisedLimits(yaml: string): string {
 export function withoutTokenCache(yaml: string): string {
   return edit(yaml, /^( +)(secret: .*)$/m, '$1$2\n$1cacheSize: 0', 'turn the token cache off');
 }
+
+/**
+ * The bench's load generator, on 127.0.0.1, is the proxy in front of permgate: its X-Forwarded-For is believed, so
+ * each bench user is its own client address for the per-IP budget.
+ * @example trustLoopbackProxy('  trustProxy: []   # x') // '  trustProxy: [127.0.0.1]   # x'
+ */
+export function trustLoopbackProxy(yaml: string): string {
+  return edit(yaml, /^( +trustProxy: )\[\]/m, '$1[127.0.0.1]', 'trust 127.0.0.1 as a proxy');
+}
+
+/**
+ * Static RBAC bindings in the config's `rbac.subjects`, each subject to `role`. The gateway still reads each subject's
+ * stored record (Redis, on a cache miss) before its first decision, as for any subject.
+ * @example withSubjects('  subjects:\n    alice: {}', ['u1'], 'viewer') // '  subjects:\n    u1: { roles: [viewer] }\n    alice: {}'
+ */
+export function withSubjects(yaml: string, subjects: readonly string[], role: string): string {
+  const lines = subjects.map((subject) => `    ${subject}: { roles: [${role}] }\n`).join('');
+  return edit(yaml, /^( {2}subjects:\n)/m, `$1${lines}`, 'bind the bench subjects');
+}
+
+/** @example withWorkers('server:\n  listen: x', 2) // 'server:\n  workers: 2\n  listen: x' */
+export function withWorkers(yaml: string, workers: number): string {
+  return edit(yaml, /^(server:\n)/m, `$1  workers: ${workers}\n`, 'set server.workers');
+}
+
+export type RedisTopology = { readonly cluster: readonly string[] } | { readonly sentinels: readonly string[]; readonly name: string };
+
+/**
+ * `store.redis` as a Sentinel group or a Cluster instead of the shipped `${REDIS_URL}`.
+ * @example withRedisTopology('  redis: ${REDIS_URL:-}   # x', { cluster: ['127.0.0.1:7000'] }) // '  redis: { cluster: [127.0.0.1:7000] }   # x'
+ */
+export function withRedisTopology(yaml: string, topology: RedisTopology): string {
+  const value = 'cluster' in topology ? `{ cluster: [${topology.cluster.join(', ')}] }` : `{ sentinels: [${topology.sentinels.join(', ')}], name: ${topology.name} }`;
+  return edit(yaml, /^( +redis: )\$\{REDIS_URL:-\}/m, `$1${value}`, 'set store.redis');
+}

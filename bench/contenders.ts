@@ -15,6 +15,8 @@ export interface Contender {
   readonly url: string;
   /** The process that does the serving, whose CPU time the bench reads (nginx's worker, not its master). */
   readonly pid: number | undefined;
+  /** The root of every process that serves (nginx's master, a permgate primary): what a fleet's CPU sums, with its tree. */
+  readonly rootPid?: number | undefined;
   /** Rejects, with its output, once the process has gone. */
   checkRunning(): Promise<void>;
   stop(): Promise<void>;
@@ -28,12 +30,14 @@ export interface PermgateVariant {
   readonly editConfig?: (yaml: string) => string;
   /** Another checkout (built) to run instead of this one: its CLI and its shipped config. For A/B runs. */
   readonly root?: string;
+  /** How long start-up may take; a config with 10,000 static subjects takes seconds to load in each process. */
+  readonly readyTimeoutMs?: number;
 }
 
 const READY_TIMEOUT_MS = 15_000;
 
 function contender(child: Child, url: string, pid: number | undefined = child.pid): Contender {
-  return { name: child.name, url, pid, checkRunning: () => child.checkRunning(), stop: () => child.stop() };
+  return { name: child.name, url, pid, rootPid: child.pid, checkRunning: () => child.checkRunning(), stop: () => child.stop() };
 }
 
 async function answers200(url: string): Promise<boolean> {
@@ -85,12 +89,15 @@ export async function startPermgate(originUrl: string, variant: PermgateVariant)
       CHANNELS_URL: originUrl,
     },
   });
-  await waitUntilReady(child, () => answers200(`http://127.0.0.1:${adminPort}/readyz`), READY_TIMEOUT_MS);
+  await waitUntilReady(child, () => answers200(`http://127.0.0.1:${adminPort}/readyz`), variant.readyTimeoutMs ?? READY_TIMEOUT_MS);
   return contender(child, `http://127.0.0.1:${port}`);
 }
 
-/** nginx as a plain keep-alive reverse proxy, one worker like the one event loop of each Node proxy; undefined when not installed. */
-export async function startNginx(originUrl: string): Promise<Contender | undefined> {
+/**
+ * nginx as a plain keep-alive reverse proxy, by default one worker like the one event loop of each Node proxy (more to
+ * face a permgate with as many workers); undefined when not installed.
+ */
+export async function startNginx(originUrl: string, workers = 1): Promise<Contender | undefined> {
   const nginx = findOnPath('nginx');
   if (!nginx) return undefined;
   const dir = tempDir('permgate-bench-nginx-');
@@ -100,7 +107,7 @@ export async function startNginx(originUrl: string): Promise<Contender | undefin
   const upstream = new URL(originUrl).host;
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, `daemon off;
-worker_processes 1;
+worker_processes ${workers};
 pid ${join(dir, 'nginx.pid')};
 error_log stderr warn;
 events { worker_connections 1024; }
@@ -121,7 +128,7 @@ http {
 }
 `);
   // `-e stderr`: errors met before the config is read go to stderr too, not to the system's log file.
-  const child = startChild('nginx', nginx, ['-p', `${dir}/`, '-e', 'stderr', '-c', conf], { lastResortSignal: 'SIGTERM' });
+  const child = startChild(workers === 1 ? 'nginx' : `nginx (${workers} workers)`, nginx, ['-p', `${dir}/`, '-e', 'stderr', '-c', conf], { lastResortSignal: 'SIGTERM' });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(child, () => answers200(`${url}/`), READY_TIMEOUT_MS);
   const [worker] = await childPids(child.pid);

@@ -26,3 +26,33 @@ export async function childPids(pid: number | undefined): Promise<number[]> {
     return [];
   }
 }
+
+/** Every process under `pid`, itself first (a permgate primary and its workers; nginx's master and its workers). */
+export async function processTree(pid: number | undefined): Promise<number[]> {
+  if (pid === undefined) return [];
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(await childPids(tree[i])));
+  return tree;
+}
+
+/**
+ * The sum of the readings, or undefined when any is missing: a process tree's CPU with one member unreadable would be
+ * an undercount that looks like a saving.
+ * @example sumReadings([120, 30]) // 150
+ * @example sumReadings([120, undefined]) // undefined
+ */
+export function sumReadings(readings: readonly (number | undefined)[]): number | undefined {
+  let sum = 0;
+  for (const reading of readings) {
+    if (reading === undefined) return undefined;
+    sum += reading;
+  }
+  return sum;
+}
+
+/** CPU time used so far by `pid` and every process under it, in microseconds. */
+export async function treeCpuMicros(pid: number | undefined): Promise<number | undefined> {
+  const tree = await processTree(pid);
+  if (tree.length === 0) return undefined;
+  return sumReadings(await Promise.all(tree.map((member) => cpuMicros(member))));
+}

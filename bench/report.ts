@@ -75,7 +75,8 @@ export function ratiosOf(rows: readonly Row[], specs: readonly RatioSpec[]): Rat
   );
 }
 
-function table(header: readonly string[], lines: readonly (readonly string[])[], leftColumns: number): string {
+/** Columns padded to their widest cell: the first `leftColumns` left-aligned (names), the rest right-aligned (figures). */
+export function table(header: readonly string[], lines: readonly (readonly string[])[], leftColumns: number): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const format = (cells: readonly string[]): string =>
     cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();

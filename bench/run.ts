@@ -1,15 +1,14 @@
 // `npm run bench`: the same requests against the origin directly, through a bare Fastify + @fastify/http-proxy,
 // through permgate (and nginx when installed), all in one run and in interleaved rounds; prints the figures with the
 // ratios that matter and writes them to bench/results/latest.json for bench/RESULTS.md.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { raisedLimits, withoutTokenCache } from './config-variants.js';
-import { REPO_ROOT, startBareProxy, startNginx, startOrigin, startPermgate, startRedis, type Contender } from './contenders.js';
+import { startBareProxy, startNginx, startOrigin, startPermgate, startRedis, type Contender } from './contenders.js';
 import { formatRatios, formatRows, ratiosOf, summarize, type RatioSpec } from './report.js';
-import { AUTHENTICATED_ROUTE, BENCH_JWT_SECRET, benchToken, describeScenario, scenarios, type Scenario } from './scenarios.js';
+import { AUTHENTICATED_ROUTE, BENCH_JWT_SECRET, benchToken, describeScenario, scenarios } from './scenarios.js';
 import { runRounds } from './rounds.js';
 import { readSettings } from './settings.js';
+import { preflight } from './preflight.js';
+import { writeResultsFile } from './results-file.js';
 
 interface Target {
   readonly contender: Contender;
@@ -29,20 +28,6 @@ const RATIOS: readonly RatioSpec[] = [
 ];
 
 const out = (text: string): void => void process.stdout.write(text);
-
-/** A target that answers an error would be measured answering errors quickly: check each pair once, first. */
-async function preflight(contender: Contender, scenario: Scenario): Promise<void> {
-  const response = await fetch(contender.url + scenario.path, {
-    method: scenario.method,
-    headers: { ...scenario.headers },
-    body: scenario.body ?? null,
-    signal: AbortSignal.timeout(5_000),
-  });
-  const body = await response.text();
-  if (response.status < 200 || response.status > 299) {
-    throw new Error(`${contender.name} answered ${response.status} to ${scenario.method} ${scenario.path} (scenario "${scenario.name}"): ${body.slice(0, 300)}`);
-  }
-}
 
 async function startTargets(started: Contender[]): Promise<Target[]> {
   const keep = (contender: Contender): Contender => (started.push(contender), contender);
@@ -85,21 +70,14 @@ async function main(): Promise<void> {
     const rows = pairs.map((pair) => summarize(pair.scenario.name, pair.contender.name, samples.get(pair)!));
     const ratios = ratiosOf(rows, RATIOS);
     out(`\n${formatRows(rows)}\n${formatRatios(ratios)}`);
-    const dir = join(REPO_ROOT, 'bench/results');
-    await mkdir(dir, { recursive: true });
-    // The folder's own .gitignore keeps results out of commits; RESULTS.md is where figures are kept, by hand.
-    await writeFile(join(dir, '.gitignore'), '*\n!.gitignore\n');
-    const json = {
-      date: new Date().toISOString(),
-      machine: { node: process.version, platform: process.platform, cpus: cpus().length },
+    const written = await writeResultsFile('latest.json', {
       settings,
       scenarios: list.map(describeScenario),
       rows,
       ratios,
       samples: pairs.map((pair) => ({ scenario: pair.scenario.name, target: pair.contender.name, runs: samples.get(pair)!.map((s) => ({ ...s.result, cpuPerRequest: s.cpuPerRequest ?? null })) })),
-    };
-    await writeFile(join(dir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
-    out(`\nwritten: bench/results/latest.json\n`);
+    });
+    out(`\nwritten: ${written}\n`);
   } finally {
     // The proxies before the origin they drain to; redis after the permgate that uses it.
     for (const contender of started.reverse()) await contender.stop();

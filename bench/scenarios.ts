@@ -10,6 +10,11 @@ export interface Scenario {
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
+  /**
+   * Many callers: each request adds one of these header sets (one per user), spread over the connections by
+   * bench/load.ts. The first set is also in `headers`, so a single request (the preflight) is a valid one.
+   */
+  readonly headerVariants?: readonly Readonly<Record<string, string>>[];
 }
 
 /** The HS256 secret the bench's permgate runs with, so the bench can sign its own tokens. Never a real one. */
@@ -18,12 +23,13 @@ export const BENCH_JWT_SECRET = 'permgate-bench-secret-of-at-least-32-bytes';
 /**
  * A token the shipped config accepts (its default issuer and audience) for `alice`, whom the shipped `rbac` section
  * makes an editor: `order:read` comes from the role she inherits (viewer), so the RBAC engine decides, not a scope.
+ * The many-user scenarios (bench/users.ts) sign one per bench subject, each with its own `jti`.
  */
-export async function benchToken(): Promise<string> {
+export async function benchToken(subject = 'alice', jti = 'bench'): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ jti: 'bench' })
+  return new SignJWT({ jti })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('alice')
+    .setSubject(subject)
     .setIssuer('permgate-dev')
     .setAudience('permgate')
     .setIssuedAt(now)
@@ -45,6 +51,6 @@ export function scenarios(token: string): readonly Scenario[] {
 }
 
 /** What may be written to results: the request without header values, which may hold credentials. */
-export function describeScenario(scenario: Scenario): { name: string; method: HttpMethod; path: string; headers: string[] } {
-  return { name: scenario.name, method: scenario.method, path: scenario.path, headers: Object.keys(scenario.headers ?? {}) };
+export function describeScenario(scenario: Scenario): { name: string; method: HttpMethod; path: string; headers: string[]; headerVariants: number } {
+  return { name: scenario.name, method: scenario.method, path: scenario.path, headers: Object.keys(scenario.headers ?? {}), headerVariants: scenario.headerVariants?.length ?? 0 };
 }
