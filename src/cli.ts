@@ -10,6 +10,7 @@ import { routeTableText } from './cli/route-table-text.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load.js';
 import { startExampleBackends } from './dev/example-backend.js';
+import { drainAndExit } from './drain-and-exit.js';
 import { buildGateway } from './gateway.js';
 import { fleetSize, isFleetWorker } from './fleet/fleet-role.js';
 import { runPrimary } from './fleet/primary.js';
@@ -158,22 +159,8 @@ async function main(argv: string[]): Promise<number> {
   const { url, adminUrl, statusUrl } = await gateway.listen();
   log.info({ url, adminUrl, statusUrl, config: values.config, store: gateway.store.kind, routes: loaded.routes.routes.length }, 'permgate listening');
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    const { drainDelay, drainTimeout } = gateway.config.config.server;
-    log.info({ signal, drainDelay, drainTimeout }, 'draining and stopping');
-    // close() cuts what is left at the drain deadline; this is the last resort if something still hangs after it.
-    setTimeout(() => process.exit(1), drainDelay + drainTimeout + 10_000).unref();
-    // Not ready at once, still serving for drainDelay (load balancers stop sending meanwhile), then the drain.
-    void gateway
-      .close({ drainDelay })
-      .then(() => Promise.all(backends.map((backend) => backend.close())))
-      .then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // Not ready at once, still serving for drainDelay (load balancers stop sending meanwhile), then the drain.
+  drainAndExit(gateway, { message: 'draining and stopping', field: 'signal', after: () => Promise.all(backends.map((backend) => backend.close())) });
   // SIGHUP re-reads the file; an invalid one is logged (file, line, key) and the config in force stays.
   process.on('SIGHUP', () => void gateway.reload().catch(() => {}));
   return -1; // keep running

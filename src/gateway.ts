@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Pool } from 'undici';
 import { buildAdminApi, readinessProbe, type AdminApiDeps } from './admin/admin-api.js';
+import type { WorkerReadiness } from './admin/readiness.js';
 import { buildStatusServer } from './admin/status-server.js';
 import type { Authenticator } from './auth/authenticator.js';
 import { buildRevocations } from './auth/build-auth.js';
@@ -59,8 +60,10 @@ export interface FleetHooks {
    * it: nothing changes anywhere. `commit` is phase two, resolved once every worker swapped it in.
    */
   prepare(candidate: LoadedConfig): Promise<{ commit(): Promise<void> }>;
-  /** False while no worker serves: readiness is then 503. */
-  serving(): boolean;
+  /** True once the primary began stopping its workers: readiness is then 503 `draining`. */
+  stopping(): boolean;
+  /** Each worker slot's worker, for readiness (503 while none is ready). */
+  workers(): readonly WorkerReadiness[];
   /** The registry a scrape serves, made from this process's own. */
   exposition(own: Registry): Registry;
 }
@@ -262,8 +265,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   }
   const adminDeps: AdminApiDeps = {
     current: () => current!,
-    // A fleet primary with no worker serving is not ready either.
-    draining: () => phase !== 'serving' || deps.fleet?.serving() === false,
+    draining: () => phase !== 'serving' || deps.fleet?.stopping() === true,
+    workers: deps.fleet?.workers,
     storeUnreachableFor: () => (unreachableSince === undefined ? 0 : now() - unreachableSince),
     metrics,
     store,

@@ -21,7 +21,7 @@ import type { Store } from '../stores/store.js';
 import { adminAuth, type AdminAuth, type AdminJwt } from './admin-auth.js';
 import { buildAdminServer, type ProbeDeps } from './admin-server.js';
 import { registerFailureThrottle } from './failure-throttle.js';
-import { readiness, readinessCode } from './readiness.js';
+import { readiness, readinessCode, type WorkerReadiness } from './readiness.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerRbacRoutes } from './rbac-routes.js';
 import { registerReloadRoute } from './reload-route.js';
@@ -31,6 +31,8 @@ export interface AdminApiDeps {
   readonly current: () => Runtime;
   /** True once shutdown began (during server.drainDelay too): readiness turns 503 so load balancers stop sending. */
   readonly draining: () => boolean;
+  /** A fleet primary's workers, for readiness; absent in a single process and in workers. */
+  readonly workers?: () => readonly WorkerReadiness[];
   /** How long the shared store has been unreachable (ms): 0 while it is reachable, Infinity if never since start. */
   readonly storeUnreachableFor: () => number;
   readonly metrics: GatewayMetrics;
@@ -57,8 +59,10 @@ export function readinessProbe(deps: AdminApiDeps): ProbeDeps['readyz'] {
     const draining = deps.draining();
     const revocations = runtime.revocations && config.auth ? { current: runtime.revocations.isCurrent(), onStoreDown: config.auth.revocation.onStoreDown } : undefined;
     const rbacCurrent = deps.rbac.isCurrent();
+    const workers = deps.workers?.();
     const { status, refused } = readiness({
       draining,
+      workers,
       storeReady: store.ready,
       routes: runtime.loaded.routes.routes.map(({ pattern, config: route }) => ({ pattern, public: route.auth === 'none', sensitive: route.sensitive, onStoreDown: route.onStoreDown })),
       revocations,
@@ -73,6 +77,7 @@ export function readinessProbe(deps: AdminApiDeps): ProbeDeps['readyz'] {
         ...(revocations ? { revocations: { current: revocations.current } } : {}),
         rbac: { current: rbacCurrent },
         ...(refused.length > 0 ? { refused } : {}),
+        ...(workers !== undefined ? { workers } : {}),
         breakers: { ...runtime.breakerStates(), ...deps.sharedBreakers() },
         config: { file: config.file, routes: runtime.loaded.routes.routes.length },
       },

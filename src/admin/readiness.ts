@@ -7,10 +7,12 @@
 //   - RBAC cannot be known current and the route is sensitive (sensitive routes fail closed);
 //   - RBAC cannot be known current and the store has been unreachable since start, or for longer than
 //     `rbac.maxStaleness`: no compiled permissions are left to decide from, so every caller gets 503.
+// A fleet primary (src/fleet/primary.ts) serves no data plane itself: its workers do. It is ready only while at
+// least one worker is ready (its own rule, reported to the primary) and serving.
 // The answer: 503 `draining` once shutdown began; 503 `unready` when there is a protected route and every one is
-// refused; 200 `degraded` when the store is unreachable or some protected routes are refused (the others, public
-// routes and allow-cached ones, are served: taking a whole fleet out of rotation over a Redis outage would refuse
-// those too); else 200 `ready`.
+// refused, or when no worker of a fleet is ready; 200 `degraded` when the store is unreachable, some protected routes
+// are refused (the others, public routes and allow-cached ones, are served: taking a whole fleet out of rotation
+// over a Redis outage would refuse those too) or some workers are not ready; else 200 `ready`.
 import type { OnStoreDown } from '../config/auth-types.js';
 
 export type ReadinessStatus = 'ready' | 'degraded' | 'unready' | 'draining';
@@ -25,8 +27,19 @@ export interface RouteFacts {
   readonly onStoreDown: OnStoreDown | undefined;
 }
 
+/** One worker of a fleet, as its primary knows it. */
+export interface WorkerReadiness {
+  readonly pid: number;
+  /** Serving, and its own readiness (the rule below, run in the worker) said 200 within the last report window. */
+  readonly ready: boolean;
+  /** How many times its slot's worker was started again after dying. */
+  readonly restarts: number;
+}
+
 export interface ReadinessFacts {
   readonly draining: boolean;
+  /** A fleet primary's workers; undefined in a single process (and in a worker). */
+  readonly workers?: readonly WorkerReadiness[];
   readonly storeReady: boolean;
   readonly routes: readonly RouteFacts[];
   /** Absent when the config checks no revocations (no `auth`). */
@@ -77,11 +90,12 @@ export function readiness(facts: ReadinessFacts): Readiness {
     const reason = refusalReason(route, facts);
     if (reason !== undefined) refused.push({ route: route.pattern, reason });
   }
+  const { workers } = facts;
   const status: ReadinessStatus = facts.draining
     ? 'draining'
-    : guarded.length > 0 && refused.length === guarded.length
+    : (guarded.length > 0 && refused.length === guarded.length) || (workers !== undefined && !workers.some((worker) => worker.ready))
       ? 'unready'
-      : !facts.storeReady || refused.length > 0
+      : !facts.storeReady || refused.length > 0 || (workers !== undefined && !workers.every((worker) => worker.ready))
         ? 'degraded'
         : 'ready';
   return { status, refused };

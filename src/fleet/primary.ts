@@ -1,6 +1,7 @@
 // The fleet primary (issue 12, `server.workers` > 1): supervises N node:cluster workers that share the data-plane
 // listener, and serves the admin (and status) listener once, on a gateway of its own that never listens on the data
-// plane. Its admin writes go to the shared store, whose feed every worker follows. It validates every reload before
+// plane. Its admin writes go to the shared store, whose feed every worker follows. Its /readyz lists every worker
+// (pid, ready, restarts) and is 503 while none is ready, from the readiness each worker reports. It validates every reload before
 // any worker sees it and reloads them in two phases; merges their metrics into one scrape; restarts a dead worker
 // with backoff (restart-policy.ts) and gives up, exit 1, when workers keep dying at start; on SIGTERM drains them
 // all and exits 0.
@@ -12,7 +13,7 @@ import { loadConfig, parseConfig, type LoadedConfig } from '../config/load.js';
 import { buildGateway, type FleetHooks, type Gateway } from '../gateway.js';
 import { FleetMetrics, FleetRegistry, type MetricsJson } from './fleet-metrics.js';
 import { RestartPolicy, RESTART_POLICY, type RestartPolicyOptions } from './restart-policy.js';
-import { toPrimary, wrap, type ConfigText, type ToPrimary, type ToWorker } from './worker-link.js';
+import { READINESS_STALE, toPrimary, wrap, type ConfigText, type ToPrimary, type ToWorker } from './worker-link.js';
 
 /** How long a worker may take to build a candidate config (phase one) and to swap it in (phase two). */
 const PREPARE_DEADLINE = 10_000;
@@ -36,6 +37,10 @@ interface Slot {
   generation: number;
   /** The last reason it gave for failing (start-failed, crashed). */
   reason: string | undefined;
+  /** Workers started again in this slot after one died. */
+  restarts: number;
+  /** Its last readiness report, and when it came. */
+  report: { readonly ready: boolean; readonly at: number } | undefined;
 }
 
 type Reply = Extract<ToPrimary, { id: number }>;
@@ -59,7 +64,7 @@ export async function runPrimary(loaded: LoadedConfig, options: FleetOptions): P
   const first = await load(options.file).catch(() => loaded);
   let inForce: ConfigText = { file: options.file, text: texts.get(first) ?? '', generation: 1 };
 
-  const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({ index, worker: undefined, startedAt: 0, served: false, generation: 0, reason: undefined }));
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({ index, worker: undefined, startedAt: 0, served: false, generation: 0, reason: undefined, restarts: 0, report: undefined }));
   const pending = new Map<number, { readonly pid: number; resolve(reply: Reply | undefined): void }>();
   let nextId = 1;
   let stopping = false;
@@ -114,7 +119,12 @@ export async function runPrimary(loaded: LoadedConfig, options: FleetOptions): P
         },
       };
     },
-    serving: () => !stopping && serving().length > 0,
+    stopping: () => stopping,
+    workers: () => slots.map((slot) => ({
+      pid: slot.worker?.process.pid ?? 0,
+      ready: alive(slot) && slot.served && slot.report !== undefined && slot.report.ready && Date.now() - slot.report.at < READINESS_STALE,
+      restarts: slot.restarts,
+    })),
     exposition(own) {
       fleetMetrics = new FleetMetrics(own);
       return new FleetRegistry(own, (deadline) => Promise.all(serving().map(async (slot) => {
@@ -143,7 +153,7 @@ export async function runPrimary(loaded: LoadedConfig, options: FleetOptions): P
 
   function fork(slot: Slot): void {
     const worker = cluster.fork();
-    Object.assign(slot, { worker, startedAt: Date.now(), served: false, generation: 0, reason: undefined });
+    Object.assign(slot, { worker, startedAt: Date.now(), served: false, generation: 0, reason: undefined, report: undefined });
     const pid = worker.process.pid!;
     updateGauge();
     worker.on('message', (raw: unknown) => {
@@ -160,6 +170,9 @@ export async function runPrimary(loaded: LoadedConfig, options: FleetOptions): P
           log().info({ worker: slot.index + 1, pid }, 'worker serving');
           if (serving().length === slots.length) booted?.();
           if (alive(slot)) void catchUp(slot);
+          return;
+        case 'readiness':
+          slot.report = { ready: message.ready, at: Date.now() };
           return;
         case 'start-failed':
         case 'crashed':
@@ -188,6 +201,7 @@ export async function runPrimary(loaded: LoadedConfig, options: FleetOptions): P
       }
       fleetMetrics?.restarts.inc({ reason: slot.served ? 'crashed' : 'start-failed' });
       log().warn({ ...died, restartIn: decision.delay }, slot.served ? 'worker died; restarting it' : 'worker died at start; restarting it');
+      slot.restarts++;
       setTimeout(() => !stopping && fork(slot), decision.delay);
     });
   }

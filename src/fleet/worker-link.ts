@@ -32,11 +32,21 @@ export type ToPrimary =
   | { readonly kind: 'prepared'; readonly id: number; readonly ok: false; readonly reason: string }
   | { readonly kind: 'committed'; readonly id: number; readonly generation: number }
   | { readonly kind: 'gathered'; readonly id: number; readonly metrics: MetricObjectWithValues<MetricValue<string>>[] }
+  /** Its own readiness (its /readyz rule answered 200), sent every READINESS_EVERY ms while it runs. */
+  | { readonly kind: 'readiness'; readonly ready: boolean }
   /** About to exit on an uncaught error: the reason the supervisor logs. */
   | { readonly kind: 'crashed'; readonly reason: string };
 
 const TO_WORKER: ReadonlySet<string> = new Set<ToWorker['kind']>(['start', 'prepare', 'commit', 'discard', 'gather']);
-const TO_PRIMARY: ReadonlySet<string> = new Set<ToPrimary['kind']>(['want-config', 'serving', 'start-failed', 'prepared', 'committed', 'gathered', 'crashed']);
+const TO_PRIMARY: ReadonlySet<string> = new Set<ToPrimary['kind']>(['want-config', 'serving', 'start-failed', 'prepared', 'committed', 'gathered', 'readiness', 'crashed']);
+
+/** How often a worker reports its readiness to the primary. */
+export const READINESS_EVERY = 250;
+/**
+ * A worker whose last report is older than this counts as not ready: a hung worker (its event loop blocked, the
+ * process stopped) sends nothing, and the primary's /readyz must not wait for it.
+ */
+export const READINESS_STALE = 2_000;
 
 /** Messages carry this field, so cluster's own messages and anything else on the channel are told apart. */
 export const CHANNEL = 'permgate-fleet';

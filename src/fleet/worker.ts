@@ -1,12 +1,13 @@
 // A fleet worker (issue 12): serves the data plane only, on the config text the primary hands it (never the file on
 // disk, which may have changed since it was validated); reloads in two phases when the primary says so; answers the
-// primary's metrics gathers; drains on SIGTERM as a single process does. Revocations and RBAC reach it through the
+// primary's metrics gathers; reports its readiness to the primary; drains on SIGTERM as a single process does. Revocations and RBAC reach it through the
 // store's own feed (each worker subscribes), not through the primary.
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { parseConfig } from '../config/load.js';
+import { drainAndExit } from '../drain-and-exit.js';
 import { buildGateway, type Gateway, type PreparedReload } from '../gateway.js';
 import { loggerOptions } from '../observability/logger.js';
-import { reasonOf, toWorker, wrap, type ConfigText, type ToPrimary } from './worker-link.js';
+import { READINESS_EVERY, reasonOf, toWorker, wrap, type ConfigText, type ToPrimary } from './worker-link.js';
 
 function send(message: ToPrimary): Promise<void> {
   return new Promise((resolve) => {
@@ -89,20 +90,18 @@ export async function runWorker(): Promise<number> {
     }
   });
 
-  let stopping = false;
-  const stop = (why: string): void => {
-    if (stopping) return;
-    stopping = true;
-    const { drainDelay, drainTimeout } = gateway.config.config.server;
-    log.info({ why, drainDelay, drainTimeout }, 'worker draining and stopping');
-    setTimeout(() => process.exit(1), drainDelay + drainTimeout + 10_000).unref();
-    void gateway.close({ drainDelay }).then(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const stop = drainAndExit(gateway, { message: 'worker draining and stopping', field: 'why' });
   // The primary is gone (killed): nobody supervises this worker any more, and the next instance will bind the port.
   process.on('disconnect', () => stop('primary gone'));
 
+  // The primary's /readyz lists every worker: each reports what its own readiness rule says (admin.inject runs the
+  // /readyz handler without an admin listener), so a worker cut off from the store or draining is not counted ready.
+  const report = async (): Promise<void> => {
+    const answer = await gateway.admin.inject({ method: 'GET', url: '/readyz' }).catch(() => undefined);
+    await send({ kind: 'readiness', ready: answer?.statusCode === 200 });
+  };
+  await report();
+  setInterval(() => void report(), READINESS_EVERY).unref();
   await send({ kind: 'serving', generation });
   return -1;
 }
