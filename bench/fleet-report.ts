@@ -7,11 +7,16 @@ import type { FleetSample } from './fleet-rounds.js';
 export interface FleetRow extends Omit<Row, 'cpuPerRequest'> {
   /** From every response's own time (only in the fixed-rate runs); null elsewhere. */
   readonly p99Exact: number | null;
+  /** Measured runs that got no response at all (a target that stopped answering): left out of every median, shown. */
+  readonly stalledRuns: number;
   /** Meter name → median over the rounds of its increase per response; null when never readable. */
   readonly perRequest: Readonly<Record<string, number | null>>;
 }
 
-export function summarizeFleet(scenario: string, target: string, samples: readonly FleetSample[]): FleetRow {
+export function summarizeFleet(scenario: string, target: string, all: readonly FleetSample[]): FleetRow {
+  // A run with no response at all would enter the medians as 0 req/s: it is counted instead, and the row says so.
+  const answered = all.filter((s) => s.result.requests > 0);
+  const samples = answered.length > 0 ? answered : all;
   const pick = (values: readonly (number | undefined)[]): number | null => {
     const known = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
     return known.length > 0 ? median(known) : null;
@@ -20,7 +25,8 @@ export function summarizeFleet(scenario: string, target: string, samples: readon
   return {
     scenario,
     target,
-    rounds: samples.length,
+    rounds: all.length,
+    stalledRuns: all.length - answered.length,
     requestsPerSecond: median(samples.map((s) => s.result.requestsPerSecond)),
     p50: median(samples.map((s) => s.result.p50)),
     p99: median(samples.map((s) => s.result.p99)),
@@ -62,7 +68,7 @@ export function formatFigure(value: number | null | undefined, digits = 2): stri
 export function formatFleetRows(rows: readonly FleetRow[]): string {
   const meters = [...new Set(rows.flatMap((r) => Object.keys(r.perRequest)))];
   return table(
-    ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'p99 exact ms', 'errors', 'non-2xx', ...meters.map((m) => `${m} /req`)],
+    ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'p99 exact ms', 'errors', 'non-2xx', 'stalled runs', ...meters.map((m) => `${m} /req`)],
     rows.map((r) => [
       r.scenario,
       r.target,
@@ -72,6 +78,7 @@ export function formatFleetRows(rows: readonly FleetRow[]): string {
       formatFigure(r.p99Exact),
       String(r.errors),
       String(r.non2xx),
+      String(r.stalledRuns),
       ...meters.map((m) => formatFigure(r.perRequest[m])),
     ]),
     2,

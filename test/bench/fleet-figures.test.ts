@@ -103,6 +103,15 @@ t.test('meter readings become figures per response; ratios and sums are unknown 
   t.equal(row.p99Exact, 2);
   t.equal(row.non2xx, 3, 'non-2xx summed');
   t.same(row.perRequest, { 'CPU µs': 120, 'Redis CPU µs': 25 }, 'an unreadable round is left out of the median');
+  t.equal(row.stalledRuns, 0);
+  const stalled = summarizeFleet('1 user', 'permgate', [
+    { result: result(900), perRequest: {} },
+    { result: { ...result(0), requests: 0 }, perRequest: {} },
+    { result: result(1_100), perRequest: {} },
+  ]);
+  t.equal(stalled.stalledRuns, 1, 'a run without a single response is counted');
+  t.equal(stalled.requestsPerSecond, 1_000, 'and left out of the medians rather than read as 0 req/s');
+  t.equal(stalled.rounds, 3);
   t.equal(meterSum(row, ['CPU µs', 'Redis CPU µs']), 145);
   t.equal(meterSum({ perRequest: { a: 1, b: null } }, ['a', 'b']), null);
   t.equal(ratio(3, 4), 0.75);
