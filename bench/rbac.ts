@@ -399,7 +399,7 @@ async function main(): Promise<void> {
       const loadSeconds = Number(process.hrtime.bigint() - loadStarted) / 1e9;
       await loader.close();
       const usedMemoryBytes = (await usedMemory()) - before;
-      const subjects = await client.hlen('{permgate:rbac}:subjects');
+      const subjects = await client.scard('{permgate:rbac}:subject-index');
       const redisStore = new RedisRbacStore(client, { syncInterval: 1_000 });
       const onRedis = new RbacAuthorizer(config, redisStore);
       await onRedis.start();

@@ -11,7 +11,10 @@ import { MemoryFeed } from '../../src/stores/memory/memory-feed.js';
 import { feedScript } from '../../src/stores/redis/feed-script.js';
 import { RedisFeed } from '../../src/stores/redis/redis-feed.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
+import type { RedisTarget } from '../../src/stores/redis/redis-connection.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
+import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { startRedisSentinel } from '../helpers/redis-sentinel.js';
 import { testClock, type TestClock } from '../helpers/test-clock.js';
 
 /** The test's store holds a set of names; a change announces the name added. */
@@ -85,50 +88,166 @@ const inProcess: Backend = {
 };
 
 const NAMES = '{permgate:feed-test}:names';
-const KEYS = { version: '{permgate:feed-test}:version', epoch: '{permgate:feed-test}:epoch', channel: 'permgate:feed-test:changes' };
+const KEYS = { version: '{permgate:feed-test}:version', epoch: '{permgate:feed-test}:epoch', channel: 'permgate:feed-test:changes', shardChannel: '{permgate:feed-test}:changes' };
 const ADD_NAME = feedScript('permgateFeedContractAdd', `if ARGV[1] == '' then return nil end\nredis.call('SADD', KEYS[1], ARGV[1])\nreturn { name = ARGV[1] }`);
 
-const onRedis: Backend = {
-  name: 'the Redis feed',
-  shared: true,
-  async open(t, clock) {
-    const server = await startPrivateRedis();
-    const raw = new Redis(server.url, { retryStrategy: () => 50 });
-    raw.on('error', () => {});
-    const closers: (() => Promise<void>)[] = [];
-    t.teardown(async () => {
-      for (const close of closers.reverse()) await close();
+/** A Redis topology as the contract needs it: where it is, the node that holds the feed's keys, and an outage. */
+interface Topology {
+  readonly target: RedisTarget;
+  /** The node that holds the feed's slot now (the master; on a cluster, the one that owns the slot). */
+  feedNode(): Promise<Redis>;
+  /** Every master (one, or a cluster's three), for what spans them: subscriptions, command counts, emptying. */
+  masters(): Promise<Redis[]>;
+  /** Publishes as a writer of this topology would: PUBLISH, or on a cluster SPUBLISH. */
+  publish(node: Redis, text: string): Promise<unknown>;
+  /** The outage: the master stops; `start` brings a master back (the same one, or a promoted replica). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function nodeClient(port: number): Redis {
+  const client = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 50 });
+  client.on('error', () => {});
+  return client;
+}
+
+/** One client per port at a time, closed with the topology. */
+function nodeClients(): { get(port: number): Redis; close(): void } {
+  const clients = new Map<number, Redis>();
+  return {
+    get: (port) => clients.get(port) ?? (clients.set(port, nodeClient(port)), clients.get(port)!),
+    close: () => clients.forEach((client) => client.disconnect()),
+  };
+}
+
+async function singleNode(): Promise<Topology> {
+  const server = await startPrivateRedis();
+  const raw = nodeClient(server.port);
+  return {
+    target: server.url,
+    feedNode: async () => raw,
+    masters: async () => [raw],
+    publish: (node, text) => node.publish(KEYS.channel, text),
+    stop: server.stop,
+    start: server.start,
+    async close() {
       raw.disconnect();
       await server.close();
-    });
-    const open = async (): Promise<Instance> => {
-      const store = new RedisStore(server.url, { commandTimeout: 200 });
-      closers.push(() => store.close());
-      await store.ready(2_000);
-      if (store.adminClient.status !== 'ready') await once(store.adminClient, 'ready'); // the writer's connection
-      const feed = new RedisFeed<Change>(store.client, { keys: KEYS, syncInterval: SYNC_INTERVAL, now: clock.now, writer: store.adminClient });
-      closers.push(() => feed.close());
-      return listen(feed, (name) => feed.write(ADD_NAME, [NAMES], [name]), () => store.client.smembers(NAMES));
-    };
-    const store: SharedStore = {
-      open,
-      loseAnnouncement: async () => void (await raw.incr(KEYS.version)),
-      loseData: async (refill) => {
-        const flush = raw.multi().flushall();
-        if (refill !== undefined) flush.set(KEYS.version, refill).set(KEYS.epoch, 'an epoch no instance has seen');
-        await flush.exec();
-      },
-      dropSubscriptions: async () => void (await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')),
-      announceGarbage: async () => void (await raw.publish(KEYS.channel, '{"version":')),
-      positionReads: async () => Number(/cmdstat_mget:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0),
-      stop: server.stop,
-      start: server.start,
-    };
-    return { instance: await open(), store };
-  },
-};
+    },
+  };
+}
 
-const BACKENDS: readonly Backend[] = [inProcess, onRedis];
+async function sentinelGroup(): Promise<Topology> {
+  const group = await startRedisSentinel();
+  const clients = nodeClients();
+  let killed: number | undefined;
+  const master = async (): Promise<Redis> => clients.get(await group.masterPort());
+  return {
+    target: { sentinels: group.sentinels, name: group.name },
+    feedNode: master,
+    masters: async () => [await master()],
+    publish: (node, text) => node.publish(KEYS.channel, text),
+    stop: async () => void (killed = await group.killMaster()),
+    start: async () => void (await group.promoted(killed!)),
+    async close() {
+      clients.close();
+      await group.close();
+    },
+  };
+}
+
+async function cluster(): Promise<Topology> {
+  const nodes = await startRedisCluster();
+  const clients = nodeClients();
+  let killed: number | undefined;
+  const masters = async (): Promise<Redis[]> => (await nodes.masters()).map((master) => clients.get(master.port));
+  return {
+    target: { cluster: nodes.nodes },
+    async feedNode() {
+      const any = (await masters())[0]!;
+      const slot = (await any.call('CLUSTER', 'KEYSLOT', KEYS.version)) as number;
+      const ranges = (await any.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+      return clients.get(ranges.find(([from, to]) => slot >= from && slot <= to)![2][1]);
+    },
+    masters,
+    publish: (node, text) => node.call('SPUBLISH', KEYS.shardChannel, text),
+    stop: async () => void (killed = await nodes.killMasterOf(KEYS.version)),
+    start: async () => void (await nodes.promoted(KEYS.version, killed!)),
+    async close() {
+      clients.close();
+      await nodes.close();
+    },
+  };
+}
+
+const root = t;
+
+/**
+ * The Redis feed on one topology. One node is started per test; a Sentinel group or a cluster (several processes,
+ * seconds to start) once per file and emptied before each test.
+ */
+function onRedis(name: string, start: () => Promise<Topology>, shared: boolean): Backend {
+  let started: Promise<Topology> | undefined;
+  const topologyFor = async (t: Test): Promise<Topology> => {
+    if (!shared) {
+      const topology = await start();
+      t.teardown(() => topology.close());
+      return topology;
+    }
+    if (started === undefined) {
+      const starting = (started = start());
+      root.teardown(async () => (await starting).close());
+    }
+    const topology = await started;
+    await Promise.all((await topology.masters()).map((node) => node.flushall()));
+    return topology;
+  };
+  return {
+    name,
+    shared: true,
+    async open(t, clock) {
+      const topology = await topologyFor(t);
+      const closers: (() => Promise<void>)[] = [];
+      t.teardown(async () => {
+        for (const close of closers.reverse()) await close();
+      });
+      const open = async (): Promise<Instance> => {
+        const store = new RedisStore(topology.target, { commandTimeout: 200 });
+        closers.push(() => store.close());
+        await store.ready(5_000);
+        if (store.adminClient.status !== 'ready') await once(store.adminClient, 'ready'); // the writer's connection
+        const feed = new RedisFeed<Change>(store.client, { keys: KEYS, syncInterval: SYNC_INTERVAL, now: clock.now, writer: store.adminClient });
+        closers.push(() => feed.close());
+        return listen(feed, (name) => feed.write(ADD_NAME, [NAMES], [name]), () => store.client.smembers(NAMES));
+      };
+      const sum = (counts: number[]): number => counts.reduce((a, b) => a + b, 0);
+      const store: SharedStore = {
+        open,
+        loseAnnouncement: async () => void (await (await topology.feedNode()).incr(KEYS.version)),
+        loseData: async (refill) => {
+          // Every key of the feed is on this one node: one MULTI empties and refills it at once.
+          const flush = (await topology.feedNode()).multi().flushall();
+          if (refill !== undefined) flush.set(KEYS.version, refill).set(KEYS.epoch, 'an epoch no instance has seen');
+          await flush.exec();
+        },
+        dropSubscriptions: async () => void (await Promise.all((await topology.masters()).map((node) => node.call('CLIENT', 'KILL', 'TYPE', 'pubsub')))),
+        announceGarbage: async () => void (await topology.publish(await topology.feedNode(), '{"version":')),
+        positionReads: async () => sum(await Promise.all((await topology.masters()).map(async (node) => Number(/cmdstat_mget:calls=(\d+)/.exec(await node.info('commandstats'))?.[1] ?? 0)))),
+        stop: topology.stop,
+        start: topology.start,
+      };
+      return { instance: await open(), store };
+    },
+  };
+}
+
+const BACKENDS: readonly Backend[] = [
+  inProcess,
+  onRedis('the Redis feed', singleNode, false),
+  onRedis('the Redis feed through Sentinel', sentinelGroup, true),
+  onRedis('the Redis feed on a cluster (sharded pub/sub)', cluster, true),
+];
 
 async function until(what: string, check: () => boolean, deadlineMs = 3_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;

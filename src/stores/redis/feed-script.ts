@@ -9,9 +9,10 @@ export interface FeedScript {
 }
 
 /**
- * Follows the writer's Lua. KEYS[#KEYS - 1]: the version, KEYS[#KEYS]: the epoch; ARGV[#ARGV - 1]: the channel,
- * ARGV[#ARGV]: an epoch to start with when there is none (the first write, or the first since the data was lost).
- * Returns the announcement as published, or nil when the write changed nothing (nothing is announced then).
+ * Follows the writer's Lua. KEYS[#KEYS - 1]: the version, KEYS[#KEYS]: the epoch; ARGV[#ARGV - 2]: how to publish
+ * (PUBLISH, or on a cluster SPUBLISH, whose channel must then be in the script's own slot), ARGV[#ARGV - 1]: the
+ * channel, ARGV[#ARGV]: an epoch to start with when there is none (the first write, or the first since the data was
+ * lost). Returns the announcement as published, or nil when the write changed nothing (nothing is announced then).
  */
 const ANNOUNCE = `
 local announced = change()
@@ -24,7 +25,7 @@ end
 announced.epoch = epoch
 announced.version = redis.call('INCR', KEYS[#KEYS - 1])
 local text = cjson.encode(announced)
-redis.call('PUBLISH', ARGV[#ARGV - 1], text)
+redis.call(ARGV[#ARGV - 2], ARGV[#ARGV - 1], text)
 return text
 `;
 

@@ -107,7 +107,11 @@ export function describeTarget(target: RedisTarget): string {
   return target.cluster !== undefined ? `cluster ${target.cluster.join(',')}` : `sentinel ${target.name} via ${target.sentinels.join(',')}`;
 }
 
-/** A new connection with `client`'s settings to the same topology (a subscriber needs its own). */
-export function duplicateClient(client: RedisClient): RedisClient {
-  return client instanceof Cluster ? client.duplicate() : client.duplicate();
+/**
+ * A new connection with `client`'s settings to the same topology, to subscribe on (a subscriber needs its own). On a
+ * cluster it subscribes with SSUBSCRIBE, through the one connection per master that ioredis keeps for it: a sharded
+ * channel's messages stay on the shard that owns its slot instead of being copied to every node.
+ */
+export function subscriberClient(client: RedisClient): RedisClient {
+  return client instanceof Cluster ? client.duplicate([], { shardedSubscribers: true }) : client.duplicate();
 }

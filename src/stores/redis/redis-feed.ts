@@ -3,8 +3,12 @@
 // connection of its own, and resyncs whenever it may have missed one: on every (re)connect, on a gap, on an
 // unreadable message, and when the periodic check finds the store in another epoch, behind us, or ahead of us twice in
 // a row (once may be an announcement still in flight). Readers never wait for Redis; a writer waits for its own change.
+// On a cluster the announcement goes out with SPUBLISH on a channel in the feed's own slot and is heard with
+// SSUBSCRIBE (sharded pub/sub, Redis 7): it stays on the one shard that owns the slot instead of being copied to every
+// node of the cluster, as a classic PUBLISH is. One node and Sentinel keep classic pub/sub.
 import { randomUUID } from 'node:crypto';
-import { duplicateClient, type RedisClient } from './redis-connection.js';
+import { Cluster } from 'ioredis';
+import { subscriberClient, type RedisClient } from './redis-connection.js';
 import type { Announced, Feed, FeedListener, ResyncReason } from '../feed.js';
 import type { FeedScript } from './feed-script.js';
 
@@ -16,7 +20,10 @@ export interface RedisFeedKeys {
    * the version counter and loses this key with it, so no instance mistakes the new version 1 for its old one.
    */
   readonly epoch: string;
+  /** Where one node or a Sentinel-named master announces (classic pub/sub). */
   readonly channel: string;
+  /** Where a cluster announces (sharded pub/sub): in the keys' hash tag, since a script may SPUBLISH only in its slot. */
+  readonly shardChannel: string;
 }
 
 export interface RedisFeedOptions {
@@ -52,7 +59,14 @@ export class RedisFeed<C extends object> implements Feed<C> {
   readonly #keys: RedisFeedKeys;
   readonly #syncInterval: number;
   readonly #now: () => number;
+  /** On a cluster: announce with SPUBLISH and listen with SSUBSCRIBE on `keys.shardChannel`. */
+  readonly #sharded: boolean;
   #subscriber: RedisClient | undefined;
+  /**
+   * A sharded subscription's connection to its shard ended (ioredis replaces it by itself, and says so): what was
+   * announced meanwhile is lost, so not current until subscribed again and resynced.
+   */
+  #shardLost = false;
   #listener: FeedListener<C> | undefined;
   /** The last version applied, in `#epoch` (null while the store has none). */
   #version = 0;
@@ -83,13 +97,21 @@ export class RedisFeed<C extends object> implements Feed<C> {
     this.#keys = options.keys;
     this.#syncInterval = options.syncInterval;
     this.#now = options.now ?? Date.now;
+    this.#sharded = client instanceof Cluster;
   }
 
   async start(listener: FeedListener<C>): Promise<void> {
     this.#listener = listener;
-    const subscriber = (this.#subscriber = duplicateClient(this.#client));
+    const subscriber = (this.#subscriber = subscriberClient(this.#client));
     subscriber.on('error', () => {}); // state is read from `status`; the store's own connection reports errors
-    subscriber.on('message', (_channel: string, text: string) => this.#onMessage(text));
+    subscriber.on(this.#sharded ? 'smessage' : 'message', (_channel: string, text: string) => this.#onMessage(text));
+    if (this.#sharded) {
+      // A shard's subscriber connection that ends is replaced after the slots are refreshed ('subscribersReady').
+      const lost = (): void => void (this.#shardLost = true);
+      subscriber.on('-node', lost);
+      subscriber.on('-subscriber', lost);
+      subscriber.on('subscribersReady', () => void (this.#shardLost && !this.#connecting && this.#connected('reconnected')));
+    }
     // On every (re)connect: subscribe, then resync, since whatever was announced meanwhile is lost.
     subscriber.on('ready', () => void this.#connected(this.#owed === 'start' ? 'start' : 'reconnected'));
     this.#schedule();
@@ -101,6 +123,7 @@ export class RedisFeed<C extends object> implements Feed<C> {
   isCurrent(): boolean {
     return (
       this.#owed === undefined &&
+      !this.#shardLost &&
       this.#subscriber?.status === 'ready' &&
       this.#client.status === 'ready' &&
       this.#now() - this.#lastSync < this.#syncInterval * 3
@@ -124,8 +147,9 @@ export class RedisFeed<C extends object> implements Feed<C> {
   async write(script: FeedScript, keys: readonly string[], args: readonly (string | number)[]): Promise<Announced<C> | undefined> {
     if (!(script.name in this.#writer)) this.#writer.defineCommand(script.name, { lua: script.lua });
     const run = (this.#writer as unknown as Record<string, ScriptCall>)[script.name]!;
-    const { version, epoch, channel } = this.#keys;
-    const text = await run.call(this.#writer, keys.length + 2, ...keys, version, epoch, ...args, channel, randomUUID());
+    const { version, epoch, channel, shardChannel } = this.#keys;
+    const publish = this.#sharded ? ['SPUBLISH', shardChannel] : ['PUBLISH', channel];
+    const text = await run.call(this.#writer, keys.length + 2, ...keys, version, epoch, ...args, ...publish, randomUUID());
     if (text === null) return undefined;
     const announcement = decode<C>(text);
     if (announcement === undefined) throw new Error(`${script.name} returned no announcement`);
@@ -137,8 +161,13 @@ export class RedisFeed<C extends object> implements Feed<C> {
     this.#owed = reason;
     const connecting: Promise<void> = (async () => {
       try {
-        await this.#subscriber!.subscribe(this.#keys.channel);
+        const subscriber = this.#subscriber!;
+        // Cleared before subscribing: a shard lost while this runs sets it again, and is resynced again.
+        this.#shardLost = false;
+        if (this.#sharded) await subscriber.ssubscribe(this.#keys.shardChannel);
+        else await subscriber.subscribe(this.#keys.channel);
       } catch {
+        if (this.#sharded) this.#shardLost = true;
         return; // still owed: the check tries again
       }
       await this.#resync(reason);
@@ -289,8 +318,8 @@ export class RedisFeed<C extends object> implements Feed<C> {
   /** Compares the store's position with ours: the catch-all for announcements lost without a trace. */
   async #check(): Promise<void> {
     if (this.#resyncing || this.#connecting) return;
-    if (this.#owed !== undefined) {
-      if (this.#subscriber?.status === 'ready') await this.#connected(this.#owed);
+    if (this.#owed !== undefined || this.#shardLost) {
+      if (this.#subscriber?.status === 'ready') await this.#connected(this.#owed ?? 'reconnected');
       else this.#release(true); // no resync without the subscription: writers waiting here go
       return;
     }

@@ -1,7 +1,19 @@
-// Dynamic RBAC data shared by every instance, on a versioned feed (redis-feed.ts). Each write is one script: compare
-// the stamp, write, bump the version, announce what changed — so a write is atomic, never lost to a concurrent one,
-// and announced exactly once. Each instance applies announcements in version order; whenever one may have been
-// missed, the feed resyncs and the instance drops everything it compiled.
+// Dynamic RBAC data shared by every instance, on a versioned feed (redis-feed.ts), laid out for a cluster (issue 12).
+// The hot read is one subject's record on a cache miss, so each subject is a key with its own hash tag,
+// `permgate:rbac:subject:{<subject>}`: 100,000 subjects' misses spread over every master instead of all landing on the
+// one that owns a shared hash. Roles (few, loaded whole), the version, epoch, subject index and the announcements stay
+// in the `{permgate:rbac}` slot, so role writes remain one script. A subject write spans two slots, so it is three
+// steps, each atomic in its own slot, with the announcement last:
+//   1. an intent (`{permgate:rbac}:intents`, scored by Redis's clock) that a write of this subject is under way;
+//   2. the compare-and-set of the subject's key;
+//   3. the feed's script: index the subject, drop the intent, bump the version, announce.
+// The data is written before it is announced, so an instance that reloads on the announcement reads the new record;
+// one that loaded it meanwhile has its load marked stale by the announcement. A write whose announcement fails is
+// reported as failed, and its intent stays: every instance sweeps intents older than a writer could still be at work
+// (INTENT_STALE_S) and announces them, so a writer that died between steps 2 and 3 costs at most that long, never a
+// change nobody hears of. Subjects stored by permgate before this layout (one hash, `{permgate:rbac}:subjects`) are
+// moved to their own keys on every resync, the first at start, before the instance drops what it compiled.
+import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-connection.js';
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
@@ -10,22 +22,53 @@ import { feedScript } from './feed-script.js';
 import { RedisFeed } from './redis-feed.js';
 import { storeUnavailable } from './store-unavailable.js';
 
-// One hash tag: every key in one cluster slot, so the scripts work on a cluster.
-const SUBJECTS = '{permgate:rbac}:subjects';
 const ROLES = '{permgate:rbac}:roles';
 const ROLES_REVISION = '{permgate:rbac}:roles-revision';
 const VERSION = '{permgate:rbac}:version';
 /** New with the feed (issue 11 §4): a Redis flushed and refilled to the same version is told apart by it. */
 const EPOCH = '{permgate:rbac}:epoch';
+/** Every subject with a record, for the admin API's listing (the records themselves are spread over the cluster). */
+const SUBJECT_INDEX = '{permgate:rbac}:subject-index';
+/** Subject writes under way: `<id> <subject>` scored by Redis's clock in seconds when the write began. */
+const INTENTS = '{permgate:rbac}:intents';
+/** The one hash all subjects lived in before issue 12: read only to move them to their own keys. */
+const LEGACY_SUBJECTS = '{permgate:rbac}:subjects';
 export const RBAC_CHANNEL = 'permgate:rbac:changes';
+/** The channel on a cluster (sharded pub/sub): in the feed's slot, as SPUBLISH from its scripts requires. */
+export const RBAC_SHARD_CHANNEL = '{permgate:rbac}:changes';
 
-/** KEYS: subjects. ARGV: subject, stamp, next JSON ('' deletes). Nil on a conflict. */
-const WRITE_SUBJECT = feedScript(
-  'permgateRbacSubject',
+/** Where one subject's record lives: its own hash tag, so subjects spread over a cluster's slots. */
+export function subjectKey(subject: string): string {
+  return `permgate:rbac:subject:{${subject}}`;
+}
+
+/**
+ * An intent this old is announced by whoever sweeps: longer than the admin connection's command timeout (2 s) twice
+ * over, so its compare-and-set can no longer be in flight when the sweep announces it.
+ */
+const INTENT_STALE_S = 5;
+const SWEEP_INTERVAL_MS = 1_000;
+
+/** KEYS: intents. ARGV: the intent's member. Scored by Redis's clock, so instances' clocks never matter. */
+const BEGIN = `redis.call('ZADD', KEYS[1], redis.call('TIME')[1], ARGV[1])`;
+
+/** KEYS: intents. ARGV: age in seconds. The intents at least that old. */
+const STALE_INTENTS = `return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', redis.call('TIME')[1] - tonumber(ARGV[1]))`;
+
+/** KEYS: the subject's key. ARGV: stamp, next JSON ('' deletes). 1 when written, 0 on a conflict. */
+const COMPARE_AND_SET = `
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+return 1
+`;
+
+/** KEYS: index, intents. ARGV: subject, '1' when it now has a record, the intent. Always announces. */
+const ANNOUNCE_SUBJECT = feedScript(
+  'permgateRbacSubjectAnnounce',
   `
-local current = redis.call('HGET', KEYS[1], ARGV[1]) or ''
-if current ~= ARGV[2] then return nil end
-if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+redis.call('ZREM', KEYS[2], ARGV[3])
+if ARGV[2] == '1' then redis.call('SADD', KEYS[1], ARGV[1]) else redis.call('SREM', KEYS[1], ARGV[1]) end
 return { kind = 'subject', name = ARGV[1] }
 `,
 );
@@ -52,15 +95,16 @@ export interface RedisRbacOptions {
 export class RedisRbacStore implements RbacStore {
   /** Subject loads on the request path, and the feed's subscription and checks. */
   readonly #client: RedisClient;
-  /** Writes, listings and role loads: the admin plane's and background work's connection. */
+  /** Writes, listings, role loads, the sweep and moves: the admin plane's and background work's connection. */
   readonly #admin: RedisClient;
   readonly #feed: RedisFeed<RbacWrite>;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(client: RedisClient, options: RedisRbacOptions) {
     this.#client = client;
     this.#admin = options.admin ?? client;
     this.#feed = new RedisFeed(client, {
-      keys: { version: VERSION, epoch: EPOCH, channel: RBAC_CHANNEL },
+      keys: { version: VERSION, epoch: EPOCH, channel: RBAC_CHANNEL, shardChannel: RBAC_SHARD_CHANNEL },
       syncInterval: options.syncInterval,
       now: options.now,
       writer: this.#admin,
@@ -68,10 +112,19 @@ export class RedisRbacStore implements RbacStore {
   }
 
   async start(onChange: (change: RbacChange) => void): Promise<void> {
-    await this.#feed.start({ apply: onChange, resync: (reason) => onChange({ kind: 'resync', reason }) });
+    this.#sweeper = setInterval(() => void this.#sweep().catch(() => {}), SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
+    await this.#feed.start({
+      apply: onChange,
+      resync: async (reason) => {
+        await this.#moveLegacySubjects();
+        onChange({ kind: 'resync', reason });
+      },
+    });
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
     await this.#feed.close();
   }
 
@@ -88,26 +141,65 @@ export class RedisRbacStore implements RbacStore {
   }
 
   async loadSubject(subject: string): Promise<Stamped<SubjectRecord>> {
-    const text = await this.#client.hget(SUBJECTS, subject);
+    const text = await this.#client.get(subjectKey(subject));
     return { value: text === null ? undefined : (JSON.parse(text) as SubjectRecord), stamp: text ?? '' };
   }
 
   async listSubjects(cursor: string, count: number): Promise<{ subjects: string[]; cursor: string }> {
-    // HSCAN takes an unsigned 64-bit number; anything else is refused here rather than by Redis (a 500).
+    // SSCAN takes an unsigned 64-bit number; anything else is refused here rather than by Redis (a 500).
     if (cursor !== '' && (!/^\d{1,20}$/.test(cursor) || BigInt(cursor) >= 2n ** 64n)) throw new GatewayError('PG_ADMIN_BAD_INPUT', { detail: '"cursor" is not one this list gave out' });
-    const [next, flat] = await this.#admin.hscan(SUBJECTS, cursor === '' ? '0' : cursor, 'COUNT', count).catch(storeUnavailable);
-    const subjects: string[] = [];
-    for (let i = 0; i < flat.length; i += 2) subjects.push(flat[i]!);
+    const [next, subjects] = await this.#admin.sscan(SUBJECT_INDEX, cursor === '' ? '0' : cursor, 'COUNT', count).catch(storeUnavailable);
     return { subjects, cursor: next };
   }
 
   async writeSubject(subject: string, stamp: string, next: SubjectRecord | undefined): Promise<boolean> {
-    const written = await this.#feed.write(WRITE_SUBJECT, [SUBJECTS], [subject, stamp, next === undefined ? '' : JSON.stringify(next)]).catch(storeUnavailable);
-    return written !== undefined;
+    const intent = `${randomUUID()} ${subject}`;
+    const text = next === undefined ? '' : JSON.stringify(next);
+    await this.#admin.eval(BEGIN, 1, INTENTS, intent).catch(storeUnavailable);
+    const written = await this.#admin.eval(COMPARE_AND_SET, 1, subjectKey(subject), stamp, text).catch(storeUnavailable);
+    if (written !== 1) {
+      // Nothing changed: the intent only has to go (if this fails, the sweep announces a change that was none).
+      await this.#admin.zrem(INTENTS, intent).catch(() => {});
+      return false;
+    }
+    await this.#announceSubject(subject, next !== undefined, intent).catch(storeUnavailable);
+    return true;
   }
 
   async writeRole(name: string, stamp: string, next: RoleDefinition | undefined): Promise<boolean> {
     const written = await this.#feed.write(WRITE_ROLE, [ROLES, ROLES_REVISION], [name, stamp, next === undefined ? '' : JSON.stringify(next)]).catch(storeUnavailable);
     return written !== undefined;
+  }
+
+  #announceSubject(subject: string, present: boolean, intent: string): Promise<unknown> {
+    return this.#feed.write(ANNOUNCE_SUBJECT, [SUBJECT_INDEX, INTENTS], [subject, present ? '1' : '0', intent]);
+  }
+
+  /** Announces the subject writes whose writer stopped between its compare-and-set and its announcement. */
+  async #sweep(): Promise<void> {
+    const stale = (await this.#admin.eval(STALE_INTENTS, 1, INTENTS, INTENT_STALE_S)) as string[];
+    for (const intent of stale) {
+      const subject = intent.slice(intent.indexOf(' ') + 1);
+      await this.#announceSubject(subject, (await this.#admin.exists(subjectKey(subject))) === 1, intent);
+    }
+  }
+
+  /**
+   * Moves subjects from the pre-cluster hash to their own keys. A key that already exists was written since, by this
+   * layout, and wins. Runs before every resync's drop of compiled subjects, so nothing compiled from before the move
+   * outlives it.
+   */
+  async #moveLegacySubjects(): Promise<void> {
+    if ((await this.#admin.hlen(LEGACY_SUBJECTS)) === 0) return;
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.#admin.hscan(LEGACY_SUBJECTS, cursor, 'COUNT', 500);
+      for (let i = 0; i < flat.length; i += 2) {
+        const subject = flat[i]!;
+        await this.#admin.set(subjectKey(subject), flat[i + 1]!, 'NX');
+        await this.#admin.multi().sadd(SUBJECT_INDEX, subject).hdel(LEGACY_SUBJECTS, subject).exec();
+      }
+      cursor = next;
+    } while (cursor !== '0');
   }
 }

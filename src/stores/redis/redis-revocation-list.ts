@@ -9,12 +9,16 @@ import { feedScript } from './feed-script.js';
 import { RedisFeed } from './redis-feed.js';
 import { storeUnavailable } from './store-unavailable.js';
 
-// One hash tag, so every key lives in one cluster slot and the script and MULTI work on a cluster.
+// One hash tag, so every key lives in one cluster slot and the script and MULTI work on a cluster. Requests never read
+// these keys (the mirror answers), so that slot's master sees only writes, resyncs and the periodic checks: nothing
+// to spread.
 const TOKENS = '{permgate:revocation}:tokens';
 const SUBJECTS = '{permgate:revocation}:subjects';
 const VERSION = '{permgate:revocation}:version';
 const EPOCH = '{permgate:revocation}:epoch';
 export const REVOCATION_CHANNEL = 'permgate:revocation:changes';
+/** The channel on a cluster (sharded pub/sub): in the keys' slot, as SPUBLISH from their script requires. */
+export const REVOCATION_SHARD_CHANNEL = '{permgate:revocation}:changes';
 
 /** Expired tokens leave the mirror this often (checks ignore them anyway): housekeeping, as the memory list does. */
 const PRUNE_INTERVAL_MS = 60_000;
@@ -71,7 +75,7 @@ export class RedisRevocationList implements RevocationList {
     this.#now = options.now ?? Date.now;
     this.#mirror = new RevocationMirror(this.#now);
     this.#feed = new RedisFeed(client, {
-      keys: { version: VERSION, epoch: EPOCH, channel: REVOCATION_CHANNEL },
+      keys: { version: VERSION, epoch: EPOCH, channel: REVOCATION_CHANNEL, shardChannel: REVOCATION_SHARD_CHANNEL },
       syncInterval: options.syncInterval,
       now: this.#now,
     });
