@@ -110,7 +110,7 @@ export class RedisFeed<C extends object> implements Feed<C> {
       const lost = (): void => void (this.#shardLost = true);
       subscriber.on('-node', lost);
       subscriber.on('-subscriber', lost);
-      subscriber.on('subscribersReady', () => void (this.#shardLost && !this.#connecting && this.#connected('reconnected')));
+      subscriber.on('subscribersReady', () => void (this.#shardLost && !this.#closed && !this.#connecting && this.#connected('reconnected')));
     }
     // On every (re)connect: subscribe, then resync, since whatever was announced meanwhile is lost.
     subscriber.on('ready', () => void this.#connected(this.#owed === 'start' ? 'start' : 'reconnected'));
