@@ -1,8 +1,10 @@
 // Dynamic RBAC data shared by every instance, on a versioned feed (redis-feed.ts), laid out for a cluster (issue 12).
 // The hot read is one subject's record on a cache miss, so each subject is a key with its own hash tag,
 // `permgate:rbac:subject:{<subject>}`: 100,000 subjects' misses spread over every master instead of all landing on the
-// one that owns a shared hash. Roles (few, loaded whole), the version, epoch, subject index and the announcements stay
-// in the `{permgate:rbac}` slot, so role writes remain one script. A subject write spans two slots, so it is three
+// one that owns a shared hash. (Not N bucket hashes: N would have to be chosen against a master count that changes,
+// a new N moves every subject, and each bucket stays one big key; Redis's 16,384 slots already are the buckets.)
+// Roles (few, loaded whole), the version, epoch, subject index and the announcements stay in the `{permgate:rbac}`
+// slot, so role writes remain one script. A subject write spans two slots, so it is three
 // steps, each atomic in its own slot, with the announcement last:
 //   1. an intent (`{permgate:rbac}:intents`, scored by Redis's clock) that a write of this subject is under way;
 //   2. the compare-and-set of the subject's key;
@@ -60,6 +62,14 @@ const COMPARE_AND_SET = `
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+return 1
+`;
+
+/** KEYS: old hash, index. ARGV: subject, its record as moved. Drops it from the old hash unless rewritten meanwhile. */
+const FORGET_LEGACY = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 `;
 
@@ -186,7 +196,7 @@ export class RedisRbacStore implements RbacStore {
 
   /**
    * Moves subjects from the pre-cluster hash to their own keys. A key that already exists was written since, by this
-   * layout, and wins. Runs before every resync's drop of compiled subjects, so nothing compiled from before the move
+   * layout, and wins; an old-hash entry rewritten during the move stays for the next resync. Runs before every resync's drop of compiled subjects, so nothing compiled from before the move
    * outlives it.
    */
   async #moveLegacySubjects(): Promise<void> {
@@ -197,7 +207,7 @@ export class RedisRbacStore implements RbacStore {
       for (let i = 0; i < flat.length; i += 2) {
         const subject = flat[i]!;
         await this.#admin.set(subjectKey(subject), flat[i + 1]!, 'NX');
-        await this.#admin.multi().sadd(SUBJECT_INDEX, subject).hdel(LEGACY_SUBJECTS, subject).exec();
+        await this.#admin.eval(FORGET_LEGACY, 2, LEGACY_SUBJECTS, SUBJECT_INDEX, subject, flat[i + 1]!);
       }
       cursor = next;
     } while (cursor !== '0');
