@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { subjectProblem } from './auth/subject-name.js';
 import { explainOffline } from './cli/explain-offline.js';
+import { lintReport, lintReportText } from './cli/lint-command.js';
 import { mintToken } from './cli/mint-token.js';
 import { explanationText } from './rbac/explain-request.js';
 import { routeTableText } from './cli/route-table-text.js';
@@ -26,14 +27,16 @@ Usage:
                                                 mint a token with the configured HS secret (for trying it out)
   permgate explain -c FILE --sub NAME [--roles a,b] [--tenant T] [--json] METHOD PATH
                                                 explain the decision for a caller from FILE's static policy
+  permgate lint -c FILE [--json] [--no-store]   find routes never reached, duplicate patterns, codes never granted,
+                                                grants no route requires, roles nobody holds or that allow nothing
   permgate --help | --version
 
 Options:
   -c, --config FILE      the configuration (default: gateway.config.yaml)
   --example-backends     also start an echo server for every upstream on 127.0.0.1 (quick start only)
 
-Exit status: 0 ok (explain: allowed or public), 1 runtime failure, 2 invalid configuration or usage,
-3 (explain) denied or refused.
+Exit status: 0 ok (explain: allowed or public; lint: warnings at most), 1 runtime failure (lint: an error found),
+2 invalid configuration or usage, 3 (explain) denied or refused.
 Signals (start): SIGTERM/SIGINT turn /readyz 503, keep serving for server.drainDelay, then drain in-flight
 requests (up to server.drainTimeout) and exit 0;
 SIGHUP reloads the config file (an invalid one is rejected and the config in force stays).`;
@@ -58,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
         tenant: { type: 'string' },
         ttl: { type: 'string', default: '1h' },
         json: { type: 'boolean', default: false },
+        'no-store': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -76,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (command !== 'start' && command !== 'check' && command !== 'token' && command !== 'explain') {
+  if (command !== 'start' && command !== 'check' && command !== 'token' && command !== 'explain' && command !== 'lint') {
     process.stderr.write(`permgate: unknown command "${command}"\n\n${HELP}\n`);
     return 2;
   }
@@ -143,6 +147,12 @@ async function main(argv: string[]): Promise<number> {
     const explanation = await explainOffline(loaded, identity, method.toUpperCase(), path);
     process.stdout.write((values.json ? JSON.stringify(explanation, null, 2) : explanationText(explanation)) + '\n');
     return explanation.decision === 'allow' || explanation.decision === 'public' ? 0 : 3;
+  }
+
+  if (command === 'lint') {
+    const report = await lintReport(loaded, { store: !values['no-store'] });
+    process.stdout.write((values.json ? JSON.stringify(report, null, 2) : lintReportText(report)) + '\n');
+    return report.errors > 0 ? 1 : 0;
   }
 
   if (command === 'check') {

@@ -14,6 +14,7 @@ import type { RevocationList } from './auth/revocation-list.js';
 import { ConfigError, formatIssue } from './config/config-error.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { restartOnlyChanges } from './config/reload-check.js';
+import { logLintFindings } from './lint/log-findings.js';
 import type { AuditTrail } from './observability/audit-trail.js';
 import { loggerOptions } from './observability/logger.js';
 import { RefusalLog } from './observability/refusal-log.js';
@@ -181,6 +182,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     shadow: deps.shadow,
   };
   current = await buildRuntime(loaded, shared, log);
+  logLintFindings(loaded, log);
 
   // Node closes a connection over server.limits.connections at once, with no reply possible: count it.
   app.server.on('drop', () => metrics.connectionsDropped.inc());
@@ -248,6 +250,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         const result = prepared.commit();
         metrics.reloads.inc({ outcome: 'applied' });
         log.info(result, 'config reloaded');
+        logLintFindings(candidate, log);
         await audit.record({ at: now(), actor, action: 'config.reload', target: file, after: result }).catch(() => {});
         return result;
       } catch (err) {
