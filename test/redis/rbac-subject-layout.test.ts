@@ -4,6 +4,8 @@
 // to their own keys at start, readable and listed.
 import { Redis } from 'ioredis';
 import t from 'tap';
+import { isGatewayError } from '../../src/errors.js';
+import type { SubjectRecord } from '../../src/rbac/model.js';
 import type { RbacChange } from '../../src/rbac/rbac-store.js';
 import { subjectKey } from '../../src/stores/redis/redis-rbac-store.js';
 import { privateRedisStore } from '../helpers/store-families.js';
@@ -28,6 +30,32 @@ t.test('a write whose writer stopped after its compare-and-set, before announcin
   t.ok(Date.now() - started <= 1_500, `announced after ${Date.now() - started} ms (the sweep runs every second)`);
   t.equal(await raw.zcard('{permgate:rbac}:intents'), 0, 'the intent is gone');
   t.same((await rbac.listSubjects('0', 10)).subjects, ['nora'], 'and the subject is listed');
+});
+
+t.test('a write whose announcement fails is reported as failed, and the sweep announces it once Redis takes announcements again', async (t) => {
+  const store = await privateRedisStore(t);
+  const rbac = store.rbacStore({ syncInterval: 100, now: Date.now });
+  const changes: RbacChange[] = [];
+  await rbac.start((change) => changes.push(change));
+  t.teardown(() => rbac.close());
+  const raw = store.adminClient as Redis;
+  // A version that INCR refuses: the announcement script fails after the compare-and-set has written the record.
+  await raw.set('{permgate:rbac}:version', 'not a number');
+  try {
+    await rbac.writeSubject('pia', '', JSON.parse(viewer) as SubjectRecord);
+    t.fail('the write was reported as done');
+  } catch (err) {
+    t.ok(isGatewayError(err) && err.code === 'PG_STORE_UNAVAILABLE', 'reported as failed: 503, retry');
+  }
+  t.equal(await raw.get(subjectKey('pia')), viewer, 'the record was written');
+  t.equal(await raw.zcard('{permgate:rbac}:intents'), 1, 'and its intent stays');
+  await raw.set('{permgate:rbac}:version', '0');
+  const started = Date.now();
+  while (!changes.some((c) => c.kind === 'subject' && c.name === 'pia')) {
+    if (Date.now() - started > 8_000) throw new Error('the write was never announced');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.pass(`announced by the sweep ${Date.now() - started} ms after announcements work again (intents wait 5 s)`);
 });
 
 t.test('an intent younger than a writer may still be at work is left to its writer', async (t) => {

@@ -4,16 +4,18 @@
 // one that owns a shared hash. (Not N bucket hashes: N would have to be chosen against a master count that changes,
 // a new N moves every subject, and each bucket stays one big key; Redis's 16,384 slots already are the buckets.)
 // Roles (few, loaded whole), the version, epoch, subject index and the announcements stay in the `{permgate:rbac}`
-// slot, so role writes remain one script. A subject write spans two slots, so it is three
-// steps, each atomic in its own slot, with the announcement last:
+// slot, so role writes remain one script. A subject write spans two slots, so it is four steps, each atomic in its
+// own slot, the record written before it is announced:
 //   1. an intent (`{permgate:rbac}:intents`, scored by Redis's clock) that a write of this subject is under way;
 //   2. the compare-and-set of the subject's key;
-//   3. the feed's script: index the subject, drop the intent, bump the version, announce.
+//   3. the feed's script: index the subject, bump the version, announce;
+//   4. the intent goes. Not inside step 3: Redis does not roll back a script that fails midway, so an intent dropped
+//      before a failing announcement would leave a change nobody hears of.
 // The data is written before it is announced, so an instance that reloads on the announcement reads the new record;
 // one that loaded it meanwhile has its load marked stale by the announcement. A write whose announcement fails is
 // reported as failed, and its intent stays: every instance sweeps intents older than a writer could still be at work
-// (INTENT_STALE_S) and announces them, so a writer that died between steps 2 and 3 costs at most that long, never a
-// change nobody hears of. Subjects stored by permgate before this layout (one hash, `{permgate:rbac}:subjects`) are
+// (INTENT_STALE_S) and announces them, so a writer that died between steps 2 and 4 costs at most that long (and at
+// worst an announcement twice), never a change nobody hears of. Subjects stored by permgate before this layout (one hash, `{permgate:rbac}:subjects`) are
 // moved to their own keys on every resync, the first at start, before the instance drops what it compiled.
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redis-connection.js';
@@ -73,11 +75,10 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 `;
 
-/** KEYS: index, intents. ARGV: subject, '1' when it now has a record, the intent. Always announces. */
+/** KEYS: index. ARGV: subject, '1' when it now has a record. Always announces. */
 const ANNOUNCE_SUBJECT = feedScript(
   'permgateRbacSubjectAnnounce',
   `
-redis.call('ZREM', KEYS[2], ARGV[3])
 if ARGV[2] == '1' then redis.call('SADD', KEYS[1], ARGV[1]) else redis.call('SREM', KEYS[1], ARGV[1]) end
 return { kind = 'subject', name = ARGV[1] }
 `,
@@ -181,8 +182,10 @@ export class RedisRbacStore implements RbacStore {
     return written !== undefined;
   }
 
-  #announceSubject(subject: string, present: boolean, intent: string): Promise<unknown> {
-    return this.#feed.write(ANNOUNCE_SUBJECT, [SUBJECT_INDEX, INTENTS], [subject, present ? '1' : '0', intent]);
+  /** Announces, then drops the intent; an intent that fails to go is announced again by a sweep, which is harmless. */
+  async #announceSubject(subject: string, present: boolean, intent: string): Promise<void> {
+    await this.#feed.write(ANNOUNCE_SUBJECT, [SUBJECT_INDEX], [subject, present ? '1' : '0']);
+    await this.#admin.zrem(INTENTS, intent).catch(() => {});
   }
 
   /** Announces the subject writes whose writer stopped between its compare-and-set and its announcement. */
