@@ -14,26 +14,54 @@ interface Grant {
   readonly holder: string;
   readonly source: string;
   readonly pattern: readonly PatternPart[];
-  readonly place: FindingPlace;
+  readonly place: () => FindingPlace;
 }
 
 interface Required {
   readonly source: string;
   readonly parts: TemplateParts;
   readonly route: string;
-  readonly place: FindingPlace;
+  /** Located only for a finding: the loader's locator walks the document. */
+  readonly place: () => FindingPlace;
 }
+
+/**
+ * Items grouped by the first part they can meet, so each check looks only at its own group plus those that meet
+ * any first part (`*`, a parameter): without it lint is quadratic in routes × grants (5,000 routes took ~4 s).
+ */
+class FirstPartIndex<T> {
+  readonly #byFirst = new Map<string, T[]>();
+  readonly #any: T[] = [];
+
+  add(first: readonly string[] | undefined, item: T): void {
+    if (first === undefined) return void this.#any.push(item);
+    for (const part of first) {
+      let list = this.#byFirst.get(part);
+      if (list === undefined) this.#byFirst.set(part, (list = []));
+      list.push(item);
+    }
+  }
+
+  /** Items that may meet something whose first part is one of `first` (undefined: any first part). */
+  candidates(first: readonly string[] | undefined): Iterable<T> {
+    if (first === undefined) return [...this.#any, ...[...this.#byFirst.values()].flat()];
+    return [...this.#any, ...new Set(first.flatMap((part) => this.#byFirst.get(part) ?? []))];
+  }
+}
+
+const firstOfPattern = (pattern: readonly PatternPart[]): readonly string[] | undefined => (pattern[0] === '*' ? undefined : pattern[0]);
+const firstOfTemplate = (parts: TemplateParts): readonly string[] | undefined => (parts[0] === undefined ? undefined : [parts[0]]);
 
 function grantsOf(view: PolicyView): Grant[] {
   const grants: Grant[] = [];
   for (const role of view.roles) {
     role.definition.grants.forEach((source, index) =>
-      grants.push({ holder: `role ${role.definition.name}`, source, pattern: parsePermissionPattern(source), place: role.place({ list: 'grants', index }) }),
+      grants.push({ holder: `role ${role.definition.name}`, source, pattern: parsePermissionPattern(source), place: () => role.place({ list: 'grants', index }) }),
     );
   }
   for (const subject of view.subjects) {
     subject.record.grants.forEach((entry, index) =>
-      grants.push({ holder: `subject ${subject.name}`, source: entry.code, pattern: parsePermissionPattern(entry.code), place: subject.place({ list: 'grants', index }) }),
+      grants.push({ holder: `subject ${subject.name}`, source: entry.code, pattern: parsePermissionPattern(entry.code), place: () => subject.place({ list: 'grants', index }) }),
     );
   }
   return grants;
@@ -48,7 +76,7 @@ function requiredCodes(loaded: LoadedConfig): Required[] {
       for (const template of requirement.templates) {
         if (seen.has(template.source)) continue;
         seen.add(template.source);
-        const place = configPlace(loaded, ['routes', route.index, 'permission'], `routes[${route.index}].permission`);
+        const place = (): FindingPlace => configPlace(loaded, ['routes', route.index, 'permission'], `routes[${route.index}].permission`);
         required.push({ source: template.source, parts: templateParts(template.source), route: route.pattern, place });
       }
     }
@@ -62,28 +90,38 @@ function requiredCodes(loaded: LoadedConfig): Required[] {
  */
 export function codesNeverGranted(loaded: LoadedConfig, view: PolicyView): Finding[] {
   if (loaded.config.rbac.tokenScopes) return [];
-  const grants = grantsOf(view);
+  const grants = new FirstPartIndex<Grant>();
+  for (const grant of grantsOf(view)) grants.add(firstOfPattern(grant.pattern), grant);
+  const meets = (code: Required): boolean => {
+    for (const grant of grants.candidates(firstOfTemplate(code.parts))) if (patternMeetsTemplate(grant.pattern, code.parts)) return true;
+    return false;
+  };
   return requiredCodes(loaded)
-    .filter((code) => !grants.some((grant) => patternMeetsTemplate(grant.pattern, code.parts)))
+    .filter((code) => !meets(code))
     .map((code) => ({
       severity: 'warning',
       rule: 'code-never-granted',
       message: `${code.route} requires ${code.source}, which no grant in the config${view.subjects.some((s) => s.place().kind === 'store') || view.roles.some((r) => r.origin === 'store') ? ' or the store' : ''} can satisfy (until one is added through the admin API, only refusals)`,
-      place: code.place,
+      place: code.place(),
     }));
 }
 
 /** Grants in the admin namespace (`permgate:…`) serve the admin API, not routes, and are never dangling. */
 export function grantsMatchingNoRoute(loaded: LoadedConfig, view: PolicyView): Finding[] {
-  const required = requiredCodes(loaded);
+  const required = new FirstPartIndex<Required>();
+  for (const code of requiredCodes(loaded)) required.add(firstOfTemplate(code.parts), code);
+  const meets = (grant: Grant): boolean => {
+    for (const code of required.candidates(firstOfPattern(grant.pattern))) if (patternMeetsTemplate(grant.pattern, code.parts)) return true;
+    return false;
+  };
   return grantsOf(view)
     .filter((grant) => !(grant.pattern[0] !== '*' && grant.pattern[0]!.includes('permgate')))
-    .filter((grant) => !required.some((code) => patternMeetsTemplate(grant.pattern, code.parts)))
+    .filter((grant) => !meets(grant))
     .map((grant) => ({
       severity: 'warning',
       rule: 'grant-matches-no-route',
       message: `${grant.holder} is granted ${grant.source}, which no route requires: a route added later under this code would be open to it at once`,
-      place: grant.place,
+      place: grant.place(),
     }));
 }
 
