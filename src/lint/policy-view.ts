@@ -14,6 +14,7 @@ export interface PolicyRole {
 
 export interface PolicySubject {
   readonly name: string;
+  readonly origin: 'config' | 'store';
   readonly record: SubjectRecord;
   readonly place: (part?: { readonly list: 'grants' | 'denies'; readonly index: number }) => FindingPlace;
 }
@@ -39,9 +40,9 @@ export function policyView(loaded: LoadedConfig, stored: StoredPolicy | undefine
   const fromStore = (kind: 'role' | 'subject', name: string) => (): FindingPlace => ({ kind: 'store', record: `${kind} ${name}` });
   const policy = loaded.config.rbac.policy;
   for (const [name, definition] of policy.roles) roles.push({ definition, origin: 'config', place: fromConfig('roles', name) });
-  for (const [name, record] of policy.subjects) subjects.push({ name, record, place: fromConfig('subjects', name) });
+  for (const [name, record] of policy.subjects) subjects.push({ name, record, origin: 'config', place: fromConfig('subjects', name) });
   // A stored role named like a config role is never used (rbac-authorizer.ts mergeRoles): the config's wins.
   for (const [name, definition] of stored?.roles ?? []) if (!policy.roles.has(name)) roles.push({ definition, origin: 'store', place: fromStore('role', name) });
-  for (const [name, record] of stored?.subjects ?? []) subjects.push({ name, record, place: fromStore('subject', name) });
+  for (const [name, record] of stored?.subjects ?? []) subjects.push({ name, record, origin: 'store', place: fromStore('subject', name) });
   return { roles, subjects };
 }

@@ -96,12 +96,13 @@ export function codesNeverGranted(loaded: LoadedConfig, view: PolicyView): Findi
     for (const grant of grants.candidates(firstOfTemplate(code.parts))) if (patternMeetsTemplate(grant.pattern, code.parts)) return true;
     return false;
   };
+  const where = [...view.roles, ...view.subjects].some((held) => held.origin === 'store') ? ' or the store' : '';
   return requiredCodes(loaded)
     .filter((code) => !meets(code))
     .map((code) => ({
       severity: 'warning',
       rule: 'code-never-granted',
-      message: `${code.route} requires ${code.source}, which no grant in the config${view.subjects.some((s) => s.place().kind === 'store') || view.roles.some((r) => r.origin === 'store') ? ' or the store' : ''} can satisfy (until one is added through the admin API, only refusals)`,
+      message: `${code.route} requires ${code.source}, which no grant in the config${where} can satisfy (until one is added through the admin API, only refusals)`,
       place: code.place(),
     }));
 }
