@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { freePort } from '../helpers/private-redis.js';
 import { stateFile } from '../helpers/state-file.js';
 import { runCli } from './spawn-cli.js';
 
@@ -71,4 +72,15 @@ t.test('a store that cannot be opened (the file is locked by a running gateway) 
   const report = JSON.parse(run.stdout) as Report;
   t.match(report.findings.find((f) => f.rule === 'store-unreachable'), { severity: 'warning', place: { kind: 'store', record: state } });
   t.ok(report.findings.some((f) => f.rule === 'code-never-granted'), 'the config rules still ran');
+});
+
+t.test('a Redis store that does not answer is a warning after the wait, and the config is still linted (exit 0)', async (t) => {
+  const { dir } = await stateFile(t);
+  const file = join(dir, 'gw.yaml');
+  const port = await freePort(); // nothing listens there
+  await writeFile(file, `store: { redis: "redis://127.0.0.1:${port}" }\nupstreams:\n  svc: { url: "http://127.0.0.1:9001" }\nroutes:\n  - { path: /x, upstream: svc, permission: x:read }\n`);
+  const run = await runCli(['lint', '-c', file]);
+  t.equal(run.code, 0, run.stderr);
+  t.match(run.stdout, /^store: redis: warning store-unreachable: the RBAC store could not be read/m);
+  t.match(run.stdout, /warning code-never-granted: \/x requires x:read/);
 });
