@@ -3,30 +3,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { freePort } from '../helpers/private-redis.js';
+import { cli, root, runCli } from '../helpers/spawn-cli.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = join(root, 'dist/src/cli.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runCli;
 
 async function waitFor(url: string, child: ChildProcess, deadlineMs = 10_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;

@@ -1,6 +1,6 @@
 // A code a route requires that no grant can satisfy, scoped codes and wildcards taken into account: a warning.
 import t from 'tap';
-import { findingsOf } from './lint-of.js';
+import { findingsOf } from '../helpers/lint-of.js';
 
 const routes = `routes:
   - { path: /reports, upstream: svc, permission: report:read }

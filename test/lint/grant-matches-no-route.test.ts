@@ -1,6 +1,6 @@
 // Grants no route requires (an interface removed, perhaps to be re-added): a warning listing each, with its holder.
 import t from 'tap';
-import { findingsOf } from './lint-of.js';
+import { findingsOf } from '../helpers/lint-of.js';
 
 const routes = `routes:
   - { path: /orders, upstream: svc, permission: { GET: order:read } }

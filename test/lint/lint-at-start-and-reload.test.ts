@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { freePort } from '../helpers/private-redis.js';
-import { cli, root } from './spawn-cli.js';
+import { cli, root } from '../helpers/spawn-cli.js';
 
 interface LogLine {
   level: number;

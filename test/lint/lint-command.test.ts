@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { runCli } from './spawn-cli.js';
+import { runCli } from '../helpers/spawn-cli.js';
 
 async function configFile(body: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'permgate-lint-'));

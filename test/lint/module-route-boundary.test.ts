@@ -5,7 +5,7 @@ import { ConfigError } from '../../src/config/config-error.js';
 import { isGatewayError } from '../../src/errors.js';
 import { normalizeTarget } from '../../src/routing/normalize-path.js';
 import { lintConfig } from '../../src/lint/lint.js';
-import { loadYaml } from './lint-of.js';
+import { loadYaml } from '../helpers/lint-of.js';
 
 t.test('a module prefix without a segment boundary is refused at load, naming file, line and key', async (t) => {
   for (const path of ['/admin**', '/admin*', '/admin/x**']) {

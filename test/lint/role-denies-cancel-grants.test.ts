@@ -1,6 +1,6 @@
 // A role whose own denies (inherited ones included) cover every grant it holds allows nothing: a warning.
 import t from 'tap';
-import { findingsOf } from './lint-of.js';
+import { findingsOf } from '../helpers/lint-of.js';
 
 t.test('denies that cover every grant, directly or through inheritance, are reported per role', async (t) => {
   const findings = findingsOf('role-denies-cancel-grants', `routes:

@@ -1,6 +1,6 @@
 // A role no subject is bound to, directly or through inheritance, while tokens carry no roles: a warning.
 import t from 'tap';
-import { findingsOf } from './lint-of.js';
+import { findingsOf } from '../helpers/lint-of.js';
 
 const policy = `routes:
   - { path: /o, upstream: svc, permission: o:read }

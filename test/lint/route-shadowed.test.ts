@@ -1,6 +1,6 @@
 // A route the trie never chooses (here `*` beside `:param` at the same depth) is an error; one reachable somewhere is not.
 import t from 'tap';
-import { findingsOf } from './lint-of.js';
+import { findingsOf } from '../helpers/lint-of.js';
 
 t.test('/a/* beside /a/:x can never be reached: an error naming the route that takes its requests', async (t) => {
   const findings = findingsOf('route-shadowed', `routes:

@@ -1,6 +1,6 @@
 // /x/:id and /x/:key are one route to the trie, whatever their names say: an error.
 import t from 'tap';
-import { findingsOf } from './lint-of.js';
+import { findingsOf } from '../helpers/lint-of.js';
 
 t.test('/x/:id (GET) and /x/:key (POST) are the same route under other names: an error on the second', async (t) => {
   const findings = findingsOf('routes-differ-only-in-parameter-names', `routes:

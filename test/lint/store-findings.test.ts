@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { freePort } from '../helpers/private-redis.js';
 import { stateFile } from '../helpers/state-file.js';
-import { runCli } from './spawn-cli.js';
+import { runCli } from '../helpers/spawn-cli.js';
 
 interface Report {
   findings: { rule: string; severity: string; message: string; place: { kind: string; record?: string; keyPath?: string } }[];
