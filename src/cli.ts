@@ -5,6 +5,9 @@ import { parseArgs } from 'node:util';
 import { subjectProblem } from './auth/subject-name.js';
 import { explainOffline } from './cli/explain-offline.js';
 import { lintReport, lintReportText } from './cli/lint-command.js';
+import { DiffUsageError, runDiff } from './cli/diff-command.js';
+import { AdminReadError } from './diff/live-policy.js';
+import { diffText } from './diff/diff-text.js';
 import { mintToken } from './cli/mint-token.js';
 import { explanationText } from './rbac/explain-request.js';
 import { routeTableText } from './cli/route-table-text.js';
@@ -29,14 +32,18 @@ Usage:
                                                 explain the decision for a caller from FILE's static policy
   permgate lint -c FILE [--json] [--no-store]   find routes never reached, duplicate patterns, codes never granted,
                                                 grants no route requires, roles nobody holds or that allow nothing
+  permgate diff -c NEW [--against FILE | --admin URL] [--json]
+                                                what reloading NEW would change: routes, rate limits, roles, subjects,
+                                                and who gains or loses which code (--admin: token in PERMGATE_ADMIN_TOKEN)
   permgate --help | --version
 
 Options:
   -c, --config FILE      the configuration (default: gateway.config.yaml)
   --example-backends     also start an echo server for every upstream on 127.0.0.1 (quick start only)
 
-Exit status: 0 ok (explain: allowed or public; lint: warnings at most), 1 runtime failure (lint: an error found),
-2 invalid configuration or usage, 3 (explain) denied or refused.
+Exit status: 0 ok (explain: allowed or public; lint: warnings at most; diff: no changes), 1 runtime failure (lint: an
+error found; diff: changes), 2 invalid configuration or usage (diff: also an admin API it cannot read), 3 (explain)
+denied or refused.
 Signals (start): SIGTERM/SIGINT turn /readyz 503, keep serving for server.drainDelay, then drain in-flight
 requests (up to server.drainTimeout) and exit 0;
 SIGHUP reloads the config file (an invalid one is rejected and the config in force stays).`;
@@ -62,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
         ttl: { type: 'string', default: '1h' },
         json: { type: 'boolean', default: false },
         'no-store': { type: 'boolean', default: false },
+        against: { type: 'string' },
+        admin: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -80,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (command !== 'start' && command !== 'check' && command !== 'token' && command !== 'explain' && command !== 'lint') {
+  if (command !== 'start' && command !== 'check' && command !== 'token' && command !== 'explain' && command !== 'lint' && command !== 'diff') {
     process.stderr.write(`permgate: unknown command "${command}"\n\n${HELP}\n`);
     return 2;
   }
@@ -153,6 +162,22 @@ async function main(argv: string[]): Promise<number> {
     const report = await lintReport(loaded, { store: !values['no-store'] });
     process.stdout.write((values.json ? JSON.stringify(report, null, 2) : lintReportText(report)) + '\n');
     return report.errors > 0 ? 1 : 0;
+  }
+
+  if (command === 'diff') {
+    // As diff(1) (and `deck diff --non-zero-exit-code`): 0 the same, 1 different, 2 trouble, so a script can tell
+    // "nothing to reload" from "a change to review".
+    try {
+      const diff = await runDiff(loaded, { file: values.config, against: values.against, admin: values.admin, env: process.env });
+      process.stdout.write((values.json ? JSON.stringify(diff, null, 2) : diffText(diff)) + '\n');
+      return diff.changes === 0 ? 0 : 1;
+    } catch (err) {
+      if (err instanceof ConfigError || err instanceof DiffUsageError || err instanceof AdminReadError) {
+        process.stderr.write(`permgate diff: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
   }
 
   if (command === 'check') {
