@@ -5,4 +5,6 @@ export interface LogPort {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
+  /** A logger whose every line carries `bindings` as well (pino's child); absent on loggers that cannot. */
+  child?(bindings: Record<string, unknown>): LogPort;
 }

@@ -20,7 +20,8 @@ export interface RequestContext extends ForwardContext {
   readonly rawTarget: string;
   /** performance.now() when the request arrived; undefined when the framework refused it before the journey began. */
   readonly startedAt: number | undefined;
-  readonly log: LogPort;
+  /** The request's logger (it carries the request id, and the trace id when tracing is on). */
+  log: LogPort;
   target: NormalizedTarget | undefined;
   match: RouteMatch | undefined;
   /** The verified caller (filled by the authentication stage). */
@@ -42,6 +43,8 @@ export interface RequestContext extends ForwardContext {
   refusal: Refusal | undefined;
   /** What stages in shadow mode would have refused; undefined while none did. */
   shadowRefusals: Refusal[] | undefined;
+  /** The permission code the authorize stage found missing or denied, for the refusal's log line and span. */
+  denial?: { readonly code: string; readonly reason: 'missing' | 'denied' } | undefined;
   /** The response's status, set when the exchange is over, for the record. */
   status: number;
 }

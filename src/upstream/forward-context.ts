@@ -7,6 +7,7 @@ import type { GatewayError } from '../errors.js';
 import type { LogPort } from '../observability/log-port.js';
 import type { NormalizedTarget } from '../routing/normalize-path.js';
 import type { RouteMatch } from '../routing/route-table.js';
+import type { RequestTrace } from '../tracing/request-tracer.js';
 import type { BreakerCall } from './circuit-breaker.js';
 import type { ClientAddress } from './client-address.js';
 import type { StreamedBody } from './streamed-body.js';
@@ -54,4 +55,6 @@ export interface ForwardContext {
   breakerCall: BreakerCall | undefined;
   /** Set when a fallback answered instead of the upstream. */
   fallback: FallbackKind | undefined;
+  /** The request's trace, when `tracing` is configured (pipeline/trace.ts); it gives the upstream its traceparent. */
+  trace?: RequestTrace | undefined;
 }
