@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { subjectProblem } from './auth/subject-name.js';
 import { explainOffline } from './cli/explain-offline.js';
+import { importOpenApi } from './cli/import-openapi.js';
 import { lintReport, lintReportText } from './cli/lint-command.js';
 import { DiffUsageError, runDiff } from './cli/diff-command.js';
 import { AdminReadError } from './diff/live-policy.js';
@@ -35,6 +36,8 @@ Usage:
   permgate diff -c NEW [--against FILE | --admin URL] [--json]
                                                 what reloading NEW would change: routes, rate limits, roles, subjects,
                                                 and who gains or loses which code (--admin: token in PERMGATE_ADMIN_TOKEN)
+  permgate import openapi SPEC --upstream NAME [--prefix /api] [--modules] [-o FILE]
+                                                a route map (YAML) from an OpenAPI 3 or Swagger 2 document
   permgate --help | --version
 
 Options:
@@ -71,6 +74,10 @@ async function main(argv: string[]): Promise<number> {
         'no-store': { type: 'boolean', default: false },
         against: { type: 'string' },
         admin: { type: 'string' },
+        upstream: { type: 'string' },
+        prefix: { type: 'string' },
+        modules: { type: 'boolean', default: false },
+        output: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -88,6 +95,17 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || command === undefined || command === 'help') {
     process.stdout.write(HELP + '\n');
     return command === undefined && !values.help ? 2 : 0;
+  }
+  if (command === 'import') {
+    const [, kind, spec] = positionals;
+    if (kind !== 'openapi' || spec === undefined || values.upstream === undefined || values.upstream === '') {
+      process.stderr.write('permgate import: usage: permgate import openapi SPEC --upstream NAME [--prefix /api] [--modules] [-o FILE]\n');
+      return 2;
+    }
+    const result = await importOpenApi(spec, { upstream: values.upstream, prefix: values.prefix, modules: values.modules, output: values.output });
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    return result.code;
   }
   if (command !== 'start' && command !== 'check' && command !== 'token' && command !== 'explain' && command !== 'lint' && command !== 'diff') {
     process.stderr.write(`permgate: unknown command "${command}"\n\n${HELP}\n`);
