@@ -10,16 +10,14 @@ function table(rows: string[][]): string[] {
 
 function named(kind: string, d: { added: readonly NamedChange[]; removed: readonly NamedChange[]; changed: readonly NamedChange[] }): string[] {
   const out: string[] = [];
-  const block = (mark: string, c: NamedChange, showEntries: boolean): void => {
-    out.push(`${mark} ${kind} ${c.name}${c.source === 'store' ? ' (store)' : ''}`);
-    if (showEntries) for (const e of c.entries) out.push(`    ${e.change} ${e.entry}`);
+  const block = (mark: string, c: NamedChange): void => {
+    const origin = c.was !== undefined ? ` (${c.was} → ${c.source}: now defined by the ${c.source})` : c.source === 'store' ? ' (store)' : '';
+    out.push(`${mark} ${kind} ${c.name}${origin}`);
+    for (const e of c.entries) out.push(`    ${e.change} ${e.entry}`);
   };
-  for (const c of d.added) block('+', c, true);
-  for (const c of d.removed) block('-', c, true);
-  for (const c of d.changed) {
-    block('~', c, true);
-    if (c.entries.length === 0) out.push(`    now defined by the ${c.source === 'config' ? 'config' : 'store (no longer by the config)'}`);
-  }
+  for (const c of d.added) block('+', c);
+  for (const c of d.removed) block('-', c);
+  for (const c of d.changed) block('~', c);
   return out;
 }
 

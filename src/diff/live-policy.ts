@@ -55,8 +55,9 @@ export async function readLivePolicy(adminUrl: string, token: string): Promise<L
     const body = (await response.json().catch(() => ({}))) as Plain;
     // /readyz answers 503 with a body while not ready: what it says is still what runs.
     if (!response.ok && !(path === '/readyz' && response.status === 503)) {
-      const code = typeof body.code === 'string' ? ` ${body.code}` : '';
-      throw new AdminReadError(`GET ${path} answered ${response.status}${code}${typeof body.detail === 'string' ? ` (${body.detail})` : ''}`);
+      const error = (body.error ?? {}) as Plain;
+      const code = typeof error.code === 'string' ? ` ${error.code}` : '';
+      throw new AdminReadError(`GET ${path} answered ${response.status}${code}${typeof error.detail === 'string' ? ` (${error.detail})` : ''}`);
     }
     return body;
   };

@@ -14,6 +14,8 @@ export interface NamedChange {
   readonly name: string;
   /** Where the definition in force comes from after the reload (before it, for a removed one). */
   readonly source: 'config' | 'store';
+  /** Where it came from before, when that differs (a config role now shadowing a store role of its name). */
+  readonly was?: 'config' | 'store' | undefined;
   readonly entries: readonly EntryChange[];
 }
 
@@ -57,7 +59,7 @@ function diffNamed<T>(before: ReadonlyMap<string, { value: T; source: 'config' |
     if (a === undefined) added.push({ name, source: b.source, entries: entries(b.value).map((entry) => ({ change: '+', entry })) });
     else {
       const list = entryChanges(entries(a.value), entries(b.value));
-      if (list.length > 0 || a.source !== b.source) changed.push({ name, source: b.source, entries: list });
+      if (list.length > 0 || a.source !== b.source) changed.push({ name, source: b.source, ...(a.source !== b.source ? { was: a.source } : {}), entries: list });
     }
   }
   for (const [name, a] of before) if (!after.has(name)) removed.push({ name, source: a.source, entries: entries(a.value).map((entry) => ({ change: '-', entry })) });
