@@ -34,6 +34,7 @@ export function authorizeStage(authorizer: Authorizer, outcomes: AuthorizationOu
       });
       return;
     }
+    ctx.denial = { code: decision.code, reason: decision.reason };
     outcomes.onDenied(ctx, decision);
     const detail = outcomes.exposeMissingCode
       ? decision.reason === 'denied'

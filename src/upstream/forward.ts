@@ -73,7 +73,7 @@ export class Forwarder {
     const host = clientHost !== undefined && SAFE_HOST.test(clientHost) ? clientHost : undefined;
     const headers = this.#headers.apply(
       ctx.headers as HeaderMap,
-      { requestId: ctx.requestId, forwardedFor: ctx.client.forwardedFor, clientIp: ctx.client.ip, proto: ctx.proto, host, identity: ctx.identityHeaders },
+      { requestId: ctx.requestId, forwardedFor: ctx.client.forwardedFor, clientIp: ctx.client.ip, proto: ctx.proto, host, identity: ctx.identityHeaders, trace: ctx.trace?.upstream() },
       plan.upstream.preserveHost && host !== undefined ? host : plan.host,
       ctx.match!.route.config.forwardAuthorization,
     );

@@ -1,6 +1,7 @@
 // The header set the upstream sees: the gateway owns it. Client-sent identity, forwarding, client-address, path-,
 // route- and method-override headers are removed by family, and the gateway's own are added last
 // (docs/security-rules.md rule 7).
+import type { UpstreamTraceHeaders } from '../tracing/request-tracer.js';
 import type { ServerConfig } from '../config/types.js';
 
 /**
@@ -91,6 +92,11 @@ export interface ForwardingFacts {
    * carries the client's value.
    */
   readonly identity: Readonly<Record<string, string | undefined>>;
+  /**
+   * With tracing on, the request's trace context: it replaces whatever traceparent and tracestate the client sent (an
+   * invalid one is never passed on). Undefined with tracing off: the client's pass through untouched.
+   */
+  readonly trace?: UpstreamTraceHeaders | undefined;
 }
 
 /** Names the gateway sets itself: an operator's `upstreamHeaders` may not take them over. */
@@ -186,6 +192,12 @@ export class RequestHeaderPolicy {
     if (facts.host !== undefined && this.#forwardedHosts.size > 0 && this.#forwardedHosts.has(facts.host.toLowerCase())) out['x-forwarded-host'] = facts.host;
     out['x-real-ip'] = facts.clientIp;
     out['x-request-id'] = facts.requestId;
+    const trace = facts.trace;
+    if (trace !== undefined) {
+      out.traceparent = trace.traceparent;
+      if (trace.tracestate === undefined) delete out.tracestate;
+      else out.tracestate = trace.tracestate;
+    }
     for (const name of Object.keys(facts.identity)) out[name] = facts.identity[name];
     out.host = upstreamHost;
     return out;
