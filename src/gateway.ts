@@ -29,6 +29,7 @@ import type { Store } from './stores/store.js';
 import { CarriedOver } from './upstream/carried-over.js';
 import type { Breaker } from './upstream/circuit-breaker.js';
 import type { LastGoodCache } from './upstream/last-good.js';
+import { ShadowReport } from './shadow/shadow-report.js';
 import { retirePool } from './upstream/upstream-pool.js';
 import { buildDataPlane } from './server/data-plane.js';
 import { applyServerLimits } from './server/http-server.js';
@@ -41,8 +42,6 @@ export interface GatewayDeps {
   readonly logger?: FastifyServerOptions['logger'];
   /** Registers process-wide metrics (CPU, memory, event loop). Off in tests that build several gateways. */
   readonly processMetrics?: boolean;
-  /** Stages run in shadow mode: they record instead of refusing (the seam shadow mode is built on). */
-  readonly shadow?: ReadonlySet<string>;
   /** The clock (milliseconds since the epoch); tests inject one instead of sleeping. */
   readonly now?: () => number;
   /** A fleet primary's part in this gateway (src/fleet/primary.ts); absent in a single process and in workers. */
@@ -179,7 +178,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     },
     authenticator: deps.authenticator,
     authorizer: deps.authorizer,
-    shadow: deps.shadow,
+    shadowReport: new ShadowReport(initial.shadow.reportEntries),
   };
   current = await buildRuntime(loaded, shared, log);
   logLintFindings(loaded, log);
@@ -216,6 +215,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       commit() {
         const previous = current!;
         rbac.reconfigure(candidate.config.rbac);
+        shared.shadowReport.setCapacity(candidate.config.shadow.reportEntries);
         current = runtime;
         applyServerLimits(app.server, candidate.config.server);
         retiring.add(previous);
@@ -282,6 +282,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       return breaker ? { 'store:rate-limits': breaker.state } : {};
     },
     reload: (actor) => reload({ actor }),
+    shadowReport: shared.shadowReport,
     now,
   };
   const admin = buildAdminApi(adminDeps);

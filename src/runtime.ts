@@ -22,6 +22,8 @@ import { denyAll, type Authorizer } from './rbac/authorizer.js';
 import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
 import type { Store } from './stores/store.js';
 import type { BreakerState } from './upstream/circuit-breaker.js';
+import { shadowRecorder } from './shadow/shadow-recorder.js';
+import type { ShadowReport } from './shadow/shadow-report.js';
 import { TrustedProxies } from './upstream/client-address.js';
 import { Forwarder } from './upstream/forward.js';
 import { ResilientForwarder, type CarriedParts } from './upstream/resilient-forward.js';
@@ -42,11 +44,8 @@ export interface Shared {
   /** Test seams: replace the authenticator or authorizer of every runtime. */
   readonly authenticator?: Authenticator | undefined;
   readonly authorizer?: Authorizer | undefined;
-  /**
-   * Stages every runtime runs in shadow mode (they record instead of refusing). The seam the shadow-mode feature
-   * builds on; the config does not offer it yet.
-   */
-  readonly shadow?: ReadonlySet<string> | undefined;
+  /** What shadow mode would have refused, across reloads (GET /admin/shadow/refusals). */
+  readonly shadowReport: ShadowReport;
 }
 
 export interface Runtime {
@@ -92,10 +91,11 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
   }, shared.carried, now);
   for (const [breaker, state] of Object.entries(resilient.states())) metrics.breakerState.set({ breaker }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
 
+  const shadow = shadowRecorder({ config: config.shadow, logs: config.server.logs, report: shared.shadowReport, refusals: shared.refusals, audit: shared.audit, metrics, log, now });
   const journey = buildJourney(loaded, {
     authenticator: shared.authenticator ?? auth?.authenticator ?? refuseAll,
     authorizer: shared.authorizer ?? (auth ? shared.rbac : denyAll),
-    authorization: denialReporter(config.rbac, shared.audit, metrics, log, now),
+    authorization: shadow.authorization(denialReporter(config.rbac, shared.audit, metrics, log, now)),
     revocations: revocations && {
       list: revocations,
       onStoreDown: config.auth!.revocation.onStoreDown,
@@ -104,13 +104,7 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
     rateLimiter: buildRateLimiter(config, shared.rateLimits, metrics, log, now),
     forwarder: resilient,
     record: { metrics, refusals: shared.refusals, logs: config.server.logs, accessLog: config.server.accessLog },
-    shadow: shared.shadow && {
-      stages: shared.shadow,
-      onRefusal(ctx, { stage, error }) {
-        if (!shared.refusals.admit(`shadow:${error.code}`, false, config.server.logs.refusalsPerSecond)) return;
-        ctx.log.info({ stage, code: error.code, route: ctx.match?.route.pattern, subject: ctx.identity?.subject }, 'a stage in shadow mode would have refused; the request went on');
-      },
-    },
+    shadow: { onRefusal: shadow.onRefusal },
   });
 
   return {

@@ -26,6 +26,8 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { registerRbacRoutes } from './rbac-routes.js';
 import { registerReloadRoute } from './reload-route.js';
 import { registerRevocationRoutes } from './revocation-routes.js';
+import { registerShadowRoutes } from './shadow-routes.js';
+import type { ShadowReport } from '../shadow/shadow-report.js';
 
 export interface AdminApiDeps {
   readonly current: () => Runtime;
@@ -44,6 +46,8 @@ export interface AdminApiDeps {
   /** Breakers that live outside the runtime (the rate-limit store's), by name. */
   readonly sharedBreakers: () => Record<string, string>;
   readonly reload: (actor: string) => Promise<{ file: string; routes: number }>;
+  /** What shadow mode would have refused (GET /admin/shadow/refusals). */
+  readonly shadowReport: ShadowReport;
   readonly now: () => number;
 }
 
@@ -141,5 +145,6 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
   });
   registerReloadRoute(admin, { authorize, reload: deps.reload });
   registerAuditRoutes(admin, { audit, authorize });
+  registerShadowRoutes(admin, { report: deps.shadowReport, authorize, shadowed: () => current().loaded.routes.routes.filter((route) => route.config.shadow.size > 0).map((route) => ({ route: route.pattern, stages: [...route.config.shadow] })) });
   return admin;
 }

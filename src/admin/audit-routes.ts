@@ -20,7 +20,7 @@ function badInput(detail: string): GatewayError {
 }
 
 /** A moment: milliseconds since the epoch, or an ISO 8601 date-time. */
-function moment(value: string, name: string): number {
+export function moment(value: string, name: string): number {
   const at = /^\d{1,15}$/.test(value) ? Number(value) : ISO_TIME.test(value) ? Date.parse(value) : NaN;
   if (!Number.isFinite(at)) throw badInput(`"${name}" must be milliseconds since the epoch or an ISO 8601 date-time (2026-12-01T02:00:00Z)`);
   return at;

@@ -4,6 +4,7 @@ import type { AuthConfig, OnStoreDown } from './auth-types.js';
 import type { ListenConfig } from './listen-types.js';
 import type { RateLimitConfig, RouteRateLimit } from './rate-limit-types.js';
 import type { RbacConfig } from './rbac-types.js';
+import type { ShadowConfig, ShadowStage } from './shadow-types.js';
 import type { BreakerConfig, FallbackConfig } from './resilience-types.js';
 import type { UpstreamHeaders } from './upstream-header-types.js';
 import type { Milliseconds } from './units.js';
@@ -175,6 +176,8 @@ export interface RouteConfig {
   readonly upstreamHeaders: UpstreamHeaders | undefined;
   /** Pass the caller's Authorization header on to the upstream (default false: the gateway has decided). */
   readonly forwardAuthorization: boolean;
+  /** Stages that record instead of refusing on this route (its own `shadow`, else `shadow.stages`); empty: enforce. */
+  readonly shadow: ReadonlySet<ShadowStage>;
   readonly location: SourceLocation;
   /** Where `path` and `permission` stand, for the route table's own errors. */
   readonly keyLocations: { readonly path: SourceLocation; readonly permission: SourceLocation };
@@ -192,4 +195,6 @@ export interface GatewayConfig {
   readonly rateLimits: RateLimitConfig | undefined;
   /** Always present: without an `rbac` section, the defaults with no static roles or subjects. */
   readonly rbac: RbacConfig;
+  /** Always present: without a `shadow` section, every route enforces. */
+  readonly shadow: ShadowConfig;
 }

@@ -23,6 +23,8 @@ import {
 import { checkAdmin } from './validate-admin.js';
 import { checkAuth } from './validate-auth.js';
 import { checkRbac } from './validate-rbac.js';
+import { checkShadow, routeShadow } from './validate-shadow.js';
+import type { ShadowStage } from './shadow-types.js';
 import { checkBreaker, checkFallback } from './validate-resilience.js';
 import { checkRateLimits, checkRouteRateLimit } from './validate-rate-limits.js';
 import { checkForwardedHosts, checkUpstreamHeaders } from './validate-upstream-headers.js';
@@ -135,7 +137,7 @@ function checkUpstreams(c: Checker, all: ConfigDocument['upstreams'] | undefined
 
 type RouteDocument = ConfigDocument['routes'][number];
 
-function checkRoute(c: Checker, r: RouteDocument, index: number, upstreams: ReadonlyMap<string, UpstreamConfig>, identityNames: readonly string[]): RouteConfig | undefined {
+function checkRoute(c: Checker, r: RouteDocument, index: number, upstreams: ReadonlyMap<string, UpstreamConfig>, identityNames: readonly string[], shadow: ReadonlySet<ShadowStage>): RouteConfig | undefined {
   if (!isPlain(r)) return undefined;
   const path: KeyPath = ['routes', index];
   const pattern = typeof r.path === 'string' ? r.path : undefined;
@@ -194,6 +196,7 @@ function checkRoute(c: Checker, r: RouteDocument, index: number, upstreams: Read
       ? c.fail([...path, 'upstreamHeaders'], 'a public route (auth: none) has no caller or decision to describe', 'remove it, or require authentication')
       : checkUpstreamHeaders(c, [...path, 'upstreamHeaders'], r.upstreamHeaders, identityNames),
     forwardAuthorization: r.forwardAuthorization!,
+    shadow: routeShadow(c, index, r.shadow, shadow, { auth, sensitive: r.sensitive === true }),
     location: c.locate(path),
     keyLocations: { path: c.locate([...path, 'path']), permission: c.locate([...path, 'permission']) },
   };
@@ -257,15 +260,16 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   if (server && store && server.workers !== 1 && store.redis === undefined) {
     c.fail(['server', 'workers'], 'more than one worker needs store.redis', 'each worker would keep its own rate-limit budgets and revocations; the embedded store is single-process');
   }
+  const shadow = checkShadow(c, isPlain(top.shadow) ? top.shadow : {});
   const upstreams = checkUpstreams(c, top.upstreams);
   const routes: RouteConfig[] = [];
   (Array.isArray(top.routes) ? top.routes : []).forEach((raw, index) => {
-    const route = checkRoute(c, raw, index, upstreams, server ? Object.values(server.identityHeaders) : []);
+    const route = checkRoute(c, raw, index, upstreams, server ? Object.values(server.identityHeaders) : [], shadow.stages);
     if (route) routes.push(route);
   });
   const semantic = new Set(c.issues.map((issue) => issue.keyPath));
   const issues = [...schema.issues.filter((issue) => !semantic.has(issue.keyPath)), ...c.issues];
   const partial = { upstreams, routes, caseInsensitive: server?.paths.caseInsensitive ?? false };
   if (issues.length > 0 || !server || !store || !rbac) return { partial, issues };
-  return { config: { file, server, store, upstreams, routes, auth, rateLimits, rbac }, partial, issues: [] };
+  return { config: { file, server, store, upstreams, routes, auth, rateLimits, rbac, shadow }, partial, issues: [] };
 }

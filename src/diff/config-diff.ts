@@ -24,6 +24,8 @@ export interface ConfigDiff {
   readonly routes: RouteDiff | null;
   /** `rateLimits` defaults, per dimension, and the exempt roles. */
   readonly rateLimits: readonly SettingChange[];
+  /** Settings that decide what a token can hold by itself: `auth.jwt.claims.roles`, `rbac.tokenScopes`. */
+  readonly tokenTrust: readonly SettingChange[];
   readonly rbac: RbacDiff;
   readonly access: readonly AccessChange[];
   readonly notes: readonly string[];
@@ -45,16 +47,28 @@ function diffRateLimits(before: RateLimitConfig | undefined, after: RateLimitCon
   return keys.filter((k) => a.get(k) !== b.get(k)).map((key) => ({ key, before: a.get(key) ?? '(none)', after: b.get(key) ?? '(none)' }));
 }
 
+/** A token's roles count only with a roles claim mapped, its scope codes only with `rbac.tokenScopes`. */
+function diffTokenTrust(before: LoadedConfig, after: LoadedConfig): SettingChange[] {
+  const of = (loaded: LoadedConfig): Record<string, string> => ({
+    'auth.jwt.claims.roles': loaded.config.auth?.jwt.claims.roles ?? '(unset: token roles count for nothing)',
+    'rbac.tokenScopes': String(loaded.config.rbac.tokenScopes),
+  });
+  const a = of(before);
+  const b = of(after);
+  return Object.keys(a).filter((k) => a[k] !== b[k]).map((key) => ({ key, before: a[key]!, after: b[key]! }));
+}
+
 export function diffConfigs(before: DiffSide, after: DiffSide & { readonly loaded: LoadedConfig }, now: number): ConfigDiff {
   const old = before.loaded;
   const caseInsensitive = [old?.config.server.paths.caseInsensitive ?? false, after.loaded.config.server.paths.caseInsensitive] as const;
   const routes = old === undefined ? null : diffRoutes(old.routes, after.loaded.routes, { caseInsensitive });
   const recoded = old === undefined ? [] : recodedMethods(old.routes, after.loaded.routes, { caseInsensitive });
   const rateLimits = old === undefined ? [] : diffRateLimits(old.config.rateLimits, after.loaded.config.rateLimits);
+  const tokenTrust = old === undefined ? [] : diffTokenTrust(old, after.loaded);
   const rbac = diffRbac(before.policy, after.policy, now);
   const access = diffAccess({ side: before.policy, routes: old?.routes }, { side: after.policy, routes: after.loaded.routes }, recoded, now);
   const count = (d: { added: readonly unknown[]; removed: readonly unknown[]; changed: readonly unknown[] }): number => d.added.length + d.removed.length + d.changed.length;
-  const changes = (routes === null ? 0 : count(routes)) + rateLimits.length + count(rbac.roles) + count(rbac.subjects) + access.length;
+  const changes = (routes === null ? 0 : count(routes)) + rateLimits.length + tokenTrust.length + count(rbac.roles) + count(rbac.subjects) + access.length;
   const notes = [before.note, after.note].filter((n): n is string => n !== undefined);
-  return { before: before.label, after: after.label, routes, rateLimits, rbac, access, notes, changes };
+  return { before: before.label, after: after.label, routes, rateLimits, tokenTrust, rbac, access, notes, changes };
 }

@@ -46,6 +46,7 @@ export function diffText(diff: ConfigDiff): string {
     section('routes', lines);
   }
   section('rate limits (defaults)', diff.rateLimits.map((s) => `~ ${s.key} ${s.before} → ${s.after}`));
+  section('what tokens hold by themselves', diff.tokenTrust.map((s) => `~ ${s.key} ${s.before} → ${s.after}`));
   section('roles', named('role', diff.rbac.roles));
   section('subjects (config)', named('subject', diff.rbac.subjects));
   if (diff.access.length > 0) {
@@ -56,6 +57,7 @@ export function diffText(diff: ConfigDiff): string {
     section('access', table(rows));
     if (diff.access.some((a) => a.on.includes('{'))) out.push('  ({param} in a code: any value no grant or deny names; named values are listed one by one)');
   }
-  out.push('', diff.changes === 0 ? 'no changes' : `${diff.changes} change${diff.changes === 1 ? '' : 's'}`);
+  const scope = diff.routes === null ? ' (routes and rate limits not compared)' : '';
+  out.push('', diff.changes === 0 ? `no changes${scope}` : `${diff.changes} change${diff.changes === 1 ? '' : 's'}${scope}`);
   return out.join('\n');
 }

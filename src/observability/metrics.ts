@@ -87,6 +87,12 @@ export class GatewayMetrics {
     labelNames: ['route', 'reason'] as const,
     registers: [this.own],
   });
+  readonly shadowRefusals = new Counter({
+    name: 'permgate_shadow_refusals_total',
+    help: 'Requests a stage in shadow mode would have refused and let through (issue 14), by route pattern, the stage that would have refused first, and its error code',
+    labelNames: ['route', 'stage', 'code'] as const,
+    registers: [this.own],
+  });
   readonly rbacCache = new Counter({
     name: 'permgate_rbac_cache_total',
     help: 'Compiled-permission lookups by result: hit (no I/O) or miss (the subject is read from the store)',

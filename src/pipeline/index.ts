@@ -24,6 +24,7 @@ import { normalizePathStage } from './normalize-path.js';
 import { rateLimitStage } from './rate-limit.js';
 import { readBodyStage } from './read-body.js';
 import { recordStage, type RecordDeps } from './record.js';
+import { routeModes } from '../shadow/shadow-modes.js';
 import type { Refusal, RequestContext } from './request-context.js';
 import type { Stage, StageMode } from './stage.js';
 
@@ -37,8 +38,11 @@ export interface JourneyDeps {
   readonly rateLimiter: RateLimiter | undefined;
   readonly forwarder: Forwarding;
   readonly record: RecordDeps;
-  /** Stages that record instead of refusing, and what is told of each refusal they would have made. */
-  readonly shadow?: { readonly stages: ReadonlySet<string>; onRefusal(ctx: RequestContext, refusal: Refusal): void };
+  /**
+   * What is told of each refusal a stage in shadow mode would have made. Which stages shadow is each route's own
+   * `shadow` (config); `stages` shadows journey stages on every route (a test seam).
+   */
+  readonly shadow?: { readonly stages?: ReadonlySet<string>; onRefusal(ctx: RequestContext, refusal: Refusal): void };
 }
 
 export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps): Journey {
@@ -56,7 +60,13 @@ export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps
     forwardStage(deps.forwarder),
     recordStage(deps.record),
   ];
-  return { stages, modes: modesOf(stages, deps.shadow?.stages), onShadowRefusal: deps.shadow?.onRefusal ?? (() => {}) };
+  const modes = modesOf(stages, deps.shadow?.stages);
+  return {
+    stages,
+    modes,
+    routeModes: routeModes(stages.map((stage) => stage.name), modes, routes.routes),
+    onShadowRefusal: deps.shadow?.onRefusal ?? (() => {}),
+  };
 }
 
 /** Throws when a stage that cannot be skipped (it produces what later stages need) is asked to run in shadow. */

@@ -3,6 +3,7 @@
 // that fails with anything but a GatewayError is a bug, answered 500 whatever its mode (when in doubt, deny). Once the exchange is over, every
 // stage's `finish` runs, so the record is one more stage rather than code beside the journey.
 import { GatewayError, isGatewayError } from '../errors.js';
+import type { CompiledRoute } from '../routing/route-table.js';
 import type { Refusal, RequestContext } from './request-context.js';
 import { SUSPEND, type Stage, type StageMode, type StageOutcome } from './stage.js';
 
@@ -10,6 +11,8 @@ export interface Journey {
   readonly stages: readonly Stage[];
   /** One per stage: enforce, or shadow. */
   readonly modes: readonly StageMode[];
+  /** The modes of routes that shadow stages (their `shadow`), prepared at load; other routes use `modes`. */
+  readonly routeModes?: ReadonlyMap<CompiledRoute, readonly StageMode[]>;
   /** A stage in shadow mode refused, and the request went on. */
   onShadowRefusal(ctx: RequestContext, refusal: Refusal): void;
 }
@@ -62,7 +65,9 @@ function conclude(journey: Journey, ctx: RequestContext, index: number, outcome:
     return 'suspended';
   }
   const refusal: Refusal = { stage: journey.stages[index]!.name, error: outcome };
-  if (journey.modes[index] === 'shadow' && outcome.code !== 'PG_INTERNAL') {
+  // Looked up only once a stage has refused: a request that passes pays nothing for shadow mode.
+  const modes = (ctx.match === undefined ? undefined : journey.routeModes?.get(ctx.match.route)) ?? journey.modes;
+  if (modes[index] === 'shadow' && outcome.code !== 'PG_INTERNAL') {
     (ctx.shadowRefusals ??= []).push(refusal);
     journey.onShadowRefusal(ctx, refusal);
     return undefined;

@@ -12,6 +12,9 @@ export function rateLimitStage(limiter: RateLimiter): Stage {
     name: 'rate-limit',
     shadowable: true,
     run(ctx) {
+      // Under enforcement a request a shadowed stage refused would have ended there: a shadowed limit spends nothing
+      // for it (issue 14), so the shadow report predicts what enforcing would refuse.
+      if (ctx.shadowRefusals !== undefined && ctx.match!.route.config.shadow.has('rate-limit')) return;
       let headers: RateLimitHeaders | undefined | Promise<RateLimitHeaders | undefined>;
       try {
         headers = limiter.check(ctx.match!.route, ctx.client.ip, ctx.method, ctx.identity);

@@ -32,6 +32,12 @@ interface Budget {
 }
 
 interface RoutePlan {
+  /**
+   * The route shadows its rate limits (issue 14): its requests count in shadow buckets of their own (the same keys
+   * under `s|`), so they never spend a budget enforced routes share, and what they would have refused is exactly
+   * what enforcing this route's limits would refuse. No RateLimit headers, no decision metrics: nothing was limited.
+   */
+  readonly shadow: boolean;
   readonly budgets: readonly Budget[];
   readonly localBudgets: readonly Budget[];
   readonly policy: string;
@@ -106,6 +112,7 @@ export class RateLimiter {
       budgets.length === 0
         ? undefined
         : {
+            shadow: route.config.shadow.has('rate-limit'),
             budgets,
             // While Redis is down each instance takes its share, never less than one request per window.
             localBudgets: budgets.map((b) => ({ ...b, rate: { limit: Math.max(1, Math.floor(b.rate.limit / instances)), windowMs: b.rate.windowMs } })),
@@ -124,7 +131,8 @@ export class RateLimiter {
     const plan = this.#plan(route);
     if (plan?.ipGuard === undefined) return;
     const guard = plan.ipGuard;
-    const decision = this.#guard.consume([{ key: ownKey(`i|${addressBucket(ip)}`, guard), rate: guard.rate }]);
+    const key = ownKey(`i|${addressBucket(ip)}`, guard);
+    const decision = this.#guard.consume([{ key: plan.shadow ? `s|${key}` : key, rate: guard.rate }]);
     if (decision.refusedAt !== -1) throw this.#refusal(plan, decision, 'ip');
   }
 
@@ -138,7 +146,7 @@ export class RateLimiter {
     const plan = this.#plan(route);
     if (plan === undefined) return;
     if (identity && this.#config && identity.roles.some((role) => this.#config!.exemptRoles.includes(role))) return;
-    const checks = this.#checks(plan.budgets, route, ip, method, identity);
+    const checks = this.#checks(plan, plan.budgets, route, ip, method, identity);
     const started = performance.now();
     let decided: RateDecision | Promise<RateDecision>;
     try {
@@ -161,15 +169,15 @@ export class RateLimiter {
   #fallbackCheck(plan: RoutePlan, route: CompiledRoute, ip: string, method: string, identity: Identity | undefined, err: unknown): RateLimitHeaders | undefined {
     if (this.#fallback === undefined) throw err;
     this.#events.onFallback(err);
-    return this.#apply(plan, this.#fallback.consume(this.#checks(plan.localBudgets, route, ip, method, identity)), plan.localBudgets);
+    return this.#apply(plan, this.#fallback.consume(this.#checks(plan, plan.localBudgets, route, ip, method, identity)), plan.localBudgets);
   }
 
-  #checks(budgets: readonly Budget[], route: CompiledRoute, clientIp: string, method: string, identity: Identity | undefined): BucketCheck[] {
+  #checks(plan: RoutePlan, budgets: readonly Budget[], route: CompiledRoute, clientIp: string, method: string, identity: Identity | undefined): BucketCheck[] {
     const ip = addressBucket(clientIp);
     // Anonymous callers count per address in the user dimensions.
     const user = identity ? `u:${encodeURIComponent(identity.subject)}` : `a:${ip}`;
     const routeKey = `${method} ${route.pattern}`;
-    return budgets.map((budget) => {
+    const checks = budgets.map((budget): BucketCheck => {
       const rate = budget.rate;
       // `owner`: a user's (or an address's) buckets share a shard on a Cluster; `shared`: every client's.
       switch (budget.dimension) {
@@ -187,14 +195,16 @@ export class RateLimiter {
           return { key: `ir|${ip}|${routeKey}`, rate, owner: ip };
       }
     });
+    return plan.shadow ? checks.map((check) => ({ ...check, key: `s|${check.key}` })) : checks;
   }
 
   #apply(plan: RoutePlan, decision: RateDecision, budgets: readonly Budget[] = plan.budgets): RateLimitHeaders | undefined {
     if (decision.refusedAt !== -1) {
       const dimension = budgets[decision.refusedAt]!.dimension;
-      this.#events.onDecision(dimension, 'refused');
+      if (!plan.shadow) this.#events.onDecision(dimension, 'refused');
       throw this.#refusal(plan, decision, dimension);
     }
+    if (plan.shadow) return undefined;
     this.#events.onDecision('all', 'allowed');
     if (this.#config?.headers === false) return undefined;
     let tightest = 0;

@@ -108,3 +108,15 @@ t.test('store subjects and roles count on both sides: a config role a stored sub
   t.same(diff.access.map((a) => `${a.holder} ${a.change} ${a.on}`), ['alice loses order:write', 'dave loses order:write']);
   t.same(diff.rbac.subjects, { added: [], removed: [], changed: [] }, 'store subjects are not config changes');
 });
+
+t.test('mapping a roles claim is listed as a change of trust, and every token naming a role gains what the role holds', async (t) => {
+  const jwt = (claims: string) => `auth:\n  jwt: { algorithms: [HS256], issuer: me, audience: gw, secret: "${'s'.repeat(32)}"${claims} }\n`;
+  const diff = diffOf(jwt('') + routes + policy, jwt(', claims: { roles: realm_access.roles }') + routes + policy);
+  t.same(diff.tokenTrust, [{ key: 'auth.jwt.claims.roles', before: '(unset: token roles count for nothing)', after: 'realm_access.roles' }]);
+  t.same(
+    diff.access.filter((a) => a.holder === 'viewer').map((a) => `${a.kind} ${a.holder} ${a.change} ${a.on}`),
+    ['token-role viewer gains order:read'],
+  );
+  t.ok(diff.access.every((a) => a.kind === 'token-role' && a.change === 'gains'), 'config subjects are not affected');
+  t.match(diffText(diff), /what tokens hold by themselves\n {2}~ auth\.jwt\.claims\.roles \(unset: token roles count for nothing\) → realm_access\.roles/);
+});

@@ -1,7 +1,7 @@
 // The shadow seam through the whole gateway (issue 11 §2): a stage run in shadow mode decides and records, and the
 // request goes on as if it had passed; in enforce mode the same request is refused, and the record names the stage
 // that decided. Shadow never lets a client's own identity headers through, and stages that produce what later stages
-// need cannot be shadowed.
+// need cannot be shadowed. Which stages shadow is each route's `shadow` (test/shadow/ proves the rest).
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { parseConfig } from '../../src/config/load.js';
@@ -9,7 +9,7 @@ import { buildJourney } from '../../src/pipeline/index.js';
 import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
-const YAML = (upstream: string): string => `${hsAuth({ jwt: 'claims: { roles: roles }' })}
+const YAML = (upstream: string, shadow = ''): string => `${hsAuth({ jwt: 'claims: { roles: roles }' })}
 rbac:
   roles:
     viewer: { grants: [order:read] }
@@ -21,7 +21,7 @@ routes:
   - path: /api/orders/**
     upstream: svc
     permission: { GET: order:read, DELETE: order:delete }
-`;
+${shadow}`;
 
 /** A logger that keeps every JSON line the gateway writes. */
 function capturedLogger(): { logger: { level: string; stream: Writable }; lines: Record<string, unknown>[] } {
@@ -37,7 +37,7 @@ function capturedLogger(): { logger: { level: string; stream: Writable }; lines:
 
 t.test('authorize in shadow: the refusal is recorded with its stage and code, and the request reaches the upstream', async (t) => {
   const { logger, lines } = capturedLogger();
-  const { gw, upstream } = await gatewayWithUpstream(t, YAML, {}, { logger, shadow: new Set(['authorize']) });
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => YAML(url, '    shadow: [authorize]\n'), {}, { logger });
   const res = await fetch(`${gw.url}/api/orders/7`, {
     method: 'DELETE',
     headers: { authorization: `Bearer ${await token({ sub: 'alice' })}`, 'x-auth-subject': 'root' },
@@ -52,7 +52,7 @@ t.test('authorize in shadow: the refusal is recorded with its stage and code, an
 
 t.test('authorize in enforce: the same request is refused, and the refusal line names the stage that decided', async (t) => {
   const { logger, lines } = capturedLogger();
-  const { gw, upstream } = await gatewayWithUpstream(t, YAML, {}, { logger });
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => YAML(url), {}, { logger });
   const res = await fetch(`${gw.url}/api/orders/7`, { method: 'DELETE', headers: { authorization: `Bearer ${await token({ sub: 'alice' })}` } });
   t.equal(res.status, 403);
   t.equal(upstream.requests.length, 0);
@@ -63,12 +63,18 @@ t.test('authorize in enforce: the same request is refused, and the refusal line 
   t.match(lines.filter((line) => line.msg === 'request refused').at(-1), { code: 'PG_ROUTE_NOT_FOUND', stage: 'match-route' });
 });
 
-t.test('authenticate in shadow alone: authorize still refuses a caller nobody verified', async (t) => {
-  const { gw, upstream } = await gatewayWithUpstream(t, YAML, {}, { shadow: new Set(['authenticate']) });
-  const res = await fetch(`${gw.url}/api/orders/7`);
-  t.equal(res.status, 401);
-  t.match(await res.json(), { error: { code: 'PG_AUTH_REQUIRED' } });
-  t.equal(upstream.requests.length, 0, 'when in doubt, deny');
+t.test('authenticate in shadow alone is a config error: authorize would refuse every caller nobody verified', (t) => {
+  const text = YAML('http://127.0.0.1:9', '    shadow: [authenticate]\n');
+  t.throws(() => parseConfig(text, 'shadow.yaml', {}), /routes\[0\]\.shadow.*shadows authenticate but not authorize/s);
+  t.end();
+});
+
+t.test('authenticate and authorize in shadow: a caller with no token reaches the upstream, vouched for by nobody', async (t) => {
+  const { gw, upstream } = await gatewayWithUpstream(t, (url) => YAML(url, '    shadow: [authenticate, authorize]\n'));
+  const res = await fetch(`${gw.url}/api/orders/7`, { headers: { 'x-auth-subject': 'root' } });
+  t.equal(res.status, 200);
+  t.equal(upstream.requests.length, 1);
+  t.equal(upstream.requests[0]!.headers['x-auth-subject'], undefined, 'no identity, and the client\'s own header is stripped');
 });
 
 t.test('stages that produce what later stages need cannot run in shadow mode', (t) => {

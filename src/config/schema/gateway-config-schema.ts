@@ -8,6 +8,7 @@ import { RateLimitsSchema } from './rate-limit-schema.js';
 import { RbacSchema } from './rbac-schema.js';
 import { RoutesSchema, UpstreamsSchema } from './route-schema.js';
 import { ServerSchema } from './server-schema.js';
+import { ShadowSchema } from './shadow-schema.js';
 import { StoreSchema } from './store-schema.js';
 
 export const GatewayConfigSchema = mapping({
@@ -16,6 +17,7 @@ export const GatewayConfigSchema = mapping({
   auth: optional(AuthSchema),
   rbac: optional(RbacSchema),
   rateLimits: optional(RateLimitsSchema),
+  shadow: optional(ShadowSchema),
   upstreams: UpstreamsSchema,
   routes: RoutesSchema,
 }, 'permgate gateway configuration', { title: 'permgate gateway.config.yaml' });

@@ -7,6 +7,7 @@ import { OnStoreDownSchema } from './auth-schema.js';
 import { choice, duration, flag, integer, list, mapOf, mapping, optional, size, text } from './kinds.js';
 import { RouteRateLimitSchema } from './rate-limit-schema.js';
 import { UpstreamHeadersSchema } from './server-schema.js';
+import { ShadowStagesSchema } from './shadow-schema.js';
 
 export const BREAKER_DEFAULTS = { failureRate: 50, minRequests: 20, window: '10s', openFor: '10s' } as const;
 
@@ -89,6 +90,7 @@ export const RouteSchema = mapping({
   requestBuffering: optional(flag('Read the body whole (up to server.limits.bodyBuffer) before forwarding', true)),
   upstreamHeaders: optional(UpstreamHeadersSchema),
   forwardAuthorization: optional(flag('Pass the caller\'s Authorization header on to the upstream', false)),
+  shadow: optional(ShadowStagesSchema),
 }, 'A route: a path pattern, its upstream and what a request needs');
 
 export const UpstreamsSchema = mapOf(UpstreamSchema, 'Backends, by name', { errorHint: 'name at least one backend: upstreams: { orders: { url: http://127.0.0.1:9001 } }' });
