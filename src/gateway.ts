@@ -22,6 +22,8 @@ import { GatewayMetrics } from './observability/metrics.js';
 import { rateLimitStores } from './ratelimit/build-rate-limiter.js';
 import type { Authorizer } from './rbac/authorizer.js';
 import { buildRbac } from './rbac/build-rbac.js';
+import { DenialSpikeWatch } from './privilege/denial-spike-watch.js';
+import { grantUsageRecorder } from './privilege/build-grant-usage.js';
 import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
 import { buildRuntime, type Runtime, type Shared } from './runtime.js';
 import { openStore } from './stores/open-store.js';
@@ -157,7 +159,11 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     unreachableSince = reachable ? undefined : (unreachableSince ?? now());
   });
 
-  const rbac = await buildRbac(initial.rbac, store, metrics, log, now);
+  // Grant use (the least-privilege report): recorded when rbac.usage.record was on at start; a reload does not
+  // turn it on or off, as the recorder lives with the store.
+  const usageStore = store.grantUsage();
+  const usage = initial.rbac.usage.record ? grantUsageRecorder(usageStore, initial.rbac, metrics, log) : undefined;
+  const rbac = await buildRbac(initial.rbac, store, metrics, log, now, usage);
   let revocations: RevocationList | undefined;
   const shared: Shared = {
     store,
@@ -178,6 +184,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     },
     authenticator: deps.authenticator,
     authorizer: deps.authorizer,
+    denialSpikes: new DenialSpikeWatch({ audit, metrics, log }),
     shadowReport: new ShadowReport(initial.shadow.reportEntries),
   };
   current = await buildRuntime(loaded, shared, log);
@@ -282,6 +289,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       return breaker ? { 'store:rate-limits': breaker.state } : {};
     },
     reload: (actor) => reload({ actor }),
+    grantUsage: usageStore,
     shadowReport: shared.shadowReport,
     now,
   };
@@ -351,6 +359,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     await Promise.all([...shared.carried.pools.values()].map((pool) => pool.destroy()));
     shared.carried.pools.clear();
     await revocations?.close();
+    await usage?.close();
     await rbac.close();
     await shared.rateLimits.breaker?.shutdown();
     await store.close();

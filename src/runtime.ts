@@ -14,6 +14,7 @@ import type { LogPort } from './observability/log-port.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import type { RefusalLog } from './observability/refusal-log.js';
 import { denialReporter } from './pipeline/denial-reporter.js';
+import type { DenialSpikeWatch } from './privilege/denial-spike-watch.js';
 import { buildJourney } from './pipeline/index.js';
 import type { Journey } from './pipeline/journey-runner.js';
 import type { Identity } from './auth/identity.js';
@@ -44,6 +45,8 @@ export interface Shared {
   /** Test seams: replace the authenticator or authorizer of every runtime. */
   readonly authenticator?: Authenticator | undefined;
   readonly authorizer?: Authorizer | undefined;
+  /** Denial spikes per subject, counted across reloads (rbac.denialSpikes). */
+  readonly denialSpikes?: DenialSpikeWatch | undefined;
   /** What shadow mode would have refused, across reloads (GET /admin/shadow/refusals). */
   readonly shadowReport: ShadowReport;
 }
@@ -95,7 +98,7 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
   const journey = buildJourney(loaded, {
     authenticator: shared.authenticator ?? auth?.authenticator ?? refuseAll,
     authorizer: shared.authorizer ?? (auth ? shared.rbac : denyAll),
-    authorization: shadow.authorization(denialReporter(config.rbac, shared.audit, metrics, log, now)),
+    authorization: shadow.authorization(denialReporter(config.rbac, shared.audit, metrics, log, now, shared.denialSpikes)),
     revocations: revocations && {
       list: revocations,
       onStoreDown: config.auth!.revocation.onStoreDown,

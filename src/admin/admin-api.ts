@@ -26,6 +26,8 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { registerRbacRoutes } from './rbac-routes.js';
 import { registerReloadRoute } from './reload-route.js';
 import { registerRevocationRoutes } from './revocation-routes.js';
+import { registerUnusedGrantsRoute } from './unused-grants-route.js';
+import type { GrantUsageStore } from '../privilege/grant-usage-store.js';
 import { registerShadowRoutes } from './shadow-routes.js';
 import type { ShadowReport } from '../shadow/shadow-report.js';
 
@@ -46,6 +48,8 @@ export interface AdminApiDeps {
   /** Breakers that live outside the runtime (the rate-limit store's), by name. */
   readonly sharedBreakers: () => Record<string, string>;
   readonly reload: (actor: string) => Promise<{ file: string; routes: number }>;
+  /** Recorded grant use (GET /admin/rbac/unused). */
+  readonly grantUsage: GrantUsageStore;
   /** What shadow mode would have refused (GET /admin/shadow/refusals). */
   readonly shadowReport: ShadowReport;
   readonly now: () => number;
@@ -145,6 +149,7 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
   });
   registerReloadRoute(admin, { authorize, reload: deps.reload });
   registerAuditRoutes(admin, { audit, authorize });
+  registerUnusedGrantsRoute(admin, { authorize, authorizer: rbac, config: () => current().config.rbac, usage: deps.grantUsage, now });
   registerShadowRoutes(admin, { report: deps.shadowReport, authorize, shadowed: () => current().loaded.routes.routes.filter((route) => route.config.shadow.size > 0).map((route) => ({ route: route.pattern, stages: [...route.config.shadow] })) });
   return admin;
 }

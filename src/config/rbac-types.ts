@@ -18,4 +18,19 @@ export interface RbacConfig {
   readonly tokenScopes: boolean;
   /** Denials written to the audit trail per second and instance; the rest are counted in metrics only. */
   readonly auditDenials: number;
+  readonly usage: {
+    /** Which grant allowed each request is recorded (privilege/grant-usage-recorder.ts). */
+    readonly record: boolean;
+    readonly flushInterval: Milliseconds;
+  };
+  readonly denialSpikes: DenialSpikeConfig;
+}
+
+/** `rbac.denialSpikes`: a subject refused `threshold` times within one `window` is flagged once. */
+export interface DenialSpikeConfig {
+  /** 0: off. */
+  readonly threshold: number;
+  readonly window: Milliseconds;
+  readonly webhook: string | undefined;
+  readonly webhookTimeout: Milliseconds;
 }

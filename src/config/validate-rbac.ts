@@ -111,5 +111,27 @@ export function checkRbac(c: Checker, r: RbacSection): RbacConfig {
     exposeMissingCode: r.exposeMissingCode!,
     tokenScopes: r.tokenScopes!,
     auditDenials: r.auditDenials!,
+    usage: { record: r.usage!.record!, flushInterval: ms(r.usage!.flushInterval)! },
+    denialSpikes: {
+      threshold: r.denialSpikes!.threshold!,
+      window: ms(r.denialSpikes!.window)!,
+      webhook: webhookUrl(c, r.denialSpikes!.webhook),
+      webhookTimeout: ms(r.denialSpikes!.webhookTimeout)!,
+    },
   };
+}
+
+/** `rbac.denialSpikes.webhook`: an http(s) URL without credentials (they would be logged with failures), or none. */
+function webhookUrl(c: Checker, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const path = ['rbac', 'denialSpikes', 'webhook'];
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return c.fail(path, `"${value}" is not a URL`, 'e.g. https://alerts.example.com/permgate');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return c.fail(path, 'must be an http:// or https:// URL');
+  if (url.username !== '' || url.password !== '') return c.fail(path, 'must not hold credentials', 'put a secret in the path or query instead, through ${ENV_VAR}');
+  return url.href;
 }

@@ -105,6 +105,23 @@ export class GatewayMetrics {
     labelNames: ['reason'] as const,
     registers: [this.own],
   });
+  readonly denialSpikes = new Counter({
+    name: 'permgate_denial_spikes_total',
+    help: 'Subjects flagged because their denials reached rbac.denialSpikes.threshold within one window (once per spike)',
+    registers: [this.own],
+  });
+  readonly denialSpikeWebhooks = new Counter({
+    name: 'permgate_denial_spike_webhooks_total',
+    help: 'Denial spike webhook calls by outcome: sent (2xx), failed (error status, timeout, no answer; never retried), dropped (too many in flight)',
+    labelNames: ['outcome'] as const,
+    registers: [this.own],
+  });
+  readonly grantUsageRecords = new Counter({
+    name: 'permgate_grant_usage_records_total',
+    help: 'Last-used days of (subject, grant) pairs, by outcome: written to the store, or dropped (queue full, store failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.own],
+  });
   readonly auditDropped = new Counter({
     name: 'permgate_audit_dropped_total',
     help: 'Denials not written to the audit trail (over rbac.auditDenials per second, or the store failed)',

@@ -3,6 +3,7 @@ import type { RbacConfig } from '../config/rbac-types.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
 import type { LogPort } from '../observability/log-port.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { DenialSpikeWatch } from '../privilege/denial-spike-watch.js';
 import type { AuthorizationOutcomes } from './authorize.js';
 
 /**
@@ -10,7 +11,14 @@ import type { AuthorizationOutcomes } from './authorize.js';
  * must not turn into a flood of store writes), as `denial` entries: their own ring, which never pushes out an admin
  * change. The audit write is not awaited: the 403 never waits for it.
  */
-export function denialReporter(config: RbacConfig, audit: AuditTrail, metrics: GatewayMetrics, log: LogPort, now: () => number): AuthorizationOutcomes {
+export function denialReporter(
+  config: RbacConfig,
+  audit: AuditTrail,
+  metrics: GatewayMetrics,
+  log: LogPort,
+  now: () => number,
+  spikes?: DenialSpikeWatch,
+): AuthorizationOutcomes {
   let windowStart = 0;
   let written = 0;
   return {
@@ -19,6 +27,9 @@ export function denialReporter(config: RbacConfig, audit: AuditTrail, metrics: G
       const route = ctx.match!.route.pattern;
       metrics.authorizationDenials.inc({ route, reason: decision.reason });
       const at = now();
+      // Spikes are counted per subject before sampling: a subject is flagged however many denials the audit skips.
+      const subject = ctx.identity?.subject;
+      if (spikes !== undefined && subject !== undefined) spikes.denied(subject, route, at, config.denialSpikes);
       if (at - windowStart >= 1000) {
         windowStart = at;
         written = 0;

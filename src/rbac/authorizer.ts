@@ -3,6 +3,7 @@
 import type { Identity } from '../auth/identity.js';
 import type { PermissionCode } from '../routing/permission-template.js';
 import type { Decision } from './compile.js';
+import type { PermissionSource } from './sources.js';
 
 export interface AuthorizationRequest {
   readonly identity: Identity;
@@ -16,6 +17,15 @@ export interface AuthorizationRequest {
 
 export interface Authorizer {
   authorize(request: AuthorizationRequest): Decision | Promise<Decision>;
+}
+
+/**
+ * Told of allowed decisions, so the grants in use can be recorded (privilege/grant-usage-recorder.ts). `wants` is a
+ * lookup on the request path; `record` gets the decision's sources only when `wants` said yes.
+ */
+export interface GrantUseSink {
+  wants(subject: string, codes: readonly PermissionCode[], now: number): boolean;
+  record(subject: string, codes: readonly PermissionCode[], sources: readonly PermissionSource[], now: number): void;
 }
 
 /** The authorizer of a gateway that cannot authenticate anyone: every permission is missing. */

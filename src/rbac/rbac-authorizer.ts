@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import type { RbacConfig } from '../config/rbac-types.js';
 import { GatewayError } from '../errors.js';
 import type { Identity } from '../auth/identity.js';
-import type { AuthorizationRequest, Authorizer } from './authorizer.js';
+import type { AuthorizationRequest, Authorizer, GrantUseSink } from './authorizer.js';
 import { compile, decide, type CompiledPermissions, type Decision } from './compile.js';
 import { explainCodes, type CodeExplanation } from './explain.js';
 import type { RoleDefinition, SubjectRecord } from './model.js';
@@ -48,6 +48,8 @@ export interface RbacAuthorizerOptions {
   readonly onCache?: (result: 'hit' | 'miss') => void;
   /** A stored pattern that cannot be compiled as written was dropped (grant) or widened (deny): stored-policy.ts. */
   readonly onBadPattern?: BadPatternReport;
+  /** Told which grants allowed each request (the least-privilege report); absent: nothing is recorded. */
+  readonly grantUse?: GrantUseSink | undefined;
 }
 
 export interface Explanation {
@@ -208,7 +210,16 @@ export class RbacAuthorizer implements Authorizer {
       variant = { compiled, tokenRoles: identity.roles };
       entry.variants.set(key, variant);
     }
-    return decide(variant.compiled, request.codes, request.mode);
+    const decision = decide(variant.compiled, request.codes, request.mode);
+    const usage = this.#options.grantUse;
+    if (usage !== undefined && decision.allowed && usage.wants(identity.subject, decision.codes, now)) {
+      // The first time today this subject is allowed these codes: which grants did it? (The sources are collected
+      // again rather than kept with every compiled variant, which would cost memory for every cached subject.)
+      const who = this.#who(identity, request.tenant);
+      const sources = collectSources(who, this.#config.policy.subjects.get(who.subject), entry.record.value, this.#graph, now).sources;
+      usage.record(identity.subject, decision.codes, sources, now);
+    }
+    return decision;
   }
 
   #load(subject: string): Promise<SubjectEntry> {

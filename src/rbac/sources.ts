@@ -16,11 +16,22 @@ export interface Subject {
   readonly tokenScopes: readonly string[];
 }
 
+/**
+ * Who holds a source's grants, for the least-privilege report (privilege/): a role (the one defining the grant, not
+ * the one bound, so an inherited grant is the inherited role's), the subject itself (a direct grant, in one tenant or
+ * all), or the token's scope claim (nothing stored to report on).
+ */
+export type GrantHolder =
+  | { readonly kind: 'role'; readonly role: string }
+  | { readonly kind: 'direct'; readonly tenant: string | undefined }
+  | { readonly kind: 'scope' };
+
 /** One contributor of grants and denies, labelled for explanations. */
 export interface PermissionSource {
   readonly via: string;
   readonly grants: readonly string[];
   readonly denies: readonly string[];
+  readonly holder: GrantHolder;
 }
 
 export interface CollectedSources {
@@ -65,7 +76,7 @@ export function collectSources(
       roles.add(name);
       const role = graph.roles.get(name)!;
       const via = name === binding.role ? `role ${name} (${suffix})` : `role ${name} (inherited through ${binding.role}, ${suffix})`;
-      if (role.grants.length + role.denies.length > 0) sources.push({ via, grants: role.grants, denies: role.denies });
+      if (role.grants.length + role.denies.length > 0) sources.push({ via, grants: role.grants, denies: role.denies, holder: { kind: 'role', role: name } });
     }
   };
   for (const binding of configured?.roles ?? []) bind(binding, 'bound in config');
@@ -79,14 +90,15 @@ export function collectSources(
       for (const entry of list) {
         if (!scopeHolds(entry, who.tenant, now)) continue;
         const via = `direct ${effect} (${origin}${entry.tenant !== undefined ? ` in tenant ${entry.tenant}` : ''}${until(entry.expiresAt)})`;
-        sources.push(effect === 'grant' ? { via, grants: [entry.code], denies: [] } : { via, grants: [], denies: [entry.code] });
+        const holder = { kind: 'direct', tenant: entry.tenant } as const;
+        sources.push(effect === 'grant' ? { via, grants: [entry.code], denies: [], holder } : { via, grants: [], denies: [entry.code], holder });
         (effect === 'grant' ? direct.grants : direct.denies).push(entry.code);
       }
     }
   }
   if (who.tokenScopes.length > 0 && (who.tokenTenant === undefined || who.tokenTenant === who.tenant)) {
     const scopes = who.tokenScopes.filter((code) => CONCRETE_CODE.test(code));
-    if (scopes.length > 0) sources.push({ via: 'token scope', grants: scopes, denies: [] });
+    if (scopes.length > 0) sources.push({ via: 'token scope', grants: scopes, denies: [], holder: { kind: 'scope' } });
     direct.grants.push(...scopes);
   }
   return { sources, bound, direct, roles, validUntil };

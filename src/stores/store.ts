@@ -4,6 +4,7 @@
 // gateway asks the Store for its parts and never asks which family it is: a new family is one folder here.
 import type { RevocationList } from '../auth/revocation-list.js';
 import type { AuditTrail } from '../observability/audit-trail.js';
+import type { GrantUsageStore } from '../privilege/grant-usage-store.js';
 import type { RateLimitStore } from '../ratelimit/rate-limit-store.js';
 import type { RbacStore } from '../rbac/rbac-store.js';
 
@@ -63,5 +64,7 @@ export interface Store {
   rbacStore(options: RbacStoreOptions): RbacStore;
   /** The budgets every instance shares; undefined when budgets live in this process only. */
   sharedRateLimits(): RateLimitStore | undefined;
+  /** Which grants were last used when (the least-privilege report); written in batches, off the request path. */
+  grantUsage(): GrantUsageStore;
   close(): Promise<void>;
 }

@@ -64,6 +64,16 @@ export const RbacSchema = mapping({
   exposeMissingCode: optional(flag('A 403 names the code the caller lacks; false keeps the body generic', true)),
   tokenScopes: optional(flag('The token\'s scope codes count as exact grants (denies still apply)', false)),
   auditDenials: optional(integer(0, 100_000, 'Denials written to the audit trail per second and instance', 100)),
+  usage: optional(mapping({
+    record: optional(flag('Record which grant allowed each request, as a last-used day per subject and grant (GET /admin/rbac/unused)', true)),
+    flushInterval: optional(duration('Recorded uses are written to the store in one batch this often', '10s')),
+  }, 'Grant use, for the least-privilege report', { default: {} })),
+  denialSpikes: optional(mapping({
+    threshold: optional(integer(0, 1_000_000, 'A subject refused this many times within one window is flagged once (0: off)', 20)),
+    window: optional(duration('The window denials are counted in, per subject', '1m')),
+    webhook: optional(text('http:// or https:// URL a flagged subject is POSTed to (JSON); empty: none', { allowEmpty: true, default: '' })),
+    webhookTimeout: optional(duration('A webhook call gives up after this long; it is never retried', '2s')),
+  }, 'Subjects whose denials spike (probing, broken clients): counted, audited, optionally posted to a webhook', { default: {} })),
 }, 'The static RBAC policy and how compiled permissions are cached; more roles and bindings through the admin API', { default: {} });
 
 export type GrantBody = Static<typeof GrantSchema>;

@@ -1,6 +1,7 @@
 // The embedded store kept in memory (`store.path: memory`): nothing to connect to, always ready, lost on restart.
 import type { AuditCaps, RbacStoreOptions, RevocationListOptions, Store, StoreNotice, StoreStatus } from '../store.js';
 import { MemoryAuditTrail } from './memory-audit-trail.js';
+import { MemoryGrantUsage } from './memory-grant-usage.js';
 import { MemoryRbacStore } from './memory-rbac-store.js';
 import { MemoryRevocationList } from './memory-revocation-list.js';
 
@@ -30,6 +31,10 @@ export class MemoryStore implements Store {
 
   rbacStore(): MemoryRbacStore {
     return new MemoryRbacStore();
+  }
+
+  grantUsage(): MemoryGrantUsage {
+    return new MemoryGrantUsage();
   }
 
   sharedRateLimits(): undefined {

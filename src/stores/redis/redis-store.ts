@@ -6,6 +6,7 @@
 import type { AuditCaps, RbacStoreOptions, RevocationListOptions, Store, StoreStatus } from '../store.js';
 import { connectRedis, topologyOf, type RedisClient, type RedisTarget, type TopologyKind } from './redis-connection.js';
 import { RedisAuditTrail } from './redis-audit-trail.js';
+import { RedisGrantUsage } from './redis-grant-usage.js';
 import { MAX_WAIT_MS, RedisRateLimitStore } from './redis-rate-limit-store.js';
 import { RedisRbacStore } from './redis-rbac-store.js';
 import { RedisRevocationList } from './redis-revocation-list.js';
@@ -102,6 +103,11 @@ export class RedisStore implements Store {
   /** Subjects are loaded on the request path (a cache miss); writes, listings and role loads go on the admin one. */
   rbacStore(options: RbacStoreOptions): RedisRbacStore {
     return new RedisRbacStore(this.client, { ...options, admin: this.adminClient });
+  }
+
+  /** Grant use is written in batches by a background flush: the admin connection. */
+  grantUsage(): RedisGrantUsage {
+    return new RedisGrantUsage(this.adminClient);
   }
 
   /**

@@ -8,6 +8,7 @@ import { GatewayError, isGatewayError } from '../../errors.js';
 import type { AuditCaps, RevocationListOptions, Store, StoreNotice, StoreStatus } from '../store.js';
 import { SqliteAuditTrail } from './sqlite-audit-trail.js';
 import type { SqliteFile } from './sqlite-file.js';
+import { SqliteGrantUsage } from './sqlite-grant-usage.js';
 import { SqliteRbacStore } from './sqlite-rbac-store.js';
 import { SqliteRevocationList } from './sqlite-revocation-list.js';
 import { prepareSchema } from './sqlite-schema.js';
@@ -73,6 +74,10 @@ export class SqliteStore implements Store, SqliteFile {
 
   rbacStore(): SqliteRbacStore {
     return new SqliteRbacStore(this);
+  }
+
+  grantUsage(): SqliteGrantUsage {
+    return new SqliteGrantUsage(this);
   }
 
   sharedRateLimits(): undefined {

@@ -1,0 +1,162 @@
+// Records which grants allowed requests, compactly and off the request path. An allowed decision first asks `wants`
+// (one LRU lookup: has this subject already been seen with these codes today?); only a new (subject, code) of the day
+// pays for finding the grants that cover the code, and only a new (subject, grant) of the day is queued. The queue is
+// written to the store every `flushInterval` in one batch, so each instance writes each (subject, grant) at most once
+// a day while the subject stays among the `maxSubjects` most recently seen. Memory is bounded by `maxSubjects`, the
+// codes and grants kept per subject, and `maxPending`; what a full queue cannot take is counted, never blocks.
+import { LRUCache } from 'lru-cache';
+import type { GrantUseSink } from '../rbac/authorizer.js';
+import { parsePermissionPattern, patternCovers, type PatternPart } from '../rbac/permission-pattern.js';
+import type { PermissionSource } from '../rbac/sources.js';
+import { grantKey } from './grant-key.js';
+import { dayOf, type Day, type GrantUsageStore } from './grant-usage-store.js';
+
+export interface GrantUsageRecorderOptions {
+  /** How often queued uses are written (ms). */
+  readonly flushInterval: number;
+  /** Subjects remembered as already recorded today (LRU). */
+  readonly maxSubjects: number;
+  /** Queued (subject, grant) uses; past it a flush starts at once, and while one runs further uses are dropped. */
+  readonly maxPending: number;
+  /** `written` after a flush the store took, `dropped` for uses lost (full queue, failed flush). */
+  readonly onRecords?: (outcome: 'written' | 'dropped', count: number) => void;
+  readonly onFlushError?: (err: Error) => void;
+}
+
+/** What one subject was seen using today. */
+interface SeenToday {
+  day: Day;
+  readonly codes: Set<string>;
+  readonly grants: Set<string>;
+}
+
+/** Per subject and day; a subject that uses more is started over (it then costs re-checks, never more memory). */
+const MAX_CODES_PER_SUBJECT = 256;
+const MAX_GRANTS_PER_SUBJECT = 256;
+/** Parsed patterns kept for coverage checks. */
+const MAX_PATTERNS = 10_000;
+
+export class GrantUsageRecorder implements GrantUseSink {
+  readonly #store: GrantUsageStore;
+  readonly #options: GrantUsageRecorderOptions;
+  readonly #seen: LRUCache<string, SeenToday>;
+  readonly #patterns = new LRUCache<string, PatternPart[]>({ max: MAX_PATTERNS });
+  /** subject → grant → day, waiting for the next flush. */
+  #pending = new Map<string, Map<string, Day>>();
+  #pendingCount = 0;
+  /** Role grants queued or written today: each is written once a day per instance. */
+  #roleDay: Day = -1;
+  #rolesSeen = new Set<string>();
+  #pendingRoles = new Map<string, Day>();
+  #flushing: Promise<void> | undefined;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(store: GrantUsageStore, options: GrantUsageRecorderOptions) {
+    this.#store = store;
+    this.#options = options;
+    this.#seen = new LRUCache({ max: options.maxSubjects });
+    this.#timer = setInterval(() => void this.flush(), options.flushInterval);
+    this.#timer.unref();
+  }
+
+  wants(subject: string, codes: readonly string[], now: number): boolean {
+    const seen = this.#seen.get(subject);
+    if (seen === undefined || seen.day !== dayOf(now)) return true;
+    for (let i = 0; i < codes.length; i++) if (!seen.codes.has(codes[i]!)) return true;
+    return false;
+  }
+
+  record(subject: string, codes: readonly string[], sources: readonly PermissionSource[], now: number): void {
+    const day = dayOf(now);
+    let seen = this.#seen.get(subject);
+    if (seen === undefined || seen.day !== day) this.#seen.set(subject, (seen = { day, codes: new Set(), grants: new Set() }));
+    for (const code of codes) {
+      if (seen.codes.has(code)) continue;
+      if (seen.codes.size >= MAX_CODES_PER_SUBJECT) seen.codes.clear();
+      seen.codes.add(code);
+      for (const source of sources) {
+        const holder = source.holder;
+        if (holder.kind === 'scope') continue; // a token's scope is nothing an operator can revoke here
+        for (const pattern of source.grants) {
+          if (!this.#covers(pattern, code)) continue;
+          const key = grantKey(holder, pattern);
+          if (seen.grants.has(key)) continue;
+          if (seen.grants.size >= MAX_GRANTS_PER_SUBJECT) seen.grants.clear();
+          seen.grants.add(key);
+          this.#queue(subject, key, day, holder.kind === 'role');
+        }
+      }
+    }
+  }
+
+  /** Writes what is queued; resolves when it is written (or dropped). One flush at a time. */
+  flush(): Promise<void> {
+    if (this.#flushing !== undefined) return this.#flushing;
+    if (this.#pendingCount === 0 && this.#pendingRoles.size === 0) return Promise.resolve();
+    const batch = this.#pending;
+    const count = this.#pendingCount;
+    const roles = this.#pendingRoles;
+    this.#pending = new Map();
+    this.#pendingCount = 0;
+    this.#pendingRoles = new Map();
+    const uses = [];
+    for (const [subject, grants] of batch) for (const [grant, day] of grants) uses.push({ subject, grant, day });
+    const roleUses = [...roles].map(([grant, day]) => ({ grant, day }));
+    this.#flushing = this.#store
+      .record(uses, roleUses)
+      .then(
+        () => this.#options.onRecords?.('written', count),
+        (err: Error) => {
+          // Not retried: the next request of the day records nothing more for these, so they are lost for today
+          // on this instance (and counted), rather than piling up behind a store that is down.
+          this.#options.onRecords?.('dropped', count);
+          this.#options.onFlushError?.(err);
+        },
+      )
+      .finally(() => {
+        this.#flushing = undefined;
+      });
+    return this.#flushing;
+  }
+
+  /** Stops the timer and writes what is queued. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#flushing;
+    await this.flush();
+  }
+
+  #queue(subject: string, key: string, day: Day, role: boolean): void {
+    if (role) {
+      if (this.#roleDay !== day) {
+        this.#roleDay = day;
+        this.#rolesSeen = new Set();
+      }
+      if (!this.#rolesSeen.has(key) && this.#rolesSeen.size < this.#options.maxPending) {
+        this.#rolesSeen.add(key);
+        this.#pendingRoles.set(key, day);
+      }
+    }
+    if (this.#pendingCount >= this.#options.maxPending) {
+      if (this.#flushing === undefined) void this.flush();
+      else return void this.#options.onRecords?.('dropped', 1);
+    }
+    let grants = this.#pending.get(subject);
+    if (grants === undefined) this.#pending.set(subject, (grants = new Map()));
+    if (!grants.has(key)) this.#pendingCount++;
+    grants.set(key, day);
+  }
+
+  #covers(pattern: string, code: string): boolean {
+    let parts = this.#patterns.get(pattern);
+    if (parts === undefined) {
+      try {
+        parts = parsePermissionPattern(pattern);
+      } catch {
+        return false; // a stored pattern the engine could not compile grants nothing (stored-policy.ts)
+      }
+      this.#patterns.set(pattern, parts);
+    }
+    return patternCovers(parts, code);
+  }
+}
