@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { subjectProblem } from './auth/subject-name.js';
 import { explainOffline } from './cli/explain-offline.js';
 import { importOpenApi } from './cli/import-openapi.js';
+import { CoverageCommandError, coverageText, readCoverage } from './cli/coverage-command.js';
 import { lintReport, lintReportText } from './cli/lint-command.js';
 import { DiffUsageError, runDiff } from './cli/diff-command.js';
 import { AdminReadError } from './diff/live-policy.js';
@@ -38,6 +39,9 @@ Usage:
                                                 and who gains or loses which code (--admin: token in PERMGATE_ADMIN_TOKEN)
   permgate import openapi SPEC --upstream NAME [--prefix /api] [--modules] [-o FILE]
                                                 a route map (YAML) from an OpenAPI 3 or Swagger 2 document
+  permgate coverage --admin URL [--since T] [--openapi SPEC [--prefix P]] [--json]
+                                                routes never hit, 404s by path template, operations without a route
+                                                and routes without an operation (token in PERMGATE_ADMIN_TOKEN)
   permgate --help | --version
 
 Options:
@@ -78,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
         prefix: { type: 'string' },
         modules: { type: 'boolean', default: false },
         output: { type: 'string', short: 'o' },
+        since: { type: 'string' },
+        openapi: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -106,6 +112,22 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(result.stdout);
     process.stderr.write(result.stderr);
     return result.code;
+  }
+  if (command === 'coverage') {
+    const token = process.env.PERMGATE_ADMIN_TOKEN ?? '';
+    if (values.admin === undefined || token === '') {
+      process.stderr.write('permgate coverage: --admin URL is required, and the admin token is read from PERMGATE_ADMIN_TOKEN\n');
+      return 2;
+    }
+    try {
+      const result = await readCoverage({ admin: values.admin, token, since: values.since, openapi: values.openapi, prefix: values.prefix });
+      process.stdout.write((values.json ? JSON.stringify(result, null, 2) : coverageText(result)) + '\n');
+      return 0;
+    } catch (err) {
+      if (!(err instanceof CoverageCommandError)) throw err;
+      process.stderr.write(`permgate coverage: ${err.message}\n`);
+      return 1;
+    }
   }
   if (command !== 'start' && command !== 'check' && command !== 'token' && command !== 'explain' && command !== 'lint' && command !== 'diff') {
     process.stderr.write(`permgate: unknown command "${command}"\n\n${HELP}\n`);

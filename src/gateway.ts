@@ -19,6 +19,7 @@ import type { AuditTrail } from './observability/audit-trail.js';
 import { loggerOptions } from './observability/logger.js';
 import { RefusalLog } from './observability/refusal-log.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { RouteCoverage } from './coverage/route-coverage.js';
 import { rateLimitStores } from './ratelimit/build-rate-limiter.js';
 import type { Authorizer } from './rbac/authorizer.js';
 import { buildRbac } from './rbac/build-rbac.js';
@@ -125,6 +126,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   const metrics = new GatewayMetrics({ processMetrics: deps.processMetrics ?? true, exposition: deps.fleet?.exposition });
   const store = deps.store ?? openStore(initial.store);
   const now = deps.now ?? Date.now;
+  // Hits per route and 404 templates since this process began (issue 14); kept across reloads.
+  const coverage = new RouteCoverage(now);
   let current: Runtime | undefined;
   /** Shutdown's phases (data-plane.ts): serving → leaving (the drain delay) → draining (stopped accepting). */
   let phase: 'serving' | 'leaving' | 'draining' = 'serving';
@@ -172,6 +175,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     rbac,
     rateLimits: rateLimitStores(store, metrics, log, now),
     refusals: new RefusalLog(log, now, (code) => metrics.refusalLinesSuppressed.inc({ code })),
+    coverage,
     now,
     carried: {
       pools: new CarriedOver<Pool>(retirePool),
@@ -289,6 +293,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       return breaker ? { 'store:rate-limits': breaker.state } : {};
     },
     reload: (actor) => reload({ actor }),
+    coverage,
     grantUsage: usageStore,
     shadowReport: shared.shadowReport,
     now,

@@ -11,6 +11,7 @@ import type { GatewayConfig } from './config/types.js';
 import { GatewayError } from './errors.js';
 import type { AuditTrail } from './observability/audit-trail.js';
 import type { LogPort } from './observability/log-port.js';
+import type { RouteCoverage } from './coverage/route-coverage.js';
 import type { GatewayMetrics } from './observability/metrics.js';
 import type { RefusalLog } from './observability/refusal-log.js';
 import { denialReporter } from './pipeline/denial-reporter.js';
@@ -45,6 +46,8 @@ export interface Shared {
   /** Test seams: replace the authenticator or authorizer of every runtime. */
   readonly authenticator?: Authenticator | undefined;
   readonly authorizer?: Authorizer | undefined;
+  /** Route coverage, kept across reloads (GET /admin/coverage); each config prepares its slots at load. */
+  readonly coverage?: RouteCoverage | undefined;
   /** Denial spikes per subject, counted across reloads (rbac.denialSpikes). */
   readonly denialSpikes?: DenialSpikeWatch | undefined;
   /** What shadow mode would have refused, across reloads (GET /admin/shadow/refusals). */
@@ -106,7 +109,7 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
     },
     rateLimiter: buildRateLimiter(config, shared.rateLimits, metrics, log, now),
     forwarder: resilient,
-    record: { metrics, refusals: shared.refusals, logs: config.server.logs, accessLog: config.server.accessLog },
+    record: { metrics, refusals: shared.refusals, logs: config.server.logs, accessLog: config.server.accessLog, coverage: shared.coverage?.prepare(loaded.routes) },
     shadow: { onRefusal: shadow.onRefusal },
   });
 

@@ -23,6 +23,8 @@ import { buildAdminServer, type ProbeDeps } from './admin-server.js';
 import { registerFailureThrottle } from './failure-throttle.js';
 import { readiness, readinessCode, type WorkerReadiness } from './readiness.js';
 import { registerAuditRoutes } from './audit-routes.js';
+import { registerCoverageRoutes } from './coverage-routes.js';
+import type { RouteCoverage } from '../coverage/route-coverage.js';
 import { registerRbacRoutes } from './rbac-routes.js';
 import { registerReloadRoute } from './reload-route.js';
 import { registerRevocationRoutes } from './revocation-routes.js';
@@ -48,6 +50,8 @@ export interface AdminApiDeps {
   /** Breakers that live outside the runtime (the rate-limit store's), by name. */
   readonly sharedBreakers: () => Record<string, string>;
   readonly reload: (actor: string) => Promise<{ file: string; routes: number }>;
+  /** Route coverage (GET /admin/coverage); absent, the endpoint is not registered. */
+  readonly coverage?: RouteCoverage | undefined;
   /** Recorded grant use (GET /admin/rbac/unused). */
   readonly grantUsage: GrantUsageStore;
   /** What shadow mode would have refused (GET /admin/shadow/refusals). */
@@ -149,6 +153,7 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
   });
   registerReloadRoute(admin, { authorize, reload: deps.reload });
   registerAuditRoutes(admin, { audit, authorize });
+  if (deps.coverage) registerCoverageRoutes(admin, { coverage: deps.coverage, authorize, routes: () => current().loaded.routes });
   registerUnusedGrantsRoute(admin, { authorize, authorizer: rbac, config: () => current().config.rbac, usage: deps.grantUsage, now });
   registerShadowRoutes(admin, { report: deps.shadowReport, authorize, shadowed: () => current().loaded.routes.routes.filter((route) => route.config.shadow.size > 0).map((route) => ({ route: route.pattern, stages: [...route.config.shadow] })) });
   return admin;

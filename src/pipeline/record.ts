@@ -3,6 +3,7 @@
 // client-controlled fields cut, so a refused flood is no log flood), an answer a fallback gave instead of the
 // upstream, and with `server.accessLog` every other request.
 import type { LogsConfig } from '../config/types.js';
+import type { RouteHitRecorder } from '../coverage/route-coverage.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { boundedField, type RefusalLog } from '../observability/refusal-log.js';
 import type { Stage } from './stage.js';
@@ -13,9 +14,11 @@ export interface RecordDeps {
   readonly refusals: RefusalLog;
   readonly logs: LogsConfig;
   readonly accessLog: boolean;
+  /** Route coverage (src/coverage/): a hit per matched route and method, and 404s by path template. */
+  readonly coverage?: RouteHitRecorder | undefined;
 }
 
-export function recordStage({ metrics, refusals, logs, accessLog }: RecordDeps): Stage {
+export function recordStage({ metrics, refusals, logs, accessLog, coverage }: RecordDeps): Stage {
   const n = logs.fieldLength;
   return {
     name: 'record',
@@ -24,6 +27,7 @@ export function recordStage({ metrics, refusals, logs, accessLog }: RecordDeps):
       const route = ctx.match?.route.pattern ?? '(none)';
       const refusal = ctx.refusal;
       const status = ctx.status;
+      coverage?.record(ctx.match?.route.index, ctx.method, refusal?.error.code === 'PG_ROUTE_NOT_FOUND' ? ctx.target?.segments : undefined);
       metrics.requests.inc({ route, method: ctx.method, status, code: refusal?.error.code ?? '' });
       if (ctx.startedAt !== undefined) metrics.gatewayDuration.observe({ route }, ((ctx.forwardedAt ?? performance.now()) - ctx.startedAt) / 1000);
       if (refusal !== undefined) {
