@@ -16,22 +16,41 @@ function compatible(pattern: PatternPart, part: string): boolean {
   return pattern === '*' || PARAM.test(part) || pattern.includes(part);
 }
 
+/** Every grant and deny pattern of both sides, parsed once and filed by first part (a policy holds thousands). */
+export class PatternIndex {
+  readonly #byFirst = new Map<string, PatternPart[][]>();
+  readonly #anyFirst: PatternPart[][] = [];
+
+  constructor(patterns: Iterable<string>) {
+    for (const text of new Set(patterns)) {
+      let parsed: PatternPart[];
+      try {
+        parsed = parsePermissionPattern(text);
+      } catch {
+        continue; // a pattern the gateway would not compile covers nothing; nothing to try
+      }
+      const first = parsed[0]!;
+      if (first === '*') this.#anyFirst.push(parsed);
+      else for (const literal of first) this.#byFirst.set(literal, [...(this.#byFirst.get(literal) ?? []), parsed]);
+    }
+  }
+
+  /** Patterns whose first part may meet `part` (a template's parameter: all of them). */
+  meeting(part: string): readonly PatternPart[][] {
+    if (PARAM.test(part)) return [...[...this.#byFirst.values()].flat(), ...this.#anyFirst];
+    return [...(this.#byFirst.get(part) ?? []), ...this.#anyFirst];
+  }
+}
+
 /**
- * @example codeInstances('channel:delete:{id}', ['channel:delete:42', 'order:*']) → ['channel:delete:{id}', 'channel:delete:42']
+ * @example codeInstances('channel:delete:{id}', new PatternIndex(['channel:delete:42', 'order:*'])) → ['channel:delete:{id}', 'channel:delete:42']
  */
-export function codeInstances(template: string, patterns: Iterable<string>): PermissionCode[] {
+export function codeInstances(template: string, index: PatternIndex): PermissionCode[] {
   const parts = template.split(':');
   const slots = parts.map((part, i) => (PARAM.test(part) ? i : -1)).filter((i) => i >= 0);
   const out = new Set<string>([template]);
   if (slots.length === 0) return [...out] as PermissionCode[];
-  const parsed: PatternPart[][] = [];
-  for (const text of patterns) {
-    try {
-      parsed.push(parsePermissionPattern(text));
-    } catch {
-      // A pattern the gateway would not compile covers nothing; nothing to try.
-    }
-  }
+  const parsed = index.meeting(parts[0]!);
   for (const slot of slots) {
     for (const pattern of parsed) {
       const at = pattern[slot];
