@@ -48,11 +48,12 @@ t.test('the CLI: the printed map, put in a config, passes `permgate check` and `
 t.test('Swagger 2 basePath and OpenAPI 3 server paths are the default prefix; --prefix replaces it', async (t) => {
   const harbor = importedMap(fixtureText('harbor-swagger2.yaml'));
   t.equal(harbor.result.prefix, '/api/v2.0');
-  t.same(harbor.decide('GET', '/api/v2.0/projects/library/repositories/nginx/artifacts/sha256-abc/tags/latest'), {
-    pattern: '/api/v2.0/projects/:project_name/repositories/:repository_name/artifacts/:reference/tags/:tag_name',
+  t.same(harbor.decide('GET', '/api/v2.0/projects/library/repositories/nginx/artifacts/sha256-abc/tags'), {
+    pattern: '/api/v2.0/projects/:project_name/repositories/:repository_name/artifacts/:reference/tags',
     codes: ['artifact:listTags'],
     public: false,
   });
+  t.equal(harbor.decide('GET', '/api/v2.0/projects/library/repositories/nginx/artifacts/sha256-abc/tags/latest'), 'PG_METHOD_NOT_ALLOWED', 'the document has no GET there');
   t.same(harbor.decide('DELETE', '/api/v2.0/projects/library/repositories/nginx/artifacts/sha256-abc/tags/latest'), {
     pattern: '/api/v2.0/projects/:project_name/repositories/:repository_name/artifacts/:reference/tags/:tag_name',
     codes: ['artifact:deleteTag'],
