@@ -43,7 +43,7 @@ function canonicalSegment(segment: string): string | undefined {
 
 /**
  * @example routePatternOf('/api', '/post/{id}').pattern // '/api/post/:id'
- * @example routePatternOf('', '/a/{x}-{y}') // pattern '/a/:x_y', grammars x_y → '(?:.+?)\-(?:.+?)' … (see tests)
+ * @example routePatternOf('', '/a/{x}-{y}') // pattern '/a/:x_y', grammars x_y → '(?:.+?)-(?:.+?)'
  * @returns the pattern, or a string saying why the path cannot be a route
  */
 export function routePatternOf(prefix: string, path: string): RoutePattern | string {
