@@ -61,6 +61,7 @@ export function readApiDocument(text: string): ApiDocument {
   const skipped: string[] = [];
   for (const [path, item] of Object.entries(raw.paths)) {
     if (!isObject(item)) continue;
+    if (typeof item.$ref === 'string') skipped.push(`${path}: a $ref path item is not followed (operations written only there are left out, so refused)`);
     for (const [key, op] of Object.entries(item)) {
       if (!isObject(op) || !OPERATION_KEYS.has(key)) continue;
       const method = key.toUpperCase() as HttpMethod;

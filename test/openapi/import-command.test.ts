@@ -35,3 +35,14 @@ t.test('warnings are on stderr; stdout is only the map, under a header naming th
   t.notMatch(run.stdout, 'warning');
   t.match(run.stdout, '  # GET /api/owners/{ownerId} getOwner\n  # PUT /api/owners/{ownerId} updateOwner\n  # DELETE /api/owners/{ownerId} deleteOwner\n  - path: /petclinic/api/owners/:ownerId\n    upstream: clinic\n    permission: { GET: owner-rest-controller:getOwner, PUT: owner-rest-controller:updateOwner, DELETE: owner-rest-controller:deleteOwner }\n');
 });
+
+t.test('a TRACE operation and a $ref path item are reported as left out', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'permgate-import-'));
+  const spec = join(dir, 'spec.json');
+  await writeFile(spec, JSON.stringify({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths: { '/a': { get: { operationId: 'a', responses: {} }, trace: { responses: {} } }, '/b': { $ref: 'other.yaml#/b' } } }));
+  const run = await runCli(['import', 'openapi', spec, '--upstream', 'svc']);
+  t.equal(run.code, 0, run.stderr);
+  t.match(run.stderr, 'TRACE /a: permgate does not route TRACE (left out, so it is refused)');
+  t.match(run.stderr, '/b: a $ref path item is not followed');
+  t.match(run.stdout, '  - path: /a\n    upstream: svc\n    permission: { GET: a:a }\n');
+});
