@@ -197,6 +197,10 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   // Node closes a connection over server.limits.connections at once, with no reply possible: count it.
   app.server.on('drop', () => metrics.connectionsDropped.inc());
   metrics.inFlightSource = plane.inFlight;
+  metrics.storeUpSource = () => {
+    const status = store.status();
+    return { kind: status.kind, up: status.ready };
+  };
 
   // Configs replaced by a reload whose requests are still running: their pools stay open until they are done.
   const retiring = new Set<Runtime>();

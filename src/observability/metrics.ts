@@ -3,6 +3,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { KeyedCounter, KeyedHistogram } from './keyed-metrics.js';
 
+/** Default Node.js metrics that are gauges ending in `_total`: left out (see the constructor). */
+export const GAUGES_NAMED_TOTAL = ['permgate_nodejs_active_handles_total', 'permgate_nodejs_active_requests_total', 'permgate_nodejs_active_resources_total'];
+
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export class GatewayMetrics {
@@ -94,7 +97,7 @@ export class GatewayMetrics {
     registers: [this.own],
   });
   readonly rbacCache = new Counter({
-    name: 'permgate_rbac_cache_total',
+    name: 'permgate_rbac_cache_lookups_total',
     help: 'Compiled-permission lookups by result: hit (no I/O) or miss (the subject is read from the store)',
     labelNames: ['result'] as const,
     registers: [this.own],
@@ -156,6 +159,20 @@ export class GatewayMetrics {
     registers: [this.own],
     collect: (): void => this.inFlight.set(this.inFlightSource()),
   });
+  /** Set by the gateway: 1 while the store can serve commands, 0 while it cannot, read at scrape time. */
+  storeUpSource: () => { readonly kind: string; readonly up: boolean } = () => ({ kind: 'memory', up: true });
+  readonly storeUp: Gauge<'kind'> = new Gauge({
+    name: 'permgate_store_up',
+    help: 'Whether the store (kind: memory, sqlite, redis) can serve commands now: 1 yes, 0 no (what /readyz reports as store.ready)',
+    labelNames: ['kind'] as const,
+    registers: [this.own],
+    // Merged over a fleet's workers, a store any worker cannot reach counts as down.
+    aggregator: 'min',
+    collect: (): void => {
+      const { kind, up } = this.storeUpSource();
+      this.storeUp.set({ kind }, up ? 1 : 0);
+    },
+  });
   readonly connectionsDropped = new Counter({
     name: 'permgate_connections_dropped_total',
     help: 'Client connections closed on arrival because server.limits.connections were open',
@@ -182,6 +199,12 @@ export class GatewayMetrics {
 
   constructor(options: { processMetrics: boolean; exposition?: ((own: Registry) => Registry) | undefined }) {
     this.registry = options.exposition?.(this.own) ?? this.own;
-    if (options.processMetrics) collectDefaultMetrics({ register: this.own, prefix: 'permgate_' });
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: this.own, prefix: 'permgate_' });
+      // prom-client also exports these totals as gauges named `_total`, which Prometheus reserves for counters (and
+      // OpenMetrics parsers refuse). They are the sums of the labelled gauges of the same name without `_total`:
+      // sum(permgate_nodejs_active_handles) gives the same number.
+      for (const name of GAUGES_NAMED_TOTAL) this.own.removeSingleMetric(name);
+    }
   }
 }
