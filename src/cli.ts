@@ -11,6 +11,7 @@ import { DiffUsageError, runDiff } from './cli/diff-command.js';
 import { AdminReadError } from './diff/live-policy.js';
 import { diffText } from './diff/diff-text.js';
 import { mintToken } from './cli/mint-token.js';
+import { readUnused, UnusedCommandError, unusedText } from './cli/unused-command.js';
 import { explanationText } from './rbac/explain-request.js';
 import { routeTableText } from './cli/route-table-text.js';
 import { ConfigError } from './config/config-error.js';
@@ -42,6 +43,9 @@ Usage:
   permgate coverage --admin URL [--since T] [--openapi SPEC [--prefix P]] [--json]
                                                 routes never hit, 404s by path template, operations without a route
                                                 and routes without an operation (token in PERMGATE_ADMIN_TOKEN)
+  permgate unused --admin URL [--days 30] [--json]
+                                                grants each role and subject has not used in that many days
+                                                (least privilege; token in PERMGATE_ADMIN_TOKEN)
   permgate --help | --version
 
 Options:
@@ -84,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
         output: { type: 'string', short: 'o' },
         since: { type: 'string' },
         openapi: { type: 'string' },
+        days: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -126,6 +131,22 @@ async function main(argv: string[]): Promise<number> {
     } catch (err) {
       if (!(err instanceof CoverageCommandError)) throw err;
       process.stderr.write(`permgate coverage: ${err.message}\n`);
+      return 1;
+    }
+  }
+  if (command === 'unused') {
+    const token = process.env.PERMGATE_ADMIN_TOKEN ?? '';
+    if (values.admin === undefined || token === '') {
+      process.stderr.write('permgate unused: --admin URL is required, and the admin token is read from PERMGATE_ADMIN_TOKEN\n');
+      return 2;
+    }
+    try {
+      const report = await readUnused({ admin: values.admin, token, days: values.days });
+      process.stdout.write((values.json ? JSON.stringify(report, null, 2) : unusedText(report)) + '\n');
+      return 0;
+    } catch (err) {
+      if (!(err instanceof UnusedCommandError)) throw err;
+      process.stderr.write(`permgate unused: ${err.message}\n`);
       return 1;
     }
   }

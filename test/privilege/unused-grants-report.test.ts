@@ -7,6 +7,7 @@ import { gatewayWithUpstream, type GatewayUnderTest } from '../helpers/gateway-u
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { stateFile } from '../helpers/state-file.js';
 import { testClock, type TestClock } from '../helpers/test-clock.js';
+import { runCli } from '../helpers/spawn-cli.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
 const ADMIN = 'the-privilege-admin-token-of-this-test-0123456789';
@@ -100,7 +101,7 @@ function subjectOf(report: Report, subject: string): Unused[] | undefined {
   return report.subjects.find((s) => s.subject === subject)?.unused;
 }
 
-async function proof(t: Test, store: string): Promise<void> {
+async function proof(t: Test, store: string): Promise<GatewayUnderTest> {
   const clock = testClock({ ticking: true });
   const { gw } = await gatewayWithUpstream(t, (url) => yaml(url, store), {}, { now: clock.now });
   const day0 = day(clock);
@@ -151,9 +152,27 @@ async function proof(t: Test, store: string): Promise<void> {
   t.same(subjectOf(longer, 'alice'), [{ role: 'editor', pattern: 'order:delete', lastUsed: null }]);
   t.same(subjectOf(longer, 'carol'), [{ role: 'viewer', pattern: 'report:read', lastUsed: null }]);
   t.notOk(day10 === day0);
+  return gw;
 }
 
-t.test('the least-privilege report after simulated days, on the memory store', (t) => proof(t, '{ path: memory }'));
+t.test('the least-privilege report after simulated days, on the memory store; permgate unused prints it', async (t) => {
+  const gw = await proof(t, '{ path: memory }');
+  const run = await runCli(['unused', '--admin', gw.adminUrl, '--days', '30'], { PERMGATE_ADMIN_TOKEN: ADMIN });
+  t.equal(run.code, 0, run.stderr);
+  const lines = run.stdout.split('\n');
+  t.match(lines[0], /^grants not used in the last 30 days \(\d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}, UTC\)$/);
+  t.ok(lines.includes('roles with unused grants: 1'));
+  t.ok(lines.includes('subjects with unused grants: 3'));
+  t.ok(lines.some((line) => /^ {4}order:delete +never used$/.test(line)), 'a role grant never used');
+  t.ok(lines.some((line) => /^ {4}billing:read \(direct, tenant acme\) +never used$/.test(line)), "bob's grant in tenant acme");
+  t.ok(lines.some((line) => /^ {4}channel:delete:42 \(direct\) +last used \d{4}-\d{2}-\d{2}$/.test(line)), "bob's direct grant, last used on day 0");
+  const json = await runCli(['unused', '--admin', gw.adminUrl, '--days', '40', '--json'], { PERMGATE_ADMIN_TOKEN: ADMIN });
+  t.match(JSON.parse(json.stdout), { days: 40, complete: false, roles: [{ role: 'editor' }] });
+  const refused = await runCli(['unused', '--admin', gw.adminUrl], { PERMGATE_ADMIN_TOKEN: 'not-the-token-of-this-gateway-0123456789' });
+  t.equal(refused.code, 1);
+  t.match(refused.stderr, /answered 401/);
+  t.equal((await runCli(['unused', '--admin', gw.adminUrl], { PERMGATE_ADMIN_TOKEN: '' })).code, 2, 'no token: a usage error');
+});
 
 t.test('the least-privilege report after simulated days, on the embedded SQLite file', async (t) => {
   const { path } = await stateFile(t);
