@@ -23,24 +23,30 @@ export interface GrantUsageRecorderOptions {
   readonly onFlushError?: (err: Error) => void;
 }
 
-/** What one subject was seen using today. */
+/**
+ * What one subject was seen using today. Arrays, not Sets: a subject uses a handful of codes a day, and a Set's hash
+ * table costs more than a short scan (bench/grant-usage.ts measures the bytes per subject). Grant keys are interned,
+ * so 100,000 holders of one role grant share one string.
+ */
 interface SeenToday {
   day: Day;
-  readonly codes: Set<string>;
-  readonly grants: Set<string>;
+  readonly codes: string[];
+  readonly grants: string[];
 }
 
 /** Per subject and day; a subject that uses more is started over (it then costs re-checks, never more memory). */
 const MAX_CODES_PER_SUBJECT = 256;
 const MAX_GRANTS_PER_SUBJECT = 256;
-/** Parsed patterns kept for coverage checks. */
+/** Parsed patterns kept for coverage checks, and grant keys interned. */
 const MAX_PATTERNS = 10_000;
+const MAX_KEYS = 100_000;
 
 export class GrantUsageRecorder implements GrantUseSink {
   readonly #store: GrantUsageStore;
   readonly #options: GrantUsageRecorderOptions;
   readonly #seen: LRUCache<string, SeenToday>;
   readonly #patterns = new LRUCache<string, PatternPart[]>({ max: MAX_PATTERNS });
+  readonly #keys = new LRUCache<string, string>({ max: MAX_KEYS });
   /** subject → grant → day, waiting for the next flush. */
   #pending = new Map<string, Map<string, Day>>();
   #pendingCount = 0;
@@ -62,27 +68,27 @@ export class GrantUsageRecorder implements GrantUseSink {
   wants(subject: string, codes: readonly string[], now: number): boolean {
     const seen = this.#seen.get(subject);
     if (seen === undefined || seen.day !== dayOf(now)) return true;
-    for (let i = 0; i < codes.length; i++) if (!seen.codes.has(codes[i]!)) return true;
+    for (let i = 0; i < codes.length; i++) if (!seen.codes.includes(codes[i]!)) return true;
     return false;
   }
 
   record(subject: string, codes: readonly string[], sources: readonly PermissionSource[], now: number): void {
     const day = dayOf(now);
     let seen = this.#seen.get(subject);
-    if (seen === undefined || seen.day !== day) this.#seen.set(subject, (seen = { day, codes: new Set(), grants: new Set() }));
+    if (seen === undefined || seen.day !== day) this.#seen.set(subject, (seen = { day, codes: [], grants: [] }));
     for (const code of codes) {
-      if (seen.codes.has(code)) continue;
-      if (seen.codes.size >= MAX_CODES_PER_SUBJECT) seen.codes.clear();
-      seen.codes.add(code);
+      if (seen.codes.includes(code)) continue;
+      if (seen.codes.length >= MAX_CODES_PER_SUBJECT) seen.codes.length = 0;
+      seen.codes.push(code);
       for (const source of sources) {
         const holder = source.holder;
         if (holder.kind === 'scope') continue; // a token's scope is nothing an operator can revoke here
         for (const pattern of source.grants) {
           if (!this.#covers(pattern, code)) continue;
-          const key = grantKey(holder, pattern);
-          if (seen.grants.has(key)) continue;
-          if (seen.grants.size >= MAX_GRANTS_PER_SUBJECT) seen.grants.clear();
-          seen.grants.add(key);
+          const key = this.#intern(grantKey(holder, pattern));
+          if (seen.grants.includes(key)) continue;
+          if (seen.grants.length >= MAX_GRANTS_PER_SUBJECT) seen.grants.length = 0;
+          seen.grants.push(key);
           this.#queue(subject, key, day, holder.kind === 'role');
         }
       }
@@ -145,6 +151,13 @@ export class GrantUsageRecorder implements GrantUseSink {
     if (grants === undefined) this.#pending.set(subject, (grants = new Map()));
     if (!grants.has(key)) this.#pendingCount++;
     grants.set(key, day);
+  }
+
+  #intern(key: string): string {
+    const known = this.#keys.get(key);
+    if (known !== undefined) return known;
+    this.#keys.set(key, key);
+    return key;
   }
 
   #covers(pattern: string, code: string): boolean {
