@@ -48,7 +48,9 @@ export async function readLivePolicy(adminUrl: string, token: string): Promise<L
   const get = async (path: string, authorized = true): Promise<Plain> => {
     let response: Response;
     try {
-      response = await fetch(base + path, { headers: authorized ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      // The admin API never redirects; following one could carry the token to another host.
+      const headers: Record<string, string> = authorized ? { authorization: `Bearer ${token}` } : {};
+      response = await fetch(base + path, { headers, redirect: 'error', signal: AbortSignal.timeout(TIMEOUT_MS) });
     } catch (err) {
       throw new AdminReadError(`cannot reach the admin API at ${base} (${(err as Error).message})`, { cause: err });
     }
