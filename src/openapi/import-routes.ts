@@ -5,7 +5,7 @@
 import type { HttpMethod } from '../config/types.js';
 import { PermissionTemplate, TemplateError } from '../routing/permission-template.js';
 import type { ApiDocument, ApiOperation } from './api-document.js';
-import { METHOD_ACTION, permissionCodeOf, resourceOf } from './permission-code-of.js';
+import { METHOD_ACTION, NOISE_SEGMENT, permissionCodeOf, resourceOf } from './permission-code-of.js';
 import { routePatternOf, type RoutePattern } from './route-pattern-of.js';
 
 export interface ImportOptions {
@@ -174,15 +174,20 @@ function couldMatch(a: readonly string[], b: readonly string[]): boolean {
  * route that does not accept a method answers 405 rather than giving way, so folding it would lock it out).
  */
 function foldModules(placed: Placed[], prefixDepth: number, upstream: string, warn: (text: string) => void): { modules: ImportedRoute[]; rest: Placed[] } {
-  const byResource = new Map<string, Placed[]>();
-  for (const p of placed) if (p.derived) byResource.set(resourceOf(p.op), [...(byResource.get(resourceOf(p.op)) ?? []), p]);
+  // Grouped by the tag as written (`字典数据` is a group even though no code can hold it); untagged: by resource.
+  const byTag = new Map<string, Placed[]>();
+  for (const p of placed) {
+    if (!p.derived) continue;
+    const key = p.op.tags[0] !== undefined ? `tag ${p.op.tags[0]}` : `path ${resourceOf(p.op)}`;
+    byTag.set(key, [...(byTag.get(key) ?? []), p]);
+  }
   const literalsOf = (p: Placed): string[] => {
     const segments = p.route.pattern.split('/').slice(1);
     const cut = segments.findIndex((s) => s.startsWith(':') || s === '*');
     return cut === -1 ? segments : segments.slice(0, cut);
   };
-  const candidates = new Map<string, { resource: string; members: Placed[] }>();
-  for (const [resource, members] of byResource) {
+  const candidates = new Map<string, { resource: string; members: Placed[]; claimedBy: string[] }>();
+  for (const [key, members] of byTag) {
     let common = literalsOf(members[0]!);
     for (const m of members.slice(1)) {
       const other = literalsOf(m);
@@ -192,16 +197,23 @@ function foldModules(placed: Placed[], prefixDepth: number, upstream: string, wa
     }
     // One path alone says nothing of its controller's prefix: take its parent (`/admin/user/list` → `/admin/user`).
     if (new Set(members.map((m) => m.route.shape)).size === 1 && common.length === members[0]!.route.pattern.split('/').length - 1) common = common.slice(0, -1);
-    // The root of the module is a path of its own: `/pet/**` also covers `/pet`, so keep a literal below the prefix.
-    if (common.length <= prefixDepth) continue;
+    // The module must name something below the import prefix other than `api` or a version: `/api/v1/**` would be
+    // the whole backend under one tag's codes.
+    const below = common.slice(prefixDepth);
+    if (below.every((segment) => NOISE_SEGMENT.test(segment))) continue;
     const pattern = '/' + common.join('/') + '/**';
+    // The tag as a code part, else the module's own literal segments (the rule of permission-code-of.ts).
+    const resource = resourceOf({ tags: members[0]!.op.tags.slice(0, 1), path: '/' + below.join('/') });
     const taken = candidates.get(pattern);
     if (taken !== undefined) {
-      warn(`module ${pattern}: claimed by the tags ${taken.resource} and ${resource}; neither is folded`);
-      candidates.set(pattern, { resource: '', members: [] });
+      taken.claimedBy.push(key.slice(key.indexOf(' ') + 1));
+      taken.members = [];
       continue;
     }
-    candidates.set(pattern, { resource, members });
+    candidates.set(pattern, { resource, members, claimedBy: [key.slice(key.indexOf(' ') + 1)] });
+  }
+  for (const [pattern, { claimedBy }] of candidates) {
+    if (claimedBy.length > 1) warn(`module ${pattern}: claimed by ${claimedBy.join(', ')}; none is folded`);
   }
   const folded = new Set<Placed>();
   for (const { members } of candidates.values()) for (const m of members) folded.add(m);

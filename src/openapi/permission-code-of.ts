@@ -24,7 +24,7 @@ function slug(text: string): string {
 }
 
 /** A version segment (`v1`, `v2.0`) or `api`: says nothing about the resource. */
-const NOISE_SEGMENT = /^(api|v\d+(\.\d+)*)$/i;
+export const NOISE_SEGMENT = /^(api|v\d+(\.\d+)*)$/i;
 
 /**
  * The resource part: the first tag as a slug; when there is no tag or it has no letter or digit a code may hold

@@ -46,12 +46,21 @@ t.test('no module at the prefix itself, nor for two tags claiming one prefix', a
   t.same(map.decide('GET', '/x/y/3'), { pattern: '/x/y/3', codes: ['q:q3'], public: false });
   t.equal(map.decide('GET', '/x/y/5'), 'PG_ROUTE_NOT_FOUND');
   t.same(map.result.routes.filter((r) => r.path.endsWith('/**')), []);
-  t.match(map.result.warnings.join('\n'), 'module /x/y/**: claimed by the tags p and q; neither is folded');
+  t.match(map.result.warnings.join('\n'), 'module /x/y/**: claimed by p, q; none is folded');
 });
 
 t.test('petstore with --modules: one module per tag, and the map passes lint', async (t) => {
   const map = importedMap(fixtureText('petstore3-openapi.yaml'), { modules: true });
   t.same(map.result.routes.map((r) => r.path).sort(), ['/api/v3/pet/**', '/api/v3/store/**', '/api/v3/user/**']);
   t.same(map.decide('DELETE', '/api/v3/pet/9'), { pattern: '/api/v3/pet/**', codes: ['pet:delete'], public: false });
+  t.same(lintConfig(map.loaded).filter((f) => f.severity === 'error'), []);
+});
+
+t.test('go-admin with --modules: tags with no letter a code can hold still group, named after the module path; never /api/v1/**', async (t) => {
+  const map = importedMap(fixtureText('go-admin-swagger2.json'), { modules: true });
+  t.same(map.decide('PUT', '/api/v1/dict/type/5'), { pattern: '/api/v1/dict/**', codes: ['dict:update'], public: false }, '字典类型 under /api/v1/dict');
+  t.same(map.decide('PUT', '/api/v1/dict/data/5'), { pattern: '/api/v1/dict/data/:dictCode', codes: ['dict.data:update'], public: false }, '字典数据 spans /api/v1/dict-data and /api/v1/dict/data: only /api/v1 in common, so not folded');
+  t.same(map.decide('GET', '/api/v1/dept/3'), { pattern: '/api/v1/dept/**', codes: ['dept:read'], public: false });
+  t.notOk(map.result.routes.some((r) => r.path === '/api/v1/**' || r.path === '/api/**'));
   t.same(lintConfig(map.loaded).filter((f) => f.severity === 'error'), []);
 });
