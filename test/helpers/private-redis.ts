@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restartableProcess } from './restartable-process.js';
+import { restartableProcess, withFreshPorts } from './restartable-process.js';
 
 export interface PrivateRedis {
   readonly port: number;
@@ -22,8 +22,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+/** `count` distinct free ports (ports freed one after another could otherwise be handed out twice). */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+export function startPrivateRedis(): Promise<PrivateRedis> {
+  return withFreshPorts(async () => startOn(await freePort()));
+}
+
+async function startOn(port: number): Promise<PrivateRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'permgate-redis-'));
   const server = restartableProcess(
     'redis-server (is it installed?)',
@@ -31,7 +41,13 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
     'Ready to accept connections',
   );
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    await server.kill();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,

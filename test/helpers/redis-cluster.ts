@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort } from './private-redis.js';
-import { restartableProcess, type RestartableProcess } from './restartable-process.js';
+import { freePorts } from './private-redis.js';
+import { restartableProcess, withFreshPorts, type RestartableProcess } from './restartable-process.js';
 
 const run = promisify(execFile);
 
@@ -31,9 +31,13 @@ export interface RedisClusterTopology {
   close(): Promise<void>;
 }
 
-export async function startRedisCluster(): Promise<RedisClusterTopology> {
+export function startRedisCluster(): Promise<RedisClusterTopology> {
+  return withFreshPorts(startTopology);
+}
+
+async function startTopology(): Promise<RedisClusterTopology> {
   const dir = await mkdtemp(join(tmpdir(), 'permgate-cluster-'));
-  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+  const ports = await freePorts(6);
   const servers = new Map<number, RestartableProcess>(
     ports.map((port) => [
       port,

@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './private-redis.js';
-import { restartableProcess, type RestartableProcess } from './restartable-process.js';
+import { freePorts } from './private-redis.js';
+import { restartableProcess, withFreshPorts, type RestartableProcess } from './restartable-process.js';
 
 export const SENTINEL_MASTER_NAME = 'mymaster';
 
@@ -28,9 +28,13 @@ export interface RedisSentinelTopology {
 const DOWN_AFTER_MS = 1_000;
 const FAILOVER_TIMEOUT_MS = 3_000;
 
-export async function startRedisSentinel(): Promise<RedisSentinelTopology> {
+export function startRedisSentinel(): Promise<RedisSentinelTopology> {
+  return withFreshPorts(startTopology);
+}
+
+async function startTopology(): Promise<RedisSentinelTopology> {
   const dir = await mkdtemp(join(tmpdir(), 'permgate-sentinel-'));
-  const [masterPort, replicaPort, ...sentinelPorts] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [masterPort, replicaPort, ...sentinelPorts] = await freePorts(5);
   const dataArgs = (port: number): string[] => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--repl-diskless-sync-delay', '0'];
   const servers = new Map<number, RestartableProcess>([
     [masterPort!, restartableProcess('redis-server (master)', 'redis-server', dataArgs(masterPort!), 'Ready to accept connections')],
