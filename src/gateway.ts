@@ -205,7 +205,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   // Configs replaced by a reload whose requests are still running: their pools stay open until they are done.
   const retiring = new Set<Runtime>();
   function retire(runtime: Runtime): void {
-    runtime.close();
+    void runtime.close();
     retiring.delete(runtime);
     keepCarried();
   }
@@ -242,7 +242,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         return { file: candidate.config.file, routes: candidate.routes.routes.length };
       },
       discard() {
-        runtime.close();
+        void runtime.close();
         keepCarried();
       },
     };
@@ -362,7 +362,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     }
     await admin.close();
     await status?.close();
-    current!.close();
+    // Spans of the last requests are exported before the process goes (bounded by tracing.otlp.timeout).
+    await current!.close();
     shared.carried.breakers.clear();
     // In-flight requests are done (or cut) once app.close() resolves.
     await Promise.all([...shared.carried.pools.values()].map((pool) => pool.destroy()));

@@ -26,6 +26,7 @@ import type { Store } from './stores/store.js';
 import type { BreakerState } from './upstream/circuit-breaker.js';
 import { shadowRecorder } from './shadow/shadow-recorder.js';
 import type { ShadowReport } from './shadow/shadow-report.js';
+import { loadTracer } from './tracing/load-tracer.js';
 import { TrustedProxies } from './upstream/client-address.js';
 import { Forwarder } from './upstream/forward.js';
 import { ResilientForwarder, type CarriedParts } from './upstream/resilient-forward.js';
@@ -69,7 +70,8 @@ export interface Runtime {
   /** Verifies a token as the data plane would: signature, claims, not revoked (unknown revocations: refused). */
   identify(token: string): Promise<Identity>;
   breakerStates(): Record<string, BreakerState>;
-  close(): void;
+  /** Stops what this config started; resolves once its spans are exported (tracing), never rejects. */
+  close(): Promise<void>;
 }
 
 export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: LogPort): Promise<Runtime> {
@@ -98,6 +100,8 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
   for (const [breaker, state] of Object.entries(resilient.states())) metrics.breakerState.set({ breaker }, state === 'open' ? 2 : state === 'half-open' ? 1 : 0);
 
   const shadow = shadowRecorder({ config: config.shadow, logs: config.server.logs, report: shared.shadowReport, refusals: shared.refusals, audit: shared.audit, metrics, log, now });
+  // Each config has its own tracer (a reload may change `tracing`); the old one is flushed as the old config retires.
+  const tracer = await loadTracer(config.tracing, log);
   const journey = buildJourney(loaded, {
     authenticator: shared.authenticator ?? auth?.authenticator ?? refuseAll,
     authorizer: shared.authorizer ?? (auth ? shared.rbac : denyAll),
@@ -110,6 +114,7 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
     rateLimiter: buildRateLimiter(config, shared.rateLimits, metrics, log, now),
     forwarder: resilient,
     record: { metrics, refusals: shared.refusals, logs: config.server.logs, accessLog: config.server.accessLog, coverage: shared.coverage?.prepare(loaded.routes) },
+    tracer,
     shadow: { onRefusal: shadow.onRefusal },
   });
 
@@ -131,8 +136,9 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
       return verified.identity;
     },
     breakerStates: () => resilient.states(),
-    close() {
+    async close() {
       auth?.close();
+      await tracer?.shutdown().catch((err: Error) => log.warn({ reason: err.message }, 'spans not exported at shutdown'));
     },
   };
 }

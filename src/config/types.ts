@@ -6,6 +6,7 @@ import type { RateLimitConfig, RouteRateLimit } from './rate-limit-types.js';
 import type { RbacConfig } from './rbac-types.js';
 import type { ShadowConfig, ShadowStage } from './shadow-types.js';
 import type { BreakerConfig, FallbackConfig } from './resilience-types.js';
+import type { TracingConfig } from './tracing-types.js';
 import type { UpstreamHeaders } from './upstream-header-types.js';
 import type { Milliseconds } from './units.js';
 
@@ -195,6 +196,8 @@ export interface GatewayConfig {
   readonly rateLimits: RateLimitConfig | undefined;
   /** Always present: without an `rbac` section, the defaults with no static roles or subjects. */
   readonly rbac: RbacConfig;
+  /** Absent: no tracing, and no OpenTelemetry module is loaded. */
+  readonly tracing: TracingConfig | undefined;
   /** Always present: without a `shadow` section, every route enforces. */
   readonly shadow: ShadowConfig;
 }

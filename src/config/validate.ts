@@ -23,6 +23,7 @@ import {
 import { checkAdmin } from './validate-admin.js';
 import { checkAuth } from './validate-auth.js';
 import { checkRbac } from './validate-rbac.js';
+import { checkTracing } from './validate-tracing.js';
 import { checkShadow, routeShadow } from './validate-shadow.js';
 import type { ShadowStage } from './shadow-types.js';
 import { checkBreaker, checkFallback } from './validate-resilience.js';
@@ -254,6 +255,7 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   if (server?.admin.jwt === true && top.auth === undefined) c.fail(['server', 'admin', 'jwt'], 'JWT admins need an `auth` section to verify their tokens');
   const rateLimits = isPlain(top.rateLimits) ? checkRateLimits(top.rateLimits) : undefined;
   const rbac = sections ? checkRbac(c, top.rbac!) : undefined;
+  const tracing = isPlain(top.tracing) ? checkTracing(c, top.tracing) : undefined;
   const store = sections ? checkStore(c, top.store!, file) : undefined;
   // Workers of one instance share budgets and revocations only through a shared store (issue 12); `auto` too, so one
   // file does not pass on a one-core machine and fail on the next.
@@ -271,5 +273,5 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   const issues = [...schema.issues.filter((issue) => !semantic.has(issue.keyPath)), ...c.issues];
   const partial = { upstreams, routes, caseInsensitive: server?.paths.caseInsensitive ?? false };
   if (issues.length > 0 || !server || !store || !rbac) return { partial, issues };
-  return { config: { file, server, store, upstreams, routes, auth, rateLimits, rbac, shadow }, partial, issues: [] };
+  return { config: { file, server, store, upstreams, routes, auth, rateLimits, rbac, shadow, tracing }, partial, issues: [] };
 }

@@ -27,6 +27,8 @@ import { recordStage, type RecordDeps } from './record.js';
 import { routeModes } from '../shadow/shadow-modes.js';
 import type { Refusal, RequestContext } from './request-context.js';
 import type { Stage, StageMode } from './stage.js';
+import { withTracing } from './traced-stage.js';
+import type { RequestTracer } from '../tracing/request-tracer.js';
 
 export interface JourneyDeps {
   readonly authenticator: Authenticator;
@@ -38,6 +40,8 @@ export interface JourneyDeps {
   readonly rateLimiter: RateLimiter | undefined;
   readonly forwarder: Forwarding;
   readonly record: RecordDeps;
+  /** Present when `tracing` is configured: the journey then begins a trace and runs each stage in a span. */
+  readonly tracer?: RequestTracer | undefined;
   /**
    * What is told of each refusal a stage in shadow mode would have made. Which stages shadow is each route's own
    * `shadow` (config); `stages` shadows journey stages on every route (a test seam).
@@ -47,7 +51,7 @@ export interface JourneyDeps {
 
 export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps): Journey {
   const { server } = config;
-  const stages: Stage[] = [
+  const stages: Stage[] = withTracing(deps.tracer, [
     normalizePathStage({ caseInsensitive: server.paths.caseInsensitive, windows: server.paths.windows, urlLength: server.limits.urlLength }),
     matchRouteStage(routes),
     ...(deps.rateLimiter ? [guardIpStage(deps.rateLimiter)] : []),
@@ -59,7 +63,7 @@ export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps
     readBodyStage(),
     forwardStage(deps.forwarder),
     recordStage(deps.record),
-  ];
+  ]);
   const modes = modesOf(stages, deps.shadow?.stages);
   return {
     stages,

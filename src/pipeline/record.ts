@@ -33,7 +33,10 @@ export function recordStage({ metrics, refusals, logs, accessLog, coverage }: Re
       if (refusal !== undefined) {
         const { error, stage } = refusal;
         if (!refusals.admit(error.code, error.status >= 500, logs.refusalsPerSecond)) return;
-        const fields = { code: error.code, status, stage, route, method: boundedField(ctx.method, n), path: boundedField(ctx.target?.path, n), client: boundedField(ctx.client.ip, n), subject: boundedField(ctx.identity?.subject, n) };
+        // A 403's line names the permission code that was missing or denied (the body names it only with
+        // rbac.exposeMissingCode); the code is filled from the path, so it is cut like the path.
+        const denial = stage === 'authorize' ? ctx.denial : undefined;
+        const fields = { code: error.code, status, stage, route, method: boundedField(ctx.method, n), path: boundedField(ctx.target?.path, n), client: boundedField(ctx.client.ip, n), subject: boundedField(ctx.identity?.subject, n), permission: boundedField(denial?.code, n), reason: denial?.reason };
         if (error.status < 500) ctx.log.info(fields, 'request refused');
         else ctx.log.warn(fields, 'request failed');
       } else if (accessLog) {

@@ -4,12 +4,12 @@
 import { isGatewayError } from '../errors.js';
 import type { RequestTracer, StageSpan } from '../tracing/request-tracer.js';
 import type { RequestContext } from './request-context.js';
-import { SUSPEND, type Stage, type StageMode, type StageOutcome } from './stage.js';
+import { SUSPEND, type Stage, type StageOutcome } from './stage.js';
 import { traceStage } from './trace.js';
 
-/** The stages and their modes with the trace stage in front (enforce: it never refuses) and every stage traced. */
-export function withTracing(stages: readonly Stage[], modes: readonly StageMode[], tracer: RequestTracer): { stages: Stage[]; modes: StageMode[] } {
-  return { stages: [traceStage(tracer), ...stages.map(tracedStage)], modes: ['enforce', ...modes] };
+/** The journey's stages as they are without a tracer; with one, the trace stage in front and every stage traced. */
+export function withTracing(tracer: RequestTracer | undefined, stages: Stage[]): Stage[] {
+  return tracer === undefined ? stages : [traceStage(tracer), ...stages.map(tracedStage)];
 }
 
 /**

@@ -23,6 +23,7 @@ function typeOf(node: SchemaNode): string {
   if (node.type === 'array') return `list of ${node.items ? typeOf(node.items) : 'any'}`;
   if (node.type === 'object') return node.properties ? 'mapping' : 'map';
   if (node.type === 'integer') return node.minimum !== undefined ? `integer ${node.minimum}–${node.maximum}` : 'integer';
+  if (node.type === 'number') return node.minimum !== undefined ? `number ${node.minimum}–${node.maximum}` : 'number';
   return node.type === undefined ? 'any' : String(node.type);
 }
 

@@ -10,6 +10,7 @@ import { RoutesSchema, UpstreamsSchema } from './route-schema.js';
 import { ServerSchema } from './server-schema.js';
 import { ShadowSchema } from './shadow-schema.js';
 import { StoreSchema } from './store-schema.js';
+import { TracingSchema } from './tracing-schema.js';
 
 export const GatewayConfigSchema = mapping({
   server: optional(ServerSchema),
@@ -17,6 +18,7 @@ export const GatewayConfigSchema = mapping({
   auth: optional(AuthSchema),
   rbac: optional(RbacSchema),
   rateLimits: optional(RateLimitsSchema),
+  tracing: optional(TracingSchema),
   shadow: optional(ShadowSchema),
   upstreams: UpstreamsSchema,
   routes: RoutesSchema,

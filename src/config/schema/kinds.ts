@@ -35,6 +35,11 @@ export function integer(minimum: number, maximum: number, description: string, f
   return Type.Integer({ minimum, maximum, description, ...(fallback === undefined ? {} : { default: fallback }) });
 }
 
+/** A fraction from 0 to 1 (a sampling ratio). */
+export function ratio(description: string, fallback: number) {
+  return Type.Number({ minimum: 0, maximum: 1, description, default: fallback });
+}
+
 export function flag(description: string, fallback: boolean) {
   return Type.Boolean({ description, default: fallback });
 }

@@ -17,6 +17,7 @@ function fallbackOf(schema: SchemaNode): unknown {
 export function prepareValue(schema: SchemaNode, value: unknown): unknown {
   if (typeof value === 'string') {
     if (schema.type === 'integer' && /^\d+$/.test(value.trim())) return Number(value);
+    if (schema.type === 'number' && /^\d+(\.\d+)?$/.test(value.trim())) return Number(value);
     if (schema.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
   }
   if (typeof value === 'number' && schema.type === 'string' && schema.format === undefined) return String(value);

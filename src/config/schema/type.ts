@@ -1,7 +1,7 @@
 // The schema builders the config's shapes are written with: TypeBox's API and static types (`Static<typeof X>`
 // gives each section's checked shape), building plain JSON Schema objects. Only TypeBox's types are used: its
 // runtime costs half a second at every start (measured: 460 ms to import), which a CLI and a reload should not pay.
-import type { Static, TArray, TBoolean, TEnum, TInteger, TLiteral, TObject, TOptional, TProperties, TRecord, TSchema, TString, TUnion, TUnknown } from 'typebox';
+import type { Static, TArray, TBoolean, TEnum, TInteger, TLiteral, TNumber, TObject, TOptional, TProperties, TRecord, TSchema, TString, TUnion, TUnknown } from 'typebox';
 
 export type { Static, TSchema, TString };
 
@@ -13,6 +13,7 @@ const optionals = new WeakSet<object>();
 export const Type = {
   String: (options: Options = {}) => ({ type: 'string', ...options }) as unknown as TString,
   Integer: (options: Options = {}) => ({ type: 'integer', ...options }) as unknown as TInteger,
+  Number: (options: Options = {}) => ({ type: 'number', ...options }) as unknown as TNumber,
   Boolean: (options: Options = {}) => ({ type: 'boolean', ...options }) as unknown as TBoolean,
   Unknown: (options: Options = {}) => ({ ...options }) as unknown as TUnknown,
   Literal: <const V extends string | boolean>(value: V, options: Options = {}) => ({ type: typeof value, const: value, ...options }) as unknown as TLiteral<V>,
