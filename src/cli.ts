@@ -13,7 +13,7 @@ import { diffText } from './diff/diff-text.js';
 import { mintToken } from './cli/mint-token.js';
 import { readUnused, UnusedCommandError, unusedText } from './cli/unused-command.js';
 import { explanationText } from './rbac/explain-request.js';
-import { routeTableText } from './cli/route-table-text.js';
+import { routeTableText, shadowSummaryText } from './cli/route-table-text.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load.js';
 import { startExampleBackends } from './dev/example-backend.js';
@@ -242,7 +242,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (command === 'check') {
-    process.stdout.write(`${values.config}: ok, ${loaded.routes.routes.length} routes\n\n${routeTableText(loaded.routes)}\n`);
+    process.stdout.write(`${values.config}: ok, ${loaded.routes.routes.length} routes\n\n${shadowSummaryText(loaded.routes)}${routeTableText(loaded.routes)}\n`);
     return 0;
   }
 

@@ -1,6 +1,17 @@
 // `permgate check` output: the compiled route table as an aligned text table, in precedence-independent file order.
 import type { RouteTable } from '../routing/route-table.js';
 
+/**
+ * The warning `permgate check` prints above the table when routes are in shadow: those stages let every request
+ * through, so the operator sees it before starting, not only in the table's last column.
+ */
+export function shadowSummaryText(routes: RouteTable): string {
+  const shadowed = routes.routes.filter((route) => route.config.shadow.size > 0);
+  if (shadowed.length === 0) return '';
+  const lines = shadowed.map((route) => `  ${route.pattern}: ${[...route.config.shadow].join(', ')}`);
+  return `${shadowed.length} of ${routes.routes.length} routes in SHADOW mode (these stages record what they would refuse and let the request through):\n${lines.join('\n')}\n\n`;
+}
+
 export function routeTableText(routes: RouteTable): string {
   const rows: string[][] = [['PATTERN', 'METHODS', 'PERMISSION', 'UPSTREAM', 'RATE LIMITS', 'FLAGS']];
   for (const route of routes.routes) {
@@ -22,6 +33,7 @@ export function routeTableText(routes: RouteTable): string {
       route.config.sensitive ? 'sensitive' : '',
       route.config.bodyLimit !== undefined ? `body<=${route.config.bodyLimit}` : '',
       route.config.tenantParam !== undefined ? `tenant=:${route.config.tenantParam}` : '',
+      route.config.shadow.size > 0 ? `SHADOW=${[...route.config.shadow].join('+')}` : '',
     ].filter(Boolean).join(',');
     const own = route.config.rateLimit;
     const limits =

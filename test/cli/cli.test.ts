@@ -1,6 +1,6 @@
 // The permgate command as an operator uses it: a real child process, real ports, real signals.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -48,6 +48,35 @@ t.test('check prints the route table of the shipped config', async (t) => {
   t.match(result.stdout, /\/api\/channels\/:channelId\/delete\s+POST\s+channel:delete:\{channelId\}\s+channels \(http:\/\/127\.0\.0\.1:9002\)\s+user\+route=5\/60s,ip=10\/60s \+defaults\s+auth,sensitive/);
   t.match(result.stdout, /\/api\/orders\/\*\*\s+GET,POST,DELETE,HEAD\s+GET,HEAD=order:read POST=order:write DELETE=order:delete/);
   t.match(result.stdout, /\/public\/\*\*\s+\*\s+\(public\)/);
+});
+
+t.test('check names the routes in shadow above the table, and flags them in it; a map with none says nothing of shadow', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'permgate-cli-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'shadow.yaml');
+  await writeFile(
+    file,
+    [
+      'server:\n  listen: { host: 127.0.0.1, port: 0 }',
+      'auth:\n  jwt: { algorithms: [HS256], issuer: i, audience: a, secret: "0123456789abcdef0123456789abcdef0123" }',
+      'shadow: { stages: [authorize] }',
+      'upstreams:\n  svc: { url: "http://127.0.0.1:1" }',
+      'routes:',
+      '  - { path: /orders/**, upstream: svc, permission: order:read }',
+      '  - { path: /admin/**, upstream: svc, permission: admin:use, shadow: [rate-limit, authorize] }',
+      '  - { path: /billing/**, upstream: svc, permission: bill:read, shadow: false }',
+      '',
+    ].join('\n'),
+  );
+  const result = await run(['check', '-c', file]);
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, /2 of 3 routes in SHADOW mode/);
+  t.match(result.stdout, /^  \/orders\/\*\*: authorize$/m);
+  t.match(result.stdout, /^  \/admin\/\*\*: rate-limit, authorize$/m);
+  t.notMatch(result.stdout, /^  \/billing/m, 'a route that sets shadow: false enforces');
+  t.match(result.stdout, /\/admin\/\*\*\s.*auth,SHADOW=rate-limit\+authorize/);
+  const plain = await run(['check', '-c', 'gateway.config.yaml'], { PERMGATE_JWT_SECRET: 'x'.repeat(40) });
+  t.notMatch(plain.stdout, /SHADOW/);
 });
 
 t.test('a broken file: check and start exit 2 with file:line:column: key: message, and nothing listens', async (t) => {
