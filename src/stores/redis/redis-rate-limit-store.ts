@@ -6,12 +6,9 @@
 // client, the socket and Redis pay one command for the lot. Under load that is the difference between a Redis call
 // per request and one per batch (README, Benchmarks); a request alone waits for nothing but the end of the turn.
 //
-// A late answer is not a missing one (issue 12, "bursts are not outages"). Once sent, a script may run whether or not
-// its caller still waits, so giving up on a Redis that is merely behind spends the budget twice: once in Redis, once
-// in the local share (108 of 100 admitted in a burst of 300 on two cores). So the deadline adapts: when it passes,
-// the store first reads whatever has arrived (a blocked event loop runs timers before I/O), and while Redis keeps
-// answering calls sent before this one it waits on, up to MAX_WAIT_MS. Only a Redis that answered nothing since the
-// call was sent (down, paused, partitioned) hands the decision to the local share after one deadline.
+// A late answer is not a missing one: once sent, a script may run whether or not its caller still waits, so giving up
+// on a Redis that is merely behind spends the budget twice, once in Redis and once in the local share. Calls wait under
+// the request path's adaptive deadline (adaptive-deadline.ts); only a silent Redis hands over to the local share.
 //
 // On one node and through Sentinel, every key carries the tag `{permgate:rate}` and a batch is one script call. On a
 // Cluster the keys spread over every master by what they limit, shared buckets (global, route) are leased in slices,
@@ -20,6 +17,7 @@
 import { Cluster } from 'ioredis';
 import type { RedisClient } from './redis-connection.js';
 import type { BucketCheck, RateDecision, RateLimitStore } from '../../ratelimit/rate-limit-store.js';
+import { AdaptiveDeadline, StoreSilentError } from './adaptive-deadline.js';
 import { BucketLeases } from './bucket-leases.js';
 import { CONSUME_CROSS_SLOT_SCRIPT, CONSUME_SCRIPT, LEASE_SCRIPT, REFUND_CROSS_SLOT_SCRIPT } from './rate-scripts.js';
 import { consumeSpread, giveBack, type PendingRequest, type SpreadCommands } from './spread-batch.js';
@@ -30,41 +28,26 @@ export const RATE_KEY_PREFIX = '{permgate:rate}:';
 /** At most this many requests per script call, so one call never holds Redis for long. */
 export const MAX_BATCH = 64;
 
-/** However busy Redis is, a request waits no longer than this for its budgets before the local share decides. */
-export const MAX_WAIT_MS = 1_000;
-
-export interface RedisRateLimitOptions {
-  /** A call with no answer, and no answer to anything else since it was sent, fails after this (`store.commandTimeout`). */
-  readonly deadlineMs: number;
-  readonly maxWaitMs?: number;
-}
-
 /** Thrown when Redis answered nothing within the deadline: the limiter's cue for its local share. */
-export class RateStoreSilentError extends Error {
-  readonly code = 'PG_RATE_STORE_SILENT';
+export class RateStoreSilentError extends StoreSilentError {
+  override readonly code = 'PG_RATE_STORE_SILENT';
 }
 
 type RateCommands = RedisClient & { permgateConsumeBatch(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]> };
 
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #client: RateCommands;
-  readonly #deadlineMs: number;
-  readonly #maxWaitMs: number;
   /** Set on a Cluster: buckets spread over the masters, shared ones leased (spread-batch.ts). */
   readonly #spread: { readonly client: SpreadCommands; readonly leases: BucketLeases } | undefined;
   #queue: PendingRequest[] = [];
   #scheduled = false;
-  /** When the last answer (a reply or an error from Redis) arrived, by performance.now(). */
-  #lastAnswer = -Infinity;
-  /** Calls whose deadline passed while Redis was still answering older ones: waited for, not failed. */
-  lateCalls = 0;
-  readonly #lateListeners: (() => void)[] = [];
+  readonly #deadline: AdaptiveDeadline;
 
   /**
-   * `client` must not time commands out sooner than `maxWaitMs` (the store keeps its own deadline): a connection of
-   * the rate-limit store's own.
+   * `client` must not time commands out sooner than the deadline's maxWaitMs (the store keeps its own deadline); the
+   * deadline is the connection's, shared with whatever else waits on it.
    */
-  constructor(client: RedisClient, options: RedisRateLimitOptions = { deadlineMs: 50 }) {
+  constructor(client: RedisClient, deadline: AdaptiveDeadline = new AdaptiveDeadline({ deadlineMs: 50 })) {
     if (!('permgateConsumeBatch' in client)) client.defineCommand('permgateConsumeBatch', { lua: CONSUME_SCRIPT });
     this.#client = client as RateCommands;
     if (client instanceof Cluster) {
@@ -78,13 +61,21 @@ export class RedisRateLimitStore implements RateLimitStore {
       const spreadClient = client as SpreadCommands;
       this.#spread = { client: spreadClient, leases: new BucketLeases((key, amountMs, tat) => giveBack(spreadClient, [{ key, amountMs, tat }])) };
     }
-    this.#deadlineMs = options.deadlineMs;
-    this.#maxWaitMs = Math.max(options.deadlineMs, options.maxWaitMs ?? MAX_WAIT_MS);
+    this.#deadline = deadline;
   }
+
+  /** Calls whose deadline passed while Redis was still answering older ones: waited for, not failed. */
+  lateCalls = 0;
+  readonly #lateListeners: (() => void)[] = [];
 
   onLateCall(listener: () => void): void {
     this.#lateListeners.push(listener);
   }
+
+  readonly #late = (): void => {
+    this.lateCalls++;
+    for (const listener of this.#lateListeners) listener();
+  };
 
   consume(checks: readonly BucketCheck[]): Promise<RateDecision> {
     return new Promise((resolve, reject) => {
@@ -144,47 +135,12 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
   }
 
-  /** `call`'s answer, under the adaptive deadline described at the top of this file. */
   #answered<T>(call: Promise<T>): Promise<T> {
-    const sentAt = performance.now();
-    const noted = call.then(
-      (reply) => ((this.#lastAnswer = performance.now()), reply),
-      (err: unknown) => {
-        this.#lastAnswer = performance.now();
-        throw err;
-      },
-    );
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const check = (): void => {
-        // After the I/O phase: an answer that sat unread while the loop was blocked is taken now.
-        setImmediate(() => {
-          if (settled) return;
-          const waited = performance.now() - sentAt;
-          if (this.#lastAnswer > sentAt && waited < this.#maxWaitMs) {
-            this.lateCalls++;
-            for (const listener of this.#lateListeners) listener();
-            timer = setTimeout(check, Math.min(this.#deadlineMs, this.#maxWaitMs - waited));
-            return;
-          }
-          settled = true;
-          reject(new RateStoreSilentError(`the shared store answered nothing for ${Math.round(waited)} ms`));
-        });
-      };
-      timer = setTimeout(check, this.#deadlineMs);
-      noted.then(
-        (reply) => {
-          settled = true;
-          clearTimeout(timer);
-          resolve(reply);
-        },
-        (err: unknown) => {
-          settled = true;
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
+    return this.#deadline.answered(call, { silent: silentRateStore, onLate: this.#late });
   }
+}
+
+/** The limiter's error for a silent Redis (its cue for the local share). */
+function silentRateStore(waitedMs: number): RateStoreSilentError {
+  return new RateStoreSilentError(`the shared store answered nothing for ${waitedMs} ms`);
 }

@@ -22,6 +22,7 @@ import type { RedisClient } from './redis-connection.js';
 import { GatewayError } from '../../errors.js';
 import type { RoleDefinition, SubjectRecord } from '../../rbac/model.js';
 import type { RbacChange, RbacStore, RbacWrite, Stamped } from '../../rbac/rbac-store.js';
+import type { AdaptiveDeadline } from './adaptive-deadline.js';
 import { feedScript } from './feed-script.js';
 import { RedisFeed } from './redis-feed.js';
 import { storeUnavailable } from './store-unavailable.js';
@@ -99,22 +100,32 @@ return { kind = 'role', name = ARGV[1] }
 export interface RedisRbacOptions {
   readonly syncInterval: number;
   readonly now?: () => number;
-  /** The connection for admin writes, listings and role loads (a longer timeout); the request path's otherwise. */
+  /** The connection for admin writes, listings, role loads and the feed (a longer timeout); the request path's otherwise. */
   readonly admin?: RedisClient;
+  /**
+   * Where a cold subject's record is read on the request path, under the connection's adaptive deadline, so a burst
+   * that makes Redis late is waited for and only a silent Redis is an outage. Absent: `client`, with its own timeout.
+   */
+  readonly loads?: { readonly client: RedisClient; readonly deadline: AdaptiveDeadline };
 }
 
 export class RedisRbacStore implements RbacStore {
-  /** Subject loads on the request path, and the feed's subscription and checks. */
+  /** Subject loads on the request path. */
   readonly #client: RedisClient;
-  /** Writes, listings, role loads, the sweep and moves: the admin plane's and background work's connection. */
+  readonly #deadline: AdaptiveDeadline | undefined;
+  /**
+   * Writes, listings, role loads, the sweep and moves, and the feed's subscription, checks and resyncs: a check that
+   * gave up at a request-path timeout during a burst would age the feed into "not current" and refuse sensitive routes.
+   */
   readonly #admin: RedisClient;
   readonly #feed: RedisFeed<RbacWrite>;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(client: RedisClient, options: RedisRbacOptions) {
-    this.#client = client;
+    this.#client = options.loads?.client ?? client;
+    this.#deadline = options.loads?.deadline;
     this.#admin = options.admin ?? client;
-    this.#feed = new RedisFeed(client, {
+    this.#feed = new RedisFeed(this.#admin, {
       keys: { version: VERSION, epoch: EPOCH, channel: RBAC_CHANNEL, shardChannel: RBAC_SHARD_CHANNEL },
       syncInterval: options.syncInterval,
       now: options.now,
@@ -152,7 +163,8 @@ export class RedisRbacStore implements RbacStore {
   }
 
   async loadSubject(subject: string): Promise<Stamped<SubjectRecord>> {
-    const text = await this.#client.get(subjectKey(subject));
+    const read = this.#client.get(subjectKey(subject));
+    const text = this.#deadline === undefined ? await read : await this.#deadline.answered(read);
     return { value: text === null ? undefined : (JSON.parse(text) as SubjectRecord), stamp: text ?? '' };
   }
 

@@ -7,7 +7,8 @@ import type { AuditCaps, RbacStoreOptions, RevocationListOptions, Store, StoreSt
 import { connectRedis, topologyOf, type RedisClient, type RedisTarget, type TopologyKind } from './redis-connection.js';
 import { RedisAuditTrail } from './redis-audit-trail.js';
 import { RedisGrantUsage } from './redis-grant-usage.js';
-import { MAX_WAIT_MS, RedisRateLimitStore } from './redis-rate-limit-store.js';
+import { AdaptiveDeadline, MAX_WAIT_MS } from './adaptive-deadline.js';
+import { RedisRateLimitStore } from './redis-rate-limit-store.js';
 import { RedisRbacStore } from './redis-rbac-store.js';
 import { RedisRevocationList } from './redis-revocation-list.js';
 
@@ -27,16 +28,19 @@ export class RedisStore implements Store {
   /** The admin plane's and background work's connection (ADMIN_COMMAND_TIMEOUT_MS). */
   readonly adminClient: RedisClient;
   readonly topology: TopologyKind;
-  /** The shared budgets' connection: commands time out only after MAX_WAIT_MS (sharedRateLimits). */
+  /**
+   * The request path's waiting connection: budgets and cold subjects' permissions. Its commands time out only after
+   * MAX_WAIT_MS; `requestDeadline` decides sooner whether Redis is late or silent (adaptive-deadline.ts).
+   */
   readonly rateClient: RedisClient;
-  readonly #commandTimeout: number;
+  readonly requestDeadline: AdaptiveDeadline;
   #rateLimits: RedisRateLimitStore | undefined;
   #lastError: string | undefined;
 
   /** `target`: a redis:// or rediss:// URL, a Sentinel group or a Cluster (`store.redis`). */
   constructor(target: RedisTarget, options: RedisStoreOptions) {
     this.topology = topologyOf(target);
-    this.#commandTimeout = options.commandTimeout;
+    this.requestDeadline = new AdaptiveDeadline({ deadlineMs: options.commandTimeout });
     this.rateClient = connectRedis(target, { commandTimeout: MAX_WAIT_MS, autoPipelining: true });
     this.rateClient.on('error', () => {}); // reported through the request-path connection's status
     this.client = connectRedis(target, { commandTimeout: options.commandTimeout, autoPipelining: true });
@@ -102,7 +106,7 @@ export class RedisStore implements Store {
 
   /** Subjects are loaded on the request path (a cache miss); writes, listings and role loads go on the admin one. */
   rbacStore(options: RbacStoreOptions): RedisRbacStore {
-    return new RedisRbacStore(this.client, { ...options, admin: this.adminClient });
+    return new RedisRbacStore(this.client, { ...options, admin: this.adminClient, loads: { client: this.rateClient, deadline: this.requestDeadline } });
   }
 
   /** Grant use is written in batches by a background flush: the admin connection. */
@@ -115,7 +119,7 @@ export class RedisStore implements Store {
    * adaptive deadline instead (redis-rate-limit-store.ts), so a burst that makes Redis late is not taken for an outage.
    */
   sharedRateLimits(): RedisRateLimitStore {
-    this.#rateLimits ??= new RedisRateLimitStore(this.rateClient, { deadlineMs: this.#commandTimeout });
+    this.#rateLimits ??= new RedisRateLimitStore(this.rateClient, this.requestDeadline);
     return this.#rateLimits;
   }
 
