@@ -37,17 +37,30 @@ t.test('two instances, 400 concurrent requests, a budget of 200: exactly 200 adm
     await upstream.close();
     await redis.close();
   });
-  const calls = async (): Promise<number> => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0) + Number(/cmdstat_eval:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+  // Scripts that ran: a connection's first EVALSHA of a script Redis has not seen fails (NOSCRIPT, counted in
+  // failed_calls) and is sent again as EVAL, once per gateway and script; the failed attempt ran nothing.
+  const calls = async (): Promise<number> => {
+    const stats = await raw.info('commandstats');
+    let ran = 0;
+    for (const name of ['evalsha', 'eval']) {
+      const line = new RegExp(`cmdstat_${name}:calls=(\\d+).*failed_calls=(\\d+)`).exec(stats);
+      if (line) ran += Number(line[1]) - Number(line[2]);
+    }
+    return ran;
+  };
   const before = await calls();
+  const startedAt = performance.now();
   const results = await burst([a, b], 400);
+  // Besides budgets, each gateway runs one small script a second: the sweep of stale RBAC write intents.
+  const sweeps = 2 * Math.ceil((performance.now() - startedAt) / 1000 + 1);
   const admitted = results.filter((s) => s === 200).length;
   t.comment(`admitted ${admitted} of 400 against a shared budget of 200`);
   t.ok(Math.abs(admitted - 200) <= 2, `admitted ${admitted}, within 1% of 200`);
   t.equal(results.filter((s) => s === 429).length, 400 - admitted, 'the rest are 429');
   t.equal(upstream.requests.length, admitted, 'only admitted requests reached the upstream');
   const scripts = (await calls()) - before;
-  t.comment(`${scripts} script calls for 400 requests`);
-  t.ok(scripts <= 400, 'at most one round-trip per request for every dimension together');
+  t.comment(`${scripts} script calls for 400 requests, at most ${sweeps} of them intent sweeps`);
+  t.ok(scripts <= 400 + sweeps, 'at most one round-trip per request for every dimension together');
 });
 
 t.test('with Redis down, each instance limits to its share; when Redis returns it is used again', async (t) => {
