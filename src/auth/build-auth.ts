@@ -33,7 +33,12 @@ export async function buildAuth(config: AuthConfig, metrics: GatewayMetrics, log
 }
 
 export async function buildRevocations(config: RevocationConfig, store: Store, metrics: GatewayMetrics, now: () => number): Promise<RevocationList> {
-  const revocations = store.revocationList({ syncInterval: config.syncInterval, now, onResync: (reason) => metrics.revocationResyncs.inc({ reason }) });
+  const revocations = store.revocationList({
+    syncInterval: config.syncInterval,
+    now,
+    onResync: (reason) => metrics.revocationResyncs.inc({ reason }),
+    onKept: (kept) => metrics.revocationsKept.inc(kept),
+  });
   await revocations.start();
   return revocations;
 }

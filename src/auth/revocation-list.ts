@@ -23,6 +23,12 @@ export interface RevocationSnapshot {
   readonly subjects: readonly RevokedSubject[];
 }
 
+/** Revocations by token and by subject. */
+export interface RevokedEntries {
+  readonly tokens: RevokedToken[];
+  readonly subjects: RevokedSubject[];
+}
+
 export interface RevocationList {
   /** Answers from the local mirror, synchronously. */
   isRevoked(token: VerifiedToken): boolean;
@@ -66,12 +72,33 @@ export class RevocationMirror {
     this.subjects.set(entry.subject, Math.max(entry.before, this.subjects.get(entry.subject) ?? -Infinity));
   }
 
-  replace(snapshot: RevocationSnapshot): void {
+  /**
+   * Takes the store's snapshot as the mirror. With `keep` (the store is behind what this mirror applied, or lost its
+   * data: a failover that dropped acknowledged writes, a flushed Redis), nothing is taken away: revocations the
+   * snapshot lacks stay, since a revocation the store forgot is still one an admin made (when in doubt, deny).
+   * Returns those the snapshot lacked and were kept, for the store to be given back.
+   */
+  replace(snapshot: RevocationSnapshot, keep = false): RevokedEntries {
+    const kept: RevokedEntries = { tokens: [], subjects: [] };
+    const tokens = keep ? [...this.tokens] : [];
+    const subjects = keep ? [...this.subjects] : [];
     this.tokens.clear();
     this.subjects.clear();
     for (const entry of snapshot.tokens) this.addToken(entry);
     for (const entry of snapshot.subjects) this.subjects.set(entry.subject, entry.before);
     this.version = snapshot.version;
+    const nowSeconds = this.now() / 1000;
+    for (const [jti, exp] of tokens) {
+      if (exp <= nowSeconds || (this.tokens.get(jti) ?? -Infinity) >= exp) continue;
+      this.tokens.set(jti, exp);
+      kept.tokens.push({ jti, exp });
+    }
+    for (const [subject, before] of subjects) {
+      if ((this.subjects.get(subject) ?? -Infinity) >= before) continue;
+      this.subjects.set(subject, before);
+      kept.subjects.push({ subject, before });
+    }
+    return kept;
   }
 
   /** Drops tokens whose own expiry has passed. */

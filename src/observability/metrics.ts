@@ -54,6 +54,11 @@ export class GatewayMetrics {
     labelNames: ['reason'] as const,
     registers: [this.own],
   });
+  readonly revocationsKept = new Counter({
+    name: 'permgate_revocations_kept_total',
+    help: 'Revocations a reload found missing from the shared store (lost in a failover or a data loss) and kept in the local mirror',
+    registers: [this.own],
+  });
   readonly jwksRefreshes = new Counter({
     name: 'permgate_jwks_refreshes_total',
     help: 'JWKS fetches by outcome (ok, failed)',

@@ -31,6 +31,8 @@ export interface RevocationListOptions {
   readonly now: () => number;
   /** The local mirror was reloaded whole (a gap in versions, a reconnect). */
   readonly onResync?: (reason: string) => void;
+  /** A reload found the shared store had lost revocations the mirror holds; they were kept. */
+  readonly onKept?: (kept: number) => void;
 }
 
 export interface RbacStoreOptions {

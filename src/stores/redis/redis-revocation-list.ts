@@ -3,7 +3,7 @@
 // order and reloads it whole when it may have missed one. A request never waits for Redis.
 import type { RedisClient } from './redis-connection.js';
 import type { VerifiedToken } from '../../auth/claims.js';
-import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
+import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedEntries, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
 import type { Announced } from '../feed.js';
 import { feedScript } from './feed-script.js';
 import { RedisFeed } from './redis-feed.js';
@@ -59,6 +59,8 @@ export interface RedisRevocationOptions {
   readonly now?: () => number;
   /** Called when the mirror had to be reloaded whole (a gap in versions, a reconnect). */
   readonly onResync?: (reason: string) => void;
+  /** Called when a reload found the store had lost revocations this instance still holds (and keeps). */
+  readonly onKept?: (kept: number) => void;
 }
 
 export class RedisRevocationList implements RevocationList {
@@ -68,6 +70,9 @@ export class RedisRevocationList implements RevocationList {
   readonly #options: RedisRevocationOptions;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
+  /** Revocations the store lost and this instance still holds, until written back (#owedBack). */
+  readonly #toGiveBack = { tokens: new Map<string, number>(), subjects: new Map<string, number>() };
+  #givingBack = false;
 
   constructor(client: RedisClient, options: RedisRevocationOptions) {
     this.#client = client;
@@ -87,7 +92,13 @@ export class RedisRevocationList implements RevocationList {
     await this.#feed.start({
       apply: (change) => this.#apply(change),
       resync: async (reason) => {
-        this.#mirror.replace(await this.#load());
+        const snapshot = await this.#load();
+        // Behind what this instance applied, or in another epoch: the store lost revocations (a failover drops writes
+        // not yet replicated; a Redis restarted without persistence drops all). Those this mirror holds are kept, and
+        // written back, so other instances, restarts and a later restore see them again.
+        const lost = snapshot.version < this.#mirror.version || reason === 'store reset' || reason === 'epoch changed';
+        const kept = this.#mirror.replace(snapshot, lost);
+        this.#owedBack(snapshot, kept);
         this.#options.onResync?.(reason);
       },
     });
@@ -120,6 +131,43 @@ export class RedisRevocationList implements RevocationList {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.#feed.close();
+  }
+
+  /**
+   * Revocations the store lost are owed back to it until a write-back succeeds: kept in the mirror through every
+   * resync meanwhile (a later snapshot that still lacks them is not taken at its word).
+   */
+  #owedBack(snapshot: RevocationSnapshot, kept: RevokedEntries): void {
+    for (const entry of kept.tokens) this.#toGiveBack.tokens.set(entry.jti, entry.exp);
+    for (const entry of kept.subjects) this.#toGiveBack.subjects.set(entry.subject, Math.max(entry.before, this.#toGiveBack.subjects.get(entry.subject) ?? -Infinity));
+    for (const entry of snapshot.tokens) if ((this.#toGiveBack.tokens.get(entry.jti) ?? Infinity) <= entry.exp) this.#toGiveBack.tokens.delete(entry.jti);
+    for (const entry of snapshot.subjects) if ((this.#toGiveBack.subjects.get(entry.subject) ?? Infinity) <= entry.before) this.#toGiveBack.subjects.delete(entry.subject);
+    for (const [jti, exp] of this.#toGiveBack.tokens) this.#mirror.addToken({ jti, exp });
+    for (const [subject, before] of this.#toGiveBack.subjects) this.#mirror.addSubject({ subject, before });
+    const count = this.#toGiveBack.tokens.size + this.#toGiveBack.subjects.size;
+    if (count === 0) return;
+    this.#options.onKept?.(kept.tokens.length + kept.subjects.length);
+    // After the resync: a write waits for its own announcement, which the feed applies only once the resync is over.
+    setImmediate(() => void this.#giveBack().catch(() => {}));
+  }
+
+  async #giveBack(): Promise<void> {
+    if (this.#givingBack) return;
+    this.#givingBack = true;
+    try {
+      const nowSeconds = Math.floor(this.#now() / 1000);
+      for (const [jti, exp] of [...this.#toGiveBack.tokens]) {
+        if (exp > nowSeconds) await this.#write('token', jti, exp, nowSeconds);
+        this.#toGiveBack.tokens.delete(jti);
+      }
+      for (const [subject, before] of [...this.#toGiveBack.subjects]) {
+        await this.#write('subject', subject, before);
+        this.#toGiveBack.subjects.delete(subject);
+      }
+    } finally {
+      // A failed write leaves the rest owed: the next resync keeps them and tries again.
+      this.#givingBack = false;
+    }
   }
 
   /** Resolves once the change is in this instance's mirror, so the admin API's answer holds here at once. */
