@@ -43,7 +43,7 @@ t.test('the store loses its revocations: the instance keeps them, gives them bac
 
   // The loss: every key gone, every connection dropped (as when a replica without them is promoted).
   await raw.flushall();
-  await raw.client('KILL', 'TYPE', 'pubsub');
+  await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
   await raw.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
   t.ok(await eventually(() => resyncs.length > 1 && list.isCurrent()), `resynced (${resyncs.slice(1).join(', ')}) and current again`);
   t.ok(list.isRevoked(mallory), 'the subject stays revoked');
@@ -64,7 +64,7 @@ t.test('the store loses its revocations: the instance keeps them, gives them bac
   // The store, healed, is the truth again: a restore is heard everywhere and not undone by the next resync.
   t.equal(await list.restoreSubject('mallory'), true, 'the restore finds the revocation');
   t.ok(await eventually(() => !list.isRevoked(mallory) && !other.isRevoked(mallory)), 'restored on both instances');
-  await raw.client('KILL', 'TYPE', 'pubsub');
+  await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
   const before = resyncs.length;
   t.ok(await eventually(() => resyncs.length > before && list.isCurrent()), 'another resync');
   t.notOk(list.isRevoked(mallory), 'the restore holds: an ordinary resync takes the store at its word');
