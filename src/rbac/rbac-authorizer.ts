@@ -19,6 +19,8 @@ interface SubjectEntry {
   readonly record: Stamped<SubjectRecord>;
   /** this.now() when the record was read from the store. */
   readonly loadedAt: number;
+  /** The resync count when it was read: older than the last resync, it may have missed a change (see #resyncs). */
+  readonly resyncs: number;
   /** Compiled permissions per tenant and token (roles, scopes), which is what they depend on beyond the record. */
   readonly variants: Map<string, Variant>;
 }
@@ -72,6 +74,13 @@ export class RbacAuthorizer implements Authorizer {
   #rolesReload: Promise<void> | undefined;
   #pendingRoles = new Set<string>();
   #reloadAgain = false;
+  /**
+   * Counts the feed's resyncs (changes may have been missed). A subject compiled before the last one is read again
+   * before it is used; only when that read fails (the store is down or failing over) does a route that is not
+   * sensitive use it, while it is younger than maxStaleness, as with any compiled subject while the store is away.
+   * Dropping them all instead turned every failover into 503s for subjects that were answered a moment before.
+   */
+  #resyncs = 0;
 
   constructor(config: RbacConfig, store: RbacStore, options: RbacAuthorizerOptions = {}) {
     this.#config = config;
@@ -127,12 +136,18 @@ export class RbacAuthorizer implements Authorizer {
     }
     const subject = request.identity.subject;
     const entry = this.#subjects.get(subject);
-    if (entry !== undefined && this.#usable(entry, now)) {
+    if (entry !== undefined && entry.resyncs === this.#resyncs && this.#usable(entry, now)) {
       this.#options.onCache?.('hit');
       return this.#decide(entry, request, now);
     }
     this.#options.onCache?.('miss');
-    return this.#load(subject).then((loaded) => this.#decide(loaded, request, this.#now()));
+    const loaded = this.#load(subject).then((fresh) => this.#decide(fresh, request, this.#now()));
+    if (entry === undefined || request.sensitive || now - entry.loadedAt >= Math.min(this.#config.maxStaleness, this.#config.cacheTtl)) return loaded;
+    // Compiled before a resync, and not too old: the last known permissions if the store cannot say now.
+    return loaded.catch((err: unknown) => {
+      if (!(err instanceof GatewayError) || err.code !== 'PG_STORE_UNAVAILABLE') throw err;
+      return this.#decide(entry, request, this.#now());
+    });
   }
 
   /** The same decision as `authorize`, with the sources behind it. Reads the store; never caches. */
@@ -165,8 +180,8 @@ export class RbacAuthorizer implements Authorizer {
     }
     if (change.kind === 'role') this.#pendingRoles.add(change.name);
     else {
-      // Anything may have changed: forget every subject, then reload roles.
-      this.#subjects.clear();
+      // Anything may have changed: every compiled subject is read again before its next use, then roles reload.
+      this.#resyncs++;
       for (const loading of this.#loading.values()) loading.stale = true;
       this.#loading.clear();
       this.#options.onResync?.(change.reason);
@@ -225,13 +240,14 @@ export class RbacAuthorizer implements Authorizer {
   #load(subject: string): Promise<SubjectEntry> {
     const pending = this.#loading.get(subject);
     if (pending !== undefined) return pending.promise;
+    const resyncs = this.#resyncs;
     const loading: Loading = {
       stale: false,
       promise: this.#store.loadSubject(subject).then(
         (stored) => {
           // Stored patterns are checked before anything compiles them (issue 10 §1).
           const record = { ...stored, value: safeSubject(subject, stored.value, this.#badPattern) };
-          const entry: SubjectEntry = { record, loadedAt: this.#now(), variants: new Map() };
+          const entry: SubjectEntry = { record, loadedAt: this.#now(), resyncs, variants: new Map() };
           if (!loading.stale) this.#subjects.set(subject, entry);
           return entry;
         },

@@ -20,7 +20,7 @@ export interface RbacWrite {
 export type RbacChange =
   | { readonly kind: 'subject'; readonly name: string; readonly version: number }
   | { readonly kind: 'role'; readonly name: string; readonly version: number }
-  /** Changes may have been missed (a gap in versions, a reconnect, a flushed store): drop everything compiled. */
+  /** Changes may have been missed (a gap in versions, a reconnect, a flushed store): read every compiled subject again. */
   | { readonly kind: 'resync'; readonly reason: string };
 
 export interface RbacStore {
