@@ -20,6 +20,7 @@ import { StreamedBody } from '../upstream/streamed-body.js';
 import { UploadSlots } from '../upstream/upload-slots.js';
 import { answerClientError } from './client-error.js';
 import { hostHeaderCount } from './host-header.js';
+import { clientSubjectOf } from '../tls/client-certificate.js';
 import { authorityProblem } from './authority.js';
 
 declare module 'fastify' {
@@ -157,6 +158,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       match: undefined,
       identity: undefined,
       token: undefined,
+      clientCertificate: clientSubjectOf(raw.socket),
       identityHeaders: {},
       body: undefined,
       forwardedAt: undefined,
