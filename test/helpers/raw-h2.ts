@@ -17,7 +17,7 @@ export interface RawH2Request {
   readonly data?: readonly string[];
 }
 
-const frame = (type: number, flags: number, stream: number, payload: Buffer): Buffer => {
+export const frame = (type: number, flags: number, stream: number, payload: Buffer): Buffer => {
   const head = Buffer.alloc(9);
   head.writeUIntBE(payload.length, 0, 3);
   head[3] = type;
@@ -40,7 +40,7 @@ function integer(value: number, prefixBits: number, firstByte: number): number[]
   return out;
 }
 
-function literal(name: string, value: string): Buffer {
+export function literal(name: string, value: string): Buffer {
   const n = Buffer.from(name, 'latin1');
   const v = Buffer.from(value, 'latin1');
   return Buffer.concat([Buffer.from([0x00]), Buffer.from(integer(n.length, 7, 0)), n, Buffer.from(integer(v.length, 7, 0)), v]);
@@ -77,6 +77,54 @@ function statusOf(block: Buffer): number {
   const length = block[1]! & 0x7f;
   const value = block.subarray(2, 2 + length);
   return Number(block[1]! & 0x80 ? huffmanDigits(value) : value.toString('latin1'));
+}
+
+/** The frames a raw session received, as they came. */
+export interface ReceivedFrame {
+  readonly type: number;
+  readonly flags: number;
+  readonly stream: number;
+  readonly payload: Buffer;
+}
+
+/**
+ * A raw session: connects (ALPN h2), sends the preface and `bytes`, acknowledges the server's SETTINGS, and collects
+ * every frame until the connection closes or `waitMs` passes.
+ */
+export function rawH2Session(port: number, bytes: (serverSettings: Buffer) => Buffer, waitMs = 2_000): Promise<{ frames: ReceivedFrame[]; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket: TLSSocket = connect({ host: '127.0.0.1', port, servername: 'localhost', ALPNProtocols: ['h2'], rejectUnauthorized: false });
+    const frames: ReceivedFrame[] = [];
+    let buffer = Buffer.alloc(0);
+    let sent = false;
+    let closed = false;
+    const timer = setTimeout(() => socket.destroy(), waitMs);
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ frames, closed });
+    });
+    socket.on('end', () => (closed = true));
+    socket.on('secureConnect', () => socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), frame(0x4, 0, 0, Buffer.alloc(0))])));
+    socket.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      while (buffer.length >= 9) {
+        const length = buffer.readUIntBE(0, 3);
+        if (buffer.length < 9 + length) break;
+        const received = { type: buffer[3]!, flags: buffer[4]!, stream: buffer.readUInt32BE(5) & 0x7fffffff, payload: buffer.subarray(9, 9 + length) };
+        buffer = buffer.subarray(9 + length);
+        frames.push(received);
+        if (received.type === 0x4 && !(received.flags & 0x1)) {
+          socket.write(frame(0x4, 0x1, 0, Buffer.alloc(0)));
+          if (!sent) {
+            sent = true;
+            socket.write(bytes(received.payload));
+          }
+        }
+        if (received.type === 0x7) closed = true;
+      }
+    });
+  });
 }
 
 /** Sends one request on a new TLS connection (ALPN h2) and reports what became of stream 1. */
