@@ -33,10 +33,14 @@ export function checkUpstreamTls(c: Checker, path: KeyPath, url: URL, tls: unkno
   }
   // A CA only matters to verification: with it off, the file would look as if it protected something.
   if (!verify && files.ca !== undefined) fail('ca', 'has no effect with verify: false', 'remove verify: false to check the upstream against this CA');
+  // SNI carries host names only (RFC 6066 §3); an address is checked by leaving the name out of an IP-addressed URL.
+  if (typeof given.serverName === 'string' && isIP(given.serverName) !== 0) fail('serverName', 'is an IP address; SNI carries names only', 'leave it out to check the certificate against the URL\'s IP address');
   const { material, problems } = readTlsMaterial(files);
   for (const problem of problems) fail(problem.key, problem.message, problem.hint);
   if (!ok) return undefined;
-  const serverName = typeof given.serverName === 'string' ? given.serverName : isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 ? url.hostname : undefined;
+  // WHATWG URL keeps an IPv6 host in brackets; an address, v4 or v6, gets no SNI and is checked as an address.
+  const urlHostIsName = isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0;
+  const serverName = typeof given.serverName === 'string' ? given.serverName : urlHostIsName ? url.hostname : undefined;
   const settings = { ca: material.ca, cert: material.cert, key: material.key, serverName, verify };
   // The pool key holds this digest, not the material: a changed file means new connections, and no key in a map.
   const digest = createHash('sha256').update(JSON.stringify(settings)).digest('base64url');

@@ -65,12 +65,14 @@ t.test('a key that does not belong to its certificate names both files', async (
   t.notMatch(JSON.stringify(issues), /PRIVATE KEY/);
 });
 
-t.test('a certificate without its key, an encrypted key, and a CA with verify: false are refused', async (t) => {
+t.test('a certificate without its key, an encrypted key, a CA with verify: false and a serverName that is not a name are refused', async (t) => {
   t.match(issuesOf('tls: { cert: client.pem }'), [{ keyPath: 'upstreams.billing.tls.cert', message: 'a client certificate needs both cert and key' }]);
   writeFileSync(join(maker.dir, 'encrypted.key'), '-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n');
   t.match(issuesOf('tls: { cert: client.pem, key: encrypted.key }'), [{ keyPath: 'upstreams.billing.tls.key', message: /is encrypted/ }]);
   t.match(issuesOf('tls: { ca: upstream-ca.pem, verify: false }'), [{ keyPath: 'upstreams.billing.tls.ca', message: 'has no effect with verify: false' }]);
   t.match(issuesOf('tls: { serverName: "not a name" }'), [{ keyPath: 'upstreams.billing.tls.serverName', message: /expected a DNS name/ }]);
+  t.match(issuesOf('tls: { serverName: 10.0.0.7 }'), [{ keyPath: 'upstreams.billing.tls.serverName', message: /is an IP address/ }]);
+  t.equal(parseConfig(config('timeout: 5s').replace('billing.internal:8443', '[::1]:8443'), file, {}).config.upstreams.get('billing')!.tls!.serverName, undefined, 'an IPv6 address gets no server name');
 });
 
 t.test('the pool key follows the TLS material: a renewed certificate file gives a new key on the next load', async (t) => {
