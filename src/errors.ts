@@ -44,6 +44,7 @@ export const ERRORS = {
   PG_INTERNAL: { status: 500, message: 'the gateway failed to handle this request' },
   PG_UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream could not be reached' },
   PG_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'the upstream sent an invalid response' },
+  PG_UPSTREAM_TLS_FAILED: { status: 502, message: 'no trusted TLS connection to the upstream could be made' },
   PG_STORE_UNAVAILABLE: { status: 503, message: 'a dependency of this route is unavailable; retry shortly' },
   PG_STORE_FILE_UNUSABLE: { status: 503, message: 'the embedded store\'s state file cannot be used' },
   PG_UPSTREAM_CIRCUIT_OPEN: { status: 503, message: 'the upstream is failing and its circuit breaker is open; retry after the time in Retry-After' },

@@ -8,6 +8,7 @@ import type { ShadowConfig, ShadowStage } from './shadow-types.js';
 import type { BreakerConfig, FallbackConfig } from './resilience-types.js';
 import type { TracingConfig } from './tracing-types.js';
 import type { UpstreamHeaders } from './upstream-header-types.js';
+import type { UpstreamTls } from './upstream-tls-types.js';
 import type { Milliseconds } from './units.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -137,6 +138,8 @@ export interface UpstreamConfig {
   readonly preserveHost: boolean;
   /** The upstream's circuit breaker; undefined when `breaker: off`. */
   readonly breaker: BreakerConfig | undefined;
+  /** TLS to an https:// upstream (its `tls`, or the defaults without one); undefined for http://. */
+  readonly tls: UpstreamTls | undefined;
 }
 
 /** Codes a request must hold: every one of them (`all`), or at least one (`any`). Templates, as written. */

@@ -30,6 +30,7 @@ import type { ShadowStage } from './shadow-types.js';
 import { checkBreaker, checkFallback } from './validate-resilience.js';
 import { checkRateLimits, checkRouteRateLimit } from './validate-rate-limits.js';
 import { checkForwardedHosts, checkUpstreamHeaders } from './validate-upstream-headers.js';
+import { checkUpstreamTls } from './validate-upstream-tls.js';
 import { bytes, Checker, describe, isPlain, ms, strings, type KeyPath, type Locate, type Plain } from './checker.js';
 import type { ValidateFunction } from 'ajv';
 import { validate as compiledValidator } from './schema/config-document-validator.js';
@@ -115,7 +116,7 @@ function upstreamUrl(c: Checker, path: KeyPath, text: unknown): URL | undefined 
   return url;
 }
 
-function checkUpstreams(c: Checker, all: ConfigDocument['upstreams'] | undefined): Map<string, UpstreamConfig> {
+function checkUpstreams(c: Checker, all: ConfigDocument['upstreams'] | undefined, file: string): Map<string, UpstreamConfig> {
   const upstreams = new Map<string, UpstreamConfig>();
   for (const [name, u] of Object.entries(isPlain(all) ? all : {})) {
     if (!isPlain(u)) continue;
@@ -131,6 +132,7 @@ function checkUpstreams(c: Checker, all: ConfigDocument['upstreams'] | undefined
         connections: u.connections!,
         preserveHost: u.preserveHost!,
         breaker,
+        tls: checkUpstreamTls(c, path, url, u.tls, file),
       });
     }
   }
@@ -264,7 +266,7 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
     c.fail(['server', 'workers'], 'more than one worker needs store.redis', 'each worker would keep its own rate-limit budgets and revocations; the embedded store is single-process');
   }
   const shadow = checkShadow(c, isPlain(top.shadow) ? top.shadow : {});
-  const upstreams = checkUpstreams(c, top.upstreams);
+  const upstreams = checkUpstreams(c, top.upstreams, file);
   const routes: RouteConfig[] = [];
   (Array.isArray(top.routes) ? top.routes : []).forEach((raw, index) => {
     const route = checkRoute(c, raw, index, upstreams, server ? Object.values(server.identityHeaders) : [], shadow.stages);

@@ -12,7 +12,8 @@ export type LintRule =
   | 'grant-matches-no-route'
   | 'role-held-by-nobody'
   | 'role-denies-cancel-grants'
-  | 'store-unreachable';
+  | 'store-unreachable'
+  | 'upstream-tls-unverified';
 
 export interface Finding {
   /** `error`: the map does not do what it says (lint exits 1); `warning`: probably a mistake, never blocks. */

@@ -5,6 +5,7 @@ import type { Finding } from './finding.js';
 import { policyView, type StoredPolicy } from './policy-view.js';
 import { codesNeverGranted, grantsMatchingNoRoute, rolesHeldByNobody, rolesWhoseDeniesCancelGrants } from './rbac-findings.js';
 import { routesDifferingOnlyInParameterNames, shadowedRoutes } from './route-findings.js';
+import { unverifiedUpstreams } from './upstream-findings.js';
 
 /** `stored`: the RBAC store's roles and subjects; absent, only the config is linted. */
 export function lintConfig(loaded: LoadedConfig, stored?: StoredPolicy): Finding[] {
@@ -16,6 +17,7 @@ export function lintConfig(loaded: LoadedConfig, stored?: StoredPolicy): Finding
     ...grantsMatchingNoRoute(loaded, view),
     ...rolesHeldByNobody(loaded, view),
     ...rolesWhoseDeniesCancelGrants(loaded, view),
+    ...unverifiedUpstreams(loaded),
   ];
   const rank = (f: Finding): number => (f.severity === 'error' ? 0 : 1);
   const line = (f: Finding): number => (f.place.kind === 'config' ? f.place.line : Number.MAX_SAFE_INTEGER);

@@ -17,7 +17,8 @@ import type { CarriedOver } from './carried-over.js';
 import type { ForwardContext } from './forward-context.js';
 import { StreamedBody } from './streamed-body.js';
 import { RequestHeaderPolicy, stripResponseHopHeaders, type HeaderMap } from './request-headers.js';
-import { createPool, poolKey } from './upstream-pool.js';
+import { createPool, poolKey, requestServerName } from './upstream-pool.js';
+import { isTlsFailure } from './tls-failure.js';
 
 export interface ForwardHooks {
   /** Called when the upstream's response head arrives (or the exchange fails), for latency metrics. */
@@ -37,6 +38,8 @@ interface UpstreamPlan {
   readonly host: string;
   /** The URL's base path, put before every forwarded path ('' for none). */
   readonly base: string;
+  /** For https:// upstreams, the same server name on every request (upstream-pool.ts says why). */
+  readonly servername: string | undefined;
 }
 
 export class Forwarder {
@@ -58,7 +61,7 @@ export class Forwarder {
       const key = poolKey(upstream);
       this.poolKeys.add(key);
       const pool = pools.obtain(key, () => createPool(upstream));
-      this.#plans.set(upstream.name, { upstream, pool, host: url.host, base: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '') });
+      this.#plans.set(upstream.name, { upstream, pool, host: url.host, base: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''), servername: requestServerName(upstream) });
     }
   }
 
@@ -94,6 +97,7 @@ export class Forwarder {
           body,
           headersTimeout: plan.upstream.timeout,
           bodyTimeout: plan.upstream.timeout,
+          ...(plan.servername === undefined ? {} : { servername: plan.servername }),
         },
         exchange,
       );
@@ -253,7 +257,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#done = true;
     const err = upstreamError(error);
     this.hooks.onUpstreamDone(ctx, err);
-    ctx.reply.log.warn({ code: err.code, upstream: this.upstream, cause: error.message }, 'upstream failed');
+    const reason = (error as { code?: unknown }).code;
+    ctx.reply.log.warn({ code: err.code, upstream: this.upstream, ...(typeof reason === 'string' ? { reason } : {}), cause: error.message }, 'upstream failed');
     ctx.reply.refuse(err);
   }
 
@@ -315,6 +320,7 @@ function isGatewayFault(error: Error): boolean {
 function upstreamError(error: Error): GatewayError {
   const code = (error as { code?: string }).code ?? '';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new GatewayError('PG_UPSTREAM_TIMEOUT', { cause: error });
+  if (isTlsFailure(error)) return new GatewayError('PG_UPSTREAM_TLS_FAILED', { cause: error });
   // A response llhttp cannot parse, or one the gateway will not pass on.
   if (error.name === 'HTTPParserError' || error instanceof UpstreamBadResponse || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
     return new GatewayError('PG_UPSTREAM_BAD_RESPONSE', { cause: error });

@@ -44,6 +44,18 @@ export const FallbackSchema = Type.Union([
   }, 'Exactly one of static or lastGood'),
 ], { description: 'What the route answers while its breaker is open: reject (503), static or lastGood', default: 'reject' });
 
+// Names mirror Node's TLS options where they are clear (ca, cert, key); `serverName` is camelCase like every key here.
+export const UpstreamTlsSchema = mapping({
+  ca: optional(text('PEM file of the CAs trusted for the upstream\'s certificate (relative to this file); default: Node\'s bundled public roots')),
+  cert: optional(text('PEM file of the client certificate the gateway presents (mTLS), intermediates after it; needs key')),
+  key: optional(text('PEM file of that certificate\'s private key, unencrypted')),
+  serverName: optional(text('Name sent as SNI and checked against the upstream\'s certificate; default: the URL\'s host (none for an IP address)', {
+    pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$',
+    errorMessage: 'expected a DNS name, e.g. backend.internal',
+  })),
+  verify: optional(flag('Check the upstream\'s certificate and name; false is logged as a warning at every load', true)),
+}, 'TLS to an https:// upstream: the CAs it is checked against, the client certificate presented, the name expected. Files are read at load and on every reload');
+
 export const UpstreamSchema = mapping({
   url: text('http:// or https:// origin, optionally with a base path (no query, fragment or credentials)'),
   timeout: optional(duration('A request to this upstream gives up after this long (504)', '30s')),
@@ -51,6 +63,7 @@ export const UpstreamSchema = mapping({
   connections: optional(integer(1, 10_000, 'Upper bound of pooled keep-alive connections', 128)),
   preserveHost: optional(flag('Send the client\'s Host instead of the upstream\'s own', false)),
   breaker: optional({ ...BreakerSchema, default: {} }),
+  tls: optional(UpstreamTlsSchema),
 }, 'A backend');
 
 const codes = list(text('A permission code or template'), 'Permission codes', { minItems: 1, errorMessage: 'names no permission code' });
