@@ -136,6 +136,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#res = ctx.reply.raw;
     // A client that leaves takes its upstream request with it (the upstream stops working for nobody).
     this.#res.once('close', this.#onClientClose);
+    // The client may have left while the journey ran (an HTTP/2 stream reset, a closed socket): its 'close' has been
+    // and gone. Without this, the upstream's answer would be written into a dead stream that never drains, holding a
+    // pooled connection until the send timeout; a burst of such streams starves the pool for everyone.
+    if (responseClosed(this.#res)) this.#clientGone = true;
     // A streamed body may fail while the request still waits for a pooled connection, before undici listens to it:
     // the client is answered now, and the request is dropped when it reaches a connection (onRequestStart).
     if (body !== undefined) body.once('error', (err: Error) => this.#bodyFailed(err));
@@ -170,12 +174,14 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
+    if (!this.#clientGone && responseClosed(this.#res)) this.#clientGone = true;
     if (this.#clientGone || this.#done) controller.abort(new Error('the request no longer needs its upstream'));
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     const { ctx } = this;
     const reply = ctx.reply;
+    if (!this.#clientGone && responseClosed(this.#res)) this.#onClientClose();
     if (this.#clientGone || this.#done) return;
     // An informational answer (103 Early Hints) comes before the final one: wait for that.
     if (statusCode >= 100 && statusCode < 200) return;
@@ -222,7 +228,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const sink = this.#sink;
     if (sink === undefined) return;
+    if (responseClosed(this.#res)) return this.#onClientClose();
     if (!sink.write(chunk)) {
+      // A write refused because the client is gone (its 'close' may come late, or never for a reset HTTP/2 stream)
+      // will never drain: let the upstream go now instead of holding its pooled connection until the send timeout.
+      if (responseClosed(this.#res)) return this.#onClientClose();
       controller.pause();
       sink.once('drain', this.#resume);
       this.#stalled = setTimeout(this.#onStalled, this.sendTimeout);
@@ -326,4 +336,11 @@ function upstreamError(error: Error): GatewayError {
     return new GatewayError('PG_UPSTREAM_BAD_RESPONSE', { cause: error });
   }
   return new GatewayError('PG_UPSTREAM_UNAVAILABLE', { cause: error });
+}
+
+/** Whether the client's side of the exchange is gone: an HTTP/1.1 response's socket, or an HTTP/2 response's stream. */
+function responseClosed(res: ServerResponse): boolean {
+  if (res.destroyed) return true;
+  const stream = (res as ServerResponse & { stream?: { closed?: boolean; destroyed?: boolean } }).stream;
+  return stream !== undefined && (stream.closed === true || stream.destroyed === true);
 }
