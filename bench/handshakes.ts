@@ -26,6 +26,8 @@ export interface HandshakeResult {
   readonly negotiated: string;
   /** CPU microseconds this process (the load generator) spent per connection. */
   readonly clientCpuPerExchange: number;
+  /** Why the first failed connection failed, to explain a run where none completed. */
+  readonly firstError: string | undefined;
 }
 
 const EXCHANGE_TIMEOUT_MS = 10_000;
@@ -62,6 +64,7 @@ export async function handshakes(url: string, options: HandshakeOptions): Promis
   // a cost of the load generator's that competes for the same two cores.
   const secureContext = createSecureContext({ ca: options.ca });
   let [exchanges, errors, non2xx, negotiated] = [0, 0, 0, ''];
+  let firstError: string | undefined;
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + options.durationSeconds * 1_000;
@@ -72,13 +75,14 @@ export async function handshakes(url: string, options: HandshakeOptions): Promis
         exchanges++;
         if (result.status < 200 || result.status > 299) non2xx++;
         negotiated = result.negotiated;
-      } catch {
+      } catch (err) {
         errors++;
+        firstError ??= err instanceof Error ? err.message : String(err);
       }
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, client));
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
-  return { perSecond: (exchanges * 1_000) / elapsedMs, exchanges, errors, non2xx, negotiated, clientCpuPerExchange: (cpu.user + cpu.system) / Math.max(1, exchanges) };
+  return { perSecond: (exchanges * 1_000) / elapsedMs, exchanges, errors, non2xx, negotiated, clientCpuPerExchange: (cpu.user + cpu.system) / Math.max(1, exchanges), firstError };
 }

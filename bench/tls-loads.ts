@@ -55,6 +55,7 @@ export function tlsLoads(connections: number, ca: string, h2loadBinary: string |
     shape: `a new connection per request: full handshake, no resumption, ${connections} at a time, Node's tls client`,
     async run(url, durationSeconds) {
       const r = await handshakes(url, { concurrency: connections, durationSeconds, ca, path: TLS_PATH });
+      if (r.exchanges === 0) throw new Error(`no connection completed in ${durationSeconds} s: ${r.errors} failed, the first with: ${r.firstError ?? '?'}`);
       const result = { perSecond: r.perSecond, requests: r.exchanges, errors: r.errors, non2xx: r.non2xx, negotiated: r.negotiated, clientCpuPerRequest: r.clientCpuPerExchange };
       return expectProtocol(result, 'http/1.1');
     },

@@ -89,9 +89,13 @@ async function runRounds(pairs: readonly Pair[], settings: BenchSettings): Promi
     for (const pair of round % 2 === 1 ? pairs : [...pairs].reverse()) {
       const { load, contender } = pair;
       await contender.checkRunning();
-      if (settings.warmupSeconds > 0) await load.run(contender.url, settings.warmupSeconds);
+      const run = (seconds: number): Promise<TlsLoadResult> =>
+        load.run(contender.url, seconds).catch((err: unknown) => {
+          throw new Error(`${load.name} / ${contender.name}, round ${round}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        });
+      if (settings.warmupSeconds > 0) await run(settings.warmupSeconds);
       const cpuBefore = await cpuMicros(contender.pid);
-      const result = await load.run(contender.url, settings.durationSeconds);
+      const result = await run(settings.durationSeconds);
       const cpuAfter = await cpuMicros(contender.pid);
       await contender.checkRunning();
       const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? undefined : (cpuAfter - cpuBefore) / result.requests;
