@@ -252,8 +252,8 @@ async function main(argv: string[]): Promise<number> {
   const gateway = await buildGateway(loaded);
   const log = gateway.app.log;
   for (const backend of backends) log.info({ upstream: backend.name, url: backend.url }, 'example backend started');
-  const { url, adminUrl, statusUrl } = await gateway.listen();
-  log.info({ url, adminUrl, statusUrl, config: values.config, store: gateway.store.kind, routes: loaded.routes.routes.length }, 'permgate listening');
+  const { url, urls, adminUrl, statusUrl } = await gateway.listen();
+  log.info({ url, ...(urls.length > 1 ? { urls } : {}), adminUrl, statusUrl, config: values.config, store: gateway.store.kind, routes: loaded.routes.routes.length }, 'permgate listening');
 
   // Not ready at once, still serving for drainDelay (load balancers stop sending meanwhile), then the drain.
   drainAndExit(gateway, { message: 'draining and stopping', field: 'signal', after: () => Promise.all(backends.map((backend) => backend.close())) });

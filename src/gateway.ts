@@ -35,7 +35,7 @@ import type { LastGoodCache } from './upstream/last-good.js';
 import { ShadowReport } from './shadow/shadow-report.js';
 import { retirePool } from './upstream/upstream-pool.js';
 import { buildDataPlane } from './server/data-plane.js';
-import { applyServerLimits } from './server/http-server.js';
+import { DataListeners } from './server/data-listeners.js';
 
 export interface GatewayDeps {
   readonly authenticator?: Authenticator;
@@ -103,8 +103,11 @@ export interface Gateway {
   readonly audit: AuditTrail;
   /** The config in force. */
   readonly config: LoadedConfig;
-  /** Listens on the configured addresses (port 0 picks a free one) and returns their base URLs ('' for a plane not opened). */
-  listen(planes?: Planes): Promise<{ url: string; adminUrl: string; statusUrl: string | undefined }>;
+  /**
+   * Listens on the configured addresses (port 0 picks a free one) and returns their base URLs ('' for a plane not
+   * opened): `url` is the first data-plane listener's, `urls` every one's in config order.
+   */
+  listen(planes?: Planes): Promise<{ url: string; urls: readonly string[]; adminUrl: string; statusUrl: string | undefined }>;
   /**
    * Re-reads the config file (or takes `next`) and swaps it in; requests in flight finish on the old one. Throws
    * ConfigError, and keeps the old config, when the new one is invalid or changes what only a restart can.
@@ -194,8 +197,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   current = await buildRuntime(loaded, shared, log);
   logLintFindings(loaded, log);
 
-  // Node closes a connection over server.limits.connections at once, with no reply possible: count it.
-  app.server.on('drop', () => metrics.connectionsDropped.inc());
+  // Opened by listen(): a gateway that tests drive by inject() opens no port and watches no certificate file.
+  let listeners: DataListeners | undefined;
   metrics.inFlightSource = plane.inFlight;
   metrics.storeUpSource = () => {
     const status = store.status();
@@ -232,7 +235,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
         rbac.reconfigure(candidate.config.rbac);
         shared.shadowReport.setCapacity(candidate.config.shadow.reportEntries);
         current = runtime;
-        applyServerLimits(app.server, candidate.config.server);
+        listeners?.reconfigure(candidate.config.server);
         retiring.add(previous);
         if (previous.inFlight === 0) retire(previous);
         else keepCarried();
@@ -324,10 +327,16 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     prepare,
     async listen(planes: Planes = { dataPlane: true, admin: true }) {
       const { server } = initial;
-      const url = planes.dataPlane ? await app.listen({ host: server.listen.host, port: server.listen.port }) : '';
+      let urls: string[] = [];
+      if (planes.dataPlane) {
+        await app.ready();
+        listeners = new DataListeners(current!.config.server, plane.handler, metrics, log);
+        urls = await listeners.listen();
+      }
+      const url = urls[0] ?? '';
       const adminUrl = planes.admin ? await admin.listen({ host: server.admin.host, port: server.admin.port }) : '';
       const statusUrl = status === undefined || !planes.admin ? undefined : await status.listen({ host: server.status!.host, port: server.status!.port });
-      return { url, adminUrl, statusUrl };
+      return { url, urls, adminUrl, statusUrl };
     },
     close(options = {}) {
       closing ??= shutdown(options.drainDelay ?? 0);
@@ -341,20 +350,22 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       // (those in flight too) ends its connection so kept-alive clients come back through the balancer.
       phase = 'leaving';
       plane.closeAfterAnswers();
+      listeners?.goAway();
       log.info({ drainDelay }, 'not ready; serving until the drain delay ends');
       await new Promise((resolve) => setTimeout(resolve, drainDelay));
     }
     phase = 'draining';
     // In-flight requests finish, up to the drain deadline; then whatever is left is cut.
     const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), current!.config.server.drainTimeout).unref());
-    const closed = app.close().then(() => 'done' as const);
+    const closed = Promise.all([listeners?.close(), app.close()]).then(() => 'done' as const);
     // A kept-alive connection whose last request finishes during the drain would otherwise stay open, idle, until
     // the deadline: close connections as they fall idle, so the drain ends when the last request does.
-    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    listeners?.closeIdle();
+    const sweep = setInterval(() => listeners?.closeIdle(), 50);
     try {
       if ((await Promise.race([closed, deadline])) === 'late') {
         log.warn({ inFlight: plane.inFlight() }, 'drain deadline passed; closing the remaining connections');
-        app.server.closeAllConnections();
+        listeners?.closeAll();
         await closed;
       }
     } finally {

@@ -1,4 +1,4 @@
-// What a reload cannot change: the listeners, the header-size limit the HTTP parser was created with, and the
+// What a reload cannot change: the listeners (their certificates can), the header-size limit the HTTP parser was created with, and the
 // shared store and its sync intervals. A new config that changes them is refused (the old one stays), naming each.
 import type { ConfigIssue } from './config-error.js';
 import type { LoadedConfig } from './load.js';
@@ -10,11 +10,31 @@ type KeyPath = (string | number)[];
 const listenerText = (listener: { host: string; port: number } | undefined): string | undefined =>
   listener === undefined ? undefined : `${listener.host}:${listener.port}`;
 
+/**
+ * The listeners as one comparable value: their addresses and what each speaks. Certificates, TLS versions, ciphers,
+ * the client CA and HTTP/2 limits are not in it: a reload applies them to the open listeners.
+ */
+function listenersText(listeners: GatewayConfig['server']['listeners']): string {
+  return listeners
+    .map((l) => `${l.host}:${l.port}${l.tls ? ' tls' : ''}${l.http2 ? ' h2' : ''}${l.redirect ? ` redirect ${l.redirect}` : ''}${l.tls?.clientCaFile ? ' mtls' : ''}`)
+    .join(', ');
+}
+
+/** One listener on both sides (the usual case): its host and port are named as keys; otherwise the whole list. */
+function listenerChecks(was: GatewayConfig['server']['listeners'], is: GatewayConfig['server']['listeners']): [KeyPath, unknown, unknown][] {
+  if (was.length !== 1 || is.length !== 1) return [[['server', 'listen'], listenersText(was), listenersText(is)]];
+  const [a, b] = [was[0]!, is[0]!];
+  return [
+    [['server', 'listen', 'host'], a.host, b.host],
+    [['server', 'listen', 'port'], a.port, b.port],
+    [['server', 'listen'], listenersText([{ ...a, host: '', port: 0 }]), listenersText([{ ...b, host: '', port: 0 }])],
+  ];
+}
+
 export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): ConfigIssue[] {
   const n = next.config;
   const checks: [KeyPath, unknown, unknown][] = [
-    [['server', 'listen', 'host'], current.server.listen.host, n.server.listen.host],
-    [['server', 'listen', 'port'], current.server.listen.port, n.server.listen.port],
+    ...listenerChecks(current.server.listeners, n.server.listeners),
     [['server', 'admin', 'host'], current.server.admin.host, n.server.admin.host],
     [['server', 'admin', 'port'], current.server.admin.port, n.server.admin.port],
     [['server', 'status'], listenerText(current.server.status), listenerText(n.server.status)],

@@ -1,7 +1,7 @@
 // The validated configuration: what every other module receives. Shapes here are the contract of gateway.config.yaml.
 import type { AdminConfig } from './admin-types.js';
 import type { AuthConfig, OnStoreDown } from './auth-types.js';
-import type { ListenConfig } from './listen-types.js';
+import type { DataListenerConfig, ListenConfig } from './listen-types.js';
 import type { RateLimitConfig, RouteRateLimit } from './rate-limit-types.js';
 import type { RbacConfig } from './rbac-types.js';
 import type { ShadowConfig, ShadowStage } from './shadow-types.js';
@@ -36,7 +36,8 @@ export interface LogsConfig {
 }
 
 export interface ServerConfig {
-  readonly listen: ListenConfig;
+  /** The data plane's listeners, in the order written; at least one. */
+  readonly listeners: readonly DataListenerConfig[];
   /** CIDRs whose X-Forwarded-For and X-Request-Id are believed. Empty: the socket peer is the client. */
   readonly trustProxy: readonly string[];
   /** The admin listener and who may call the admin API (admin-types.ts). */

@@ -21,6 +21,7 @@ import {
   type UpstreamConfig,
 } from './types.js';
 import { checkAdmin } from './validate-admin.js';
+import { checkListeners } from './validate-listeners.js';
 import { checkAuth } from './validate-auth.js';
 import { checkRbac } from './validate-rbac.js';
 import { checkTracing } from './validate-tracing.js';
@@ -42,14 +43,14 @@ export { DEFAULT_STATE_FILE } from './schema/store-schema.js';
 
 type Server = NonNullable<ConfigDocument['server']>;
 
-function checkServer(c: Checker, s: Server): ServerConfig {
+function checkServer(c: Checker, s: Server, file: string): ServerConfig {
   const identity = s.identityHeaders!;
   const timeouts = s.timeouts!;
   const limits = s.limits!;
   const lower = (name: unknown): string => (typeof name === 'string' ? name.toLowerCase() : '');
   const identityHeaders = { subject: lower(identity.subject), roles: lower(identity.roles), tenant: lower(identity.tenant) };
   return {
-    listen: { host: s.listen!.host!, port: s.listen!.port! },
+    listeners: checkListeners(c, s.listen!, file),
     trustProxy: s.trustProxy!,
     admin: checkAdmin(c, s.admin!),
     paths: checkPaths(c, s.paths!),
@@ -250,7 +251,7 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   const c = new Checker(locate);
   const rawAuth = isPlain(value) ? (value as Plain).auth : undefined;
   const sections = isPlain(top.server) && isPlain(top.store) && isPlain(top.rbac);
-  const server = sections ? checkServer(c, top.server!) : undefined;
+  const server = sections ? checkServer(c, top.server!, file) : undefined;
   const auth = isPlain(top.auth) ? checkAuth(c, top.auth, rawAuth, file) : undefined;
   if (server?.admin.jwt === true && top.auth === undefined) c.fail(['server', 'admin', 'jwt'], 'JWT admins need an `auth` section to verify their tokens');
   const rateLimits = isPlain(top.rateLimits) ? checkRateLimits(top.rateLimits) : undefined;

@@ -223,7 +223,7 @@ export async function runPrimary(loaded: LoadedConfig, options: FleetOptions): P
   booted = undefined;
   const { adminUrl, statusUrl } = await gateway.listen({ dataPlane: false, admin: true });
   const { server } = gateway.config.config;
-  log().info({ url: `http://${server.listen.host}:${server.listen.port}`, adminUrl, statusUrl, workers: slots.length, config: options.file, store: gateway.store.kind }, 'permgate listening');
+  log().info({ urls: server.listeners.map((l) => `${l.tls ? 'https' : 'http'}://${l.host}:${l.port}`), adminUrl, statusUrl, workers: slots.length, config: options.file, store: gateway.store.kind }, 'permgate listening');
 
   const stop = (signal: string): void => {
     if (stopping) return;

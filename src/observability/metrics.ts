@@ -183,6 +183,32 @@ export class GatewayMetrics {
     help: 'Client connections closed on arrival because server.limits.connections were open',
     registers: [this.own],
   });
+  /** Set by the gateway: the certificates each TLS listener serves now, read at scrape time. */
+  certificatesSource: () => readonly { readonly listener: string; readonly certFile: string; readonly validTo: number }[] = () => [];
+  readonly certificateExpiry: Gauge<'listener' | 'certificate'> = new Gauge({
+    name: 'permgate_tls_certificate_expiry_seconds',
+    help: 'Seconds until a served certificate expires (negative: expired), by listener (host:port) and certificate file',
+    labelNames: ['listener', 'certificate'] as const,
+    registers: [this.own],
+    aggregator: 'min',
+    collect: (): void => {
+      this.certificateExpiry.reset();
+      const now = Date.now();
+      for (const cert of this.certificatesSource()) this.certificateExpiry.set({ listener: cert.listener, certificate: cert.certFile }, Math.floor((cert.validTo - now) / 1000));
+    },
+  });
+  readonly certificateReloads = new Counter({
+    name: 'permgate_tls_certificate_reloads_total',
+    help: 'Certificate reloads of TLS listeners by outcome (applied, rejected: the files did not read and the certificates in force stay)',
+    labelNames: ['outcome'] as const,
+    registers: [this.own],
+  });
+  readonly http2SessionsClosed = new Counter({
+    name: 'permgate_http2_sessions_closed_total',
+    help: 'HTTP/2 connections the gateway closed for abuse, by reason (rapid_reset: more cancelled streams per second than the listener allows)',
+    labelNames: ['reason'] as const,
+    registers: [this.own],
+  });
   readonly refusalLinesSuppressed = new Counter({
     name: 'permgate_refusal_log_lines_suppressed_total',
     help: 'Refusal log lines left out by server.logs.refusalsPerSecond, by error code (every refusal is still in permgate_requests_total)',

@@ -4,7 +4,7 @@
 // `finish` (forward's breaker settlement, record) once the response is over. What the journey cannot see — the
 // listener's in-flight cap, drain, the Host rule, framework errors — is refused here, in the same coded shape.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { ServerConfig } from '../config/types.js';
 import { HTTP_METHODS } from '../config/types.js';
@@ -20,7 +20,7 @@ import { StreamedBody } from '../upstream/streamed-body.js';
 import { UploadSlots } from '../upstream/upload-slots.js';
 import { answerClientError } from './client-error.js';
 import { hostHeaderCount } from './host-header.js';
-import { createDataPlaneServer } from './http-server.js';
+import { authorityProblem } from './authority.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,10 +47,17 @@ export interface DataPlaneDeps {
 
 export interface DataPlane {
   readonly app: FastifyInstance;
+  /** Fastify's request handler, for every listener of `server.listen` (server/data-listeners.ts); after app.ready(). */
+  readonly handler: RequestListener;
   /** Requests in flight on every Runtime. */
   inFlight(): number;
   /** Answers not yet begun end their connection (`Connection: close`): called as the drain delay starts. */
   closeAfterAnswers(): void;
+}
+
+function withoutConnection(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const { connection: _, ...rest } = headers;
+  return rest;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -62,6 +69,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
   let inFlight = 0;
   /** The answers of the requests in flight, so the drain delay can tell their connections to close. */
   const answers = new Set<ServerResponse>();
+  let handler: RequestListener | undefined;
   const app = Fastify({
     logger: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -73,8 +81,12 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       if (typeof sent === 'string' && REQUEST_ID.test(sent) && deps.current().trusted.trusts(plainAddress(req.socket.remoteAddress))) return sent;
       return randomUUID();
     },
-    // Timeouts, the connection cap and 100-continue: http-server.ts.
-    serverFactory: (handler) => createDataPlaneServer(deps.server, handler),
+    // The listeners are the gateway's own (data-listeners.ts: plain, TLS, HTTP/2, several at once), each calling this
+    // handler; Fastify's server is never opened.
+    serverFactory: (fastifyHandler) => {
+      handler = fastifyHandler as RequestListener;
+      return createServer();
+    },
     // Requests that arrive while draining get the coded 503 below, not Fastify's own bare one.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
@@ -92,9 +104,11 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     const ctx = request.pg ?? (request.pg = lateContext(request, reply));
     ctx.refusal ??= { stage, error: err };
     if (reply.sent) return;
+    // HTTP/2 has no Connection header (RFC 9113 §8.2.2): a stream ends by itself, and Node refuses to send one.
+    const headers = request.raw.httpVersionMajor === 2 && err.headers?.connection !== undefined ? withoutConnection(err.headers) : err.headers;
     reply
       .code(err.status)
-      .headers({ ...err.headers, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-request-id': request.id })
+      .headers({ ...headers, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-request-id': request.id })
       .send(JSON.stringify(errorBody(err, request.id)));
   }
 
@@ -134,7 +148,8 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       rawTarget: raw.url ?? '',
       headers: raw.headers,
       client,
-      proto: client.peerTrusted && sentProto === 'https' ? 'https' : 'http',
+      // The gateway's own TLS, or a trusted proxy's word for its TLS.
+      proto: (raw.socket as { encrypted?: boolean }).encrypted === true || (client.peerTrusted && sentProto === 'https') ? 'https' : 'http',
       startedAt,
       log: request.log,
       reply: new FastifyClientReply(request, reply),
@@ -196,7 +211,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     if (phase === 'draining') return refuse(request, reply, new GatewayError('PG_SHUTTING_DOWN', { headers: { 'retry-after': '1', connection: 'close' } }), LISTENER);
     // During the drain delay a request is served, and its connection ends with the answer (Node writes
     // `Connection: close`): the client's next request opens a connection the load balancer sends elsewhere.
-    if (phase === 'leaving') reply.raw.shouldKeepAlive = false;
+    if (phase === 'leaving' && raw.httpVersionMajor !== 2) reply.raw.shouldKeepAlive = false;
     // Bounded concurrency: refuse at arrival, cheaply, rather than queue until the process falls over.
     if (inFlight >= runtime.config.server.limits.inFlight) return refuse(request, reply, new GatewayError('PG_OVERLOADED', { headers: { 'retry-after': '1' } }), LISTENER);
     inFlight++;
@@ -216,7 +231,11 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     reply.header('x-request-id', request.id);
     // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (two make the target authority ambiguous), at most one in 1.0.
     const hosts = hostHeaderCount(raw.rawHeaders);
-    if (hosts !== 1 && (hosts > 1 || raw.httpVersionMinor === 1)) {
+    if (raw.httpVersionMajor === 2) {
+      // RFC 9113 §8.3.1: `:authority`, and a Host beside it must name the same; from here on `host` is the authority.
+      const problem = authorityProblem(raw.headers, hosts);
+      if (problem !== undefined) return refuse(request, reply, new GatewayError('PG_BAD_REQUEST', { detail: problem }), LISTENER);
+    } else if (hosts !== 1 && (hosts > 1 || raw.httpVersionMinor === 1)) {
       return refuse(request, reply, new GatewayError('PG_BAD_REQUEST', { detail: hosts > 1 ? 'more than one Host header' : 'no Host header' }), LISTENER);
     }
     const end = runJourney(runtime.journey, ctx);
@@ -268,6 +287,9 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
 
   return {
     app,
+    get handler() {
+      return handler!;
+    },
     inFlight: () => inFlight,
     closeAfterAnswers() {
       for (const answer of answers) if (!answer.headersSent) answer.shouldKeepAlive = false;

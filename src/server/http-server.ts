@@ -1,4 +1,4 @@
-// The data plane's Node http server: the client-side timeouts and the connection cap of `server.timeouts` and
+// The data plane's Node http servers (listener-server.ts): the client-side timeouts and the connection cap of `server.timeouts` and
 // `server.limits`, and `Expect: 100-continue` held back until the journey has passed.
 //
 // How each setting maps onto Node (node:http docs, "http.createServer" and "server.*Timeout"):
@@ -11,26 +11,12 @@
 // - timeouts.idle → keepAliveTimeout: a keep-alive connection without a request in progress is closed.
 // - limits.connections → maxConnections: beyond it Node closes a new connection at once (no reply is possible
 //   before a request has been read; nginx and Envoy do the same).
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { ServerConfig } from '../config/types.js';
 
-export function createDataPlaneServer(config: ServerConfig, handler: RequestListener): Server {
-  const server = createServer(
-    {
-      maxHeaderSize: config.limits.headerSize,
-      connectionsCheckingInterval: checkingInterval(config.timeouts),
-      // Node would answer a missing Host with a bare 400; data-plane.ts answers it (and two Hosts) in the coded shape.
-      requireHostHeader: false,
-    },
-    handler,
-  );
-  // Without a 'checkContinue' listener Node writes `100 Continue` itself before any stage has run, so a client would
-  // be invited to send a body the gateway is about to refuse. With it, the request is handled as any other and
-  // data-plane.ts writes `100 Continue` once every stage has passed (RFC 9110 §10.1.1).
-  server.on('checkContinue', handler);
-  applyServerLimits(server, config);
-  return server;
-}
+// `100 Continue`: without a 'checkContinue' listener Node writes it itself before any stage has run, so a client
+// would be invited to send a body the gateway is about to refuse. With one (listener-server.ts), the request is
+// handled as any other and data-plane.ts writes `100 Continue` once every stage has passed (RFC 9110 §10.1.1).
 
 /** Applies the timeouts and the connection cap; also on reload (all but the checking interval take effect). */
 export function applyServerLimits(server: Server, config: ServerConfig): void {
@@ -43,6 +29,6 @@ export function applyServerLimits(server: Server, config: ServerConfig): void {
 }
 
 /** A quarter of the shortest checked timeout, between 25 ms and 1 s: a timeout fires at most 25 % late. */
-function checkingInterval(timeouts: ServerConfig['timeouts']): number {
+export function checkingInterval(timeouts: ServerConfig['timeouts']): number {
   return Math.min(1_000, Math.max(25, Math.floor(Math.min(timeouts.headers, timeouts.request) / 4)));
 }

@@ -14,13 +14,13 @@ routes:
 
 t.test('defaults apply when a variable is unset or empty; values apply when set', async (t) => {
   const unset = parseConfig(doc('{ port: ${PORT:-8080} }'), 'e.yaml', {}).config;
-  t.equal(unset.server.listen.port, 8080);
+  t.equal(unset.server.listeners[0]!.port, 8080);
   t.equal(unset.server.admin.token, '');
   t.equal(unset.upstreams.get('svc')!.url.href, 'http://127.0.0.1:9001/');
   const empty = parseConfig(doc('{ port: ${PORT:-8080} }'), 'e.yaml', { PORT: '' }).config;
-  t.equal(empty.server.listen.port, 8080, ':- takes the default for an empty variable too');
+  t.equal(empty.server.listeners[0]!.port, 8080, ':- takes the default for an empty variable too');
   const set = parseConfig(doc('{ port: ${PORT:-8080} }'), 'e.yaml', { PORT: '9090', ADMIN_TOKEN: 's3cret-of-at-least-32-bytes-0123456', SVC_URL: 'http://10.0.0.1:1' }).config;
-  t.equal(set.server.listen.port, 9090, 'a numeric string from the environment is a port');
+  t.equal(set.server.listeners[0]!.port, 9090, 'a numeric string from the environment is a port');
   t.equal(set.server.admin.token, 's3cret-of-at-least-32-bytes-0123456');
   t.equal(set.upstreams.get('svc')!.url.host, '10.0.0.1:1');
 });

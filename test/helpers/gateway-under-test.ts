@@ -10,6 +10,8 @@ import { startRecordingUpstream, type RecordingUpstream } from './recording-upst
 export interface GatewayUnderTest {
   readonly gateway: Gateway;
   readonly url: string;
+  /** Every data-plane listener's base URL, in config order (`url` is the first). */
+  readonly urls: readonly string[];
   readonly port: number;
   readonly adminUrl: string;
   close(): Promise<void>;
@@ -30,8 +32,8 @@ export async function startGateway(yaml: string, env: Record<string, string> = {
   const defaultFile = storeConfig.redis === undefined && storeConfig.path === resolve(DEFAULT_STATE_FILE);
   const store = deps.store ?? (defaultFile ? openStore({ ...storeConfig, path: undefined }) : undefined);
   const gateway = await buildGateway(loaded, { logger: false, processMetrics: false, ...deps, ...(store ? { store } : {}) });
-  const { url, adminUrl } = await gateway.listen();
-  return { gateway, url, port: Number(new URL(url).port), adminUrl, close: () => gateway.close() };
+  const { url, urls, adminUrl } = await gateway.listen();
+  return { gateway, url, urls, port: Number(new URL(url).port), adminUrl, close: () => gateway.close() };
 }
 
 /**

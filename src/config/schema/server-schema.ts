@@ -17,6 +17,42 @@ const identityHeader = (fallback: string, what: string) =>
     errorMessage: 'a header name holds letters, digits and -',
   }));
 
+/** Mozilla's "intermediate" TLS 1.2 suites (TLS 1.3 suites are chosen by OpenSSL itself): forward secrecy and AEAD only. */
+export const INTERMEDIATE_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+export const ListenerTlsSchema = mapping({
+  certs: list(mapping({
+    cert: text('PEM file of the certificate, with its chain (relative to the config file)'),
+    key: text('PEM file of its private key (relative to the config file)'),
+  }, 'A certificate and its key; chosen by SNI from the certificate\'s names'), 'Certificates; the first is served when no name matches', { minItems: 1, errorMessage: 'names no certificate' }),
+  minVersion: optional(choice(['TLSv1.2', 'TLSv1.3'], 'Oldest TLS version accepted', 'TLSv1.2')),
+  ciphers: optional(text('OpenSSL cipher list for TLS 1.2; default: Mozilla "intermediate"', { default: INTERMEDIATE_CIPHERS })),
+  clientCa: optional(text('PEM file of the CAs client certificates must chain to (mTLS): a client without a valid certificate is refused in the handshake')),
+  clientSubject: optional(flag('A verified client certificate\'s subject (its CN) is the identity of a caller that sends no token', false)),
+}, 'Terminate TLS on this listener');
+
+export const ListenerSchema = mapping({
+  host: optional(text('Address the listener binds', { default: '0.0.0.0' })),
+  port: optional(integer(0, 65535, 'Port of the listener (0: any free port)', 8080)),
+  http2: optional(flag('HTTP/2 (ALPN h2) beside HTTP/1.1; needs tls', false)),
+  redirect: optional(choice(['https'], 'Answer every request with a redirect to the TLS listener instead of serving it')),
+  tls: optional(ListenerTlsSchema),
+  h2: optional(mapping({
+    maxConcurrentStreams: optional(integer(1, 10_000, 'Streams one HTTP/2 connection may have open at once', 100)),
+    resetsPerSecond: optional(integer(1, 100_000, 'Streams a client may cancel per second on one connection before it is closed (rapid reset)', 100)),
+  }, 'HTTP/2 limits; the header list size is server.limits.headerSize', { default: {} })),
+}, 'A data-plane listener', { default: {} });
+
 export const AdminSchema = mapping({
   host: optional(text('Address the admin listener binds', { default: '127.0.0.1' })),
   port: optional(integer(0, 65535, 'Port of the admin listener (0: any free port)', 9901)),
@@ -26,10 +62,10 @@ export const AdminSchema = mapping({
 }, 'The admin listener and who may call the admin API; off while the token is empty and jwt is false', { default: {} });
 
 export const ServerSchema = mapping({
-  listen: optional(mapping({
-    host: optional(text('Address the data plane binds', { default: '0.0.0.0' })),
-    port: optional(integer(0, 65535, 'Port of the data plane (0: any free port)', 8080)),
-  }, 'Where the data plane listens', { default: {} })),
+  listen: optional(Type.Union([ListenerSchema, list(ListenerSchema, 'Several listeners', { minItems: 1, errorMessage: 'names no listener' })], {
+    description: 'Where the data plane listens: one listener, or a list (plain HTTP, TLS, HTTP/2)',
+    default: {},
+  })),
   trustProxy: optional(list(formatted('cidr', 'An address or CIDR'), 'Peers whose X-Forwarded-For and X-Request-Id are believed; empty: the socket peer is the client', { default: [] })),
   admin: optional(AdminSchema),
   status: optional(mapping({
