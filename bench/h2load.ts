@@ -10,7 +10,12 @@ export interface H2loadOptions {
   readonly clients: number;
   /** Concurrent streams per connection (h2); 1 for HTTP/1.1, which would otherwise pipeline. */
   readonly streams: number;
-  readonly durationSeconds: number;
+  /** Requests in the run (`-n`): the run ends when every one is answered, none is cut off. */
+  readonly requests: number;
+  /** The only TLS 1.3 suite offered. */
+  readonly cipherSuite: string;
+  /** The run is killed after this long. */
+  readonly timeoutSeconds: number;
 }
 
 export interface H2loadResult {
@@ -31,9 +36,9 @@ function field(summary: string, pattern: RegExp, what: string): RegExpMatchArray
 }
 
 export async function h2load(binary: string, url: string, options: H2loadOptions): Promise<H2loadResult> {
-  const args = ['-c', String(options.clients), '-m', String(options.streams), '-D', String(options.durationSeconds), '-t', '1', ...(options.h1 ? ['--h1'] : []), url];
+  const args = ['-c', String(options.clients), '-m', String(options.streams), '-n', String(options.requests), '-t', '1', `--tls13-ciphers=${options.cipherSuite}`, ...(options.h1 ? ['--h1'] : []), url];
   // h2load exits non-zero when some requests failed; the summary still says how many, which is what is reported.
-  const { stdout } = await promisify(execFile)(binary, args, { maxBuffer: 1 << 20, timeout: (options.durationSeconds + 30) * 1_000 }).catch((err: { stdout?: string }) => {
+  const { stdout } = await promisify(execFile)(binary, args, { maxBuffer: 1 << 20, timeout: options.timeoutSeconds * 1_000 }).catch((err: { stdout?: string }) => {
     if (typeof err.stdout === 'string' && err.stdout.includes('finished in')) return { stdout: err.stdout };
     throw err;
   });
@@ -41,7 +46,7 @@ export async function h2load(binary: string, url: string, options: H2loadOptions
   const [, done, failed] = field(stdout, /requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed/, 'request counts');
   const [, s3xx, s4xx, s5xx] = field(stdout, /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/, 'status codes');
   // Nothing done and nothing failed: every request hung; a 0 among the samples would drag the median down unexplained.
-  if (Number(done) === 0) throw new Error(`no request completed in ${options.durationSeconds} s; h2load's output:\n${stdout.slice(-2_000)}`);
+  if (Number(done) === 0) throw new Error(`no request completed; h2load's output:\n${stdout.slice(-2_000)}`);
   const negotiated = ['TLS Protocol', 'Cipher', 'Application protocol'].map((name) => stdout.match(new RegExp(`^${name}: (.+)$`, 'm'))?.[1] ?? '?').join(' ');
   return {
     requestsPerSecond: Number(perSecond),

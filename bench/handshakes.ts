@@ -12,6 +12,8 @@ export interface HandshakeOptions {
   readonly durationSeconds: number;
   /** The only certificate trusted: every handshake verifies the server's certificate, as a real client's does. */
   readonly ca: string;
+  /** The only TLS 1.3 suite offered (TLS 1.2 suites are then not offered either). */
+  readonly cipherSuite: string;
   readonly path: string;
 }
 
@@ -62,7 +64,7 @@ export async function handshakes(url: string, options: HandshakeOptions): Promis
   const target = new URL(url);
   // One context for all connections: a `ca` given to each connect() would parse it and build a trust store each time,
   // a cost of the load generator's that competes for the same two cores.
-  const secureContext = createSecureContext({ ca: options.ca });
+  const secureContext = createSecureContext({ ca: options.ca, ciphers: options.cipherSuite });
   let [exchanges, errors, non2xx, negotiated] = [0, 0, 0, ''];
   let firstError: string | undefined;
   const cpuBefore = process.cpuUsage();

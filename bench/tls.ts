@@ -82,7 +82,7 @@ function preflight(contender: Contender, ca: string): Promise<void> {
   });
 }
 
-async function runRounds(pairs: readonly Pair[], settings: BenchSettings): Promise<Map<Pair, Sample[]>> {
+async function runRounds(pairs: readonly Pair[], settings: BenchSettings, ca: string): Promise<Map<Pair, Sample[]>> {
   const samples = new Map<Pair, Sample[]>(pairs.map((pair) => [pair, []]));
   for (let round = 1; round <= settings.rounds; round++) {
     // Every other round in reverse, as in `npm run bench`: no target always runs right after the same neighbour.
@@ -98,6 +98,10 @@ async function runRounds(pairs: readonly Pair[], settings: BenchSettings): Promi
       const result = await run(settings.durationSeconds);
       const cpuAfter = await cpuMicros(contender.pid);
       await contender.checkRunning();
+      // Running is not answering: a target that stalled after a run would make every later run fail for its own reason.
+      await preflight(contender, ca).catch((err: unknown) => {
+        throw new Error(`${contender.name} stopped answering after ${load.name}, round ${round}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      });
       const cpuPerRequest = cpuBefore === undefined || cpuAfter === undefined || result.requests === 0 ? undefined : (cpuAfter - cpuBefore) / result.requests;
       samples.get(pair)!.push({ result, cpuPerRequest });
       const client = result.clientCpuPerRequest === undefined ? '' : `, client ${result.clientCpuPerRequest.toFixed(0)} CPU µs/req`;
@@ -149,8 +153,8 @@ async function main(): Promise<void> {
     out(`targets: ${targets.map((t) => `${t.name} ${t.url}`).join(', ') || 'none'}\n`);
     out(`certificate: ${certificate.keyType}, self-signed for 127.0.0.1, the same files for every target\n`);
     out(`loads: ${loads.map((l) => `${l.name} (${l.shape})`).join('; ')}\n`);
-    out(`${settings.durationSeconds} s measured after ${settings.warmupSeconds} s warm-up, ${settings.rounds} interleaved round(s), medians; GET ${TLS_PATH}\n`);
-    const samples = await runRounds(pairs, settings);
+    out(`${settings.durationSeconds} s measured (h2load: about, as a request count from the target's last rate) after ${settings.warmupSeconds} s warm-up, ${settings.rounds} interleaved round(s), medians; GET ${TLS_PATH}\n`);
+    const samples = await runRounds(pairs, settings, certificate.pem);
     const rows = pairs.map((pair) => summarize(pair, samples.get(pair)!));
     const ratios = ratiosOf(rows);
     out(`\n${table(
