@@ -45,7 +45,7 @@ export async function h2load(binary: string, url: string, options: H2loadOptions
   const [, perSecond] = field(stdout, /finished in [\d.]+m?s, ([\d.]+) req\/s/, 'rate');
   const [, done, failed] = field(stdout, /requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed/, 'request counts');
   const [, s3xx, s4xx, s5xx] = field(stdout, /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/, 'status codes');
-  // Nothing done and nothing failed: every request hung; a 0 among the samples would drag the median down unexplained.
+  // Nothing done: every request hung or failed; a 0 among the samples would drag the median down unexplained.
   if (Number(done) === 0) throw new Error(`no request completed; h2load's output:\n${stdout.slice(-2_000)}`);
   const negotiated = ['TLS Protocol', 'Cipher', 'Application protocol'].map((name) => stdout.match(new RegExp(`^${name}: (.+)$`, 'm'))?.[1] ?? '?').join(' ');
   return {

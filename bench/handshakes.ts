@@ -1,9 +1,9 @@
 // Full TLS handshakes per second: every request on a new connection (handshake, one HTTP/1.1 GET, close), from Node's
 // tls client, a fixed number at a time. h2load cannot be used for this: it resumes the TLS session when it reconnects
-// (seen here: 290 of 300 reconnections resumed against a Node server), and a resumed handshake skips the server's
-// signature, which is most of what a handshake costs. The client's side of a handshake costs the load generator more
-// CPU than the server's side costs the server (about 2 ms against 0.6 ms for nginx, measured here), so the rate is
-// usually the client's; the server's CPU per connection is the figure that compares servers.
+// (seen here: 290 of 300 reconnections resumed against a Node server), and a resumed handshake sends no certificate
+// and signs nothing: cheaper than a new client's first connection. The client's side of a handshake cost this process
+// more CPU than the server's side cost nginx (medians 1.3-1.5 ms against 0.6-0.8 ms, measured here), so the rate
+// depends on the load generator as much as on the server; the server's CPU per connection compares servers.
 import { connect, createSecureContext, type SecureContext } from 'node:tls';
 
 export interface HandshakeOptions {
@@ -24,7 +24,7 @@ export interface HandshakeResult {
   /** Connections that failed: refused, reset, timed out, or a handshake that did not verify. */
   readonly errors: number;
   readonly non2xx: number;
-  /** e.g. `TLSv1.3 TLS_AES_256_GCM_SHA384 http/1.1`, from the last connection. */
+  /** e.g. `TLSv1.3 TLS_AES_128_GCM_SHA256 http/1.1`, from the last connection. */
   readonly negotiated: string;
   /** CPU microseconds this process (the load generator) spent per connection. */
   readonly clientCpuPerExchange: number;
