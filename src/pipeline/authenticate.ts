@@ -19,6 +19,8 @@ export function authenticateStage(authenticator: Authenticator): Stage {
       try {
         verified = authenticator.authenticate(ctx.headers);
       } catch (err) {
+        // No token at all, but a verified client certificate that names the caller (mTLS machine callers).
+        if (ctx.clientCertificate !== undefined && (err as { code?: string }).code === 'PG_TOKEN_MISSING') return accept(ctx, ctx.clientCertificate);
         return refusal(err);
       }
       if (verified instanceof Promise) return verified.then((found) => accept(ctx, found), refusal);

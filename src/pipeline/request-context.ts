@@ -28,6 +28,8 @@ export interface RequestContext extends ForwardContext {
   identity: Identity | undefined;
   /** The verified token behind `identity` (jti, iat, exp), for the revocation check. */
   token: VerifiedToken | undefined;
+  /** The caller a verified mTLS client certificate names (`tls.clientSubject`), used when no token is sent. */
+  clientCertificate?: VerifiedToken | undefined;
   /**
    * Headers the gateway adds for the upstream, rendered once the request is authorized (authorize.ts): identity,
    * `upstreamHeaders`, and the caller's Authorization where the route forwards it. Undefined values remove a header.

@@ -16,3 +16,13 @@ export function authorityProblem(headers: IncomingHttpHeaders, hostLines: number
   headers.host = authority;
   return undefined;
 }
+
+/**
+ * The size of an HTTP/2 header list as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2: name and value
+ * octets plus 32 per field). Node advertises the setting but does not enforce it on what it receives.
+ */
+export function headerListSize(rawHeaders: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) size += rawHeaders[i]!.length + rawHeaders[i + 1]!.length + 32;
+  return size;
+}

@@ -6,6 +6,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServerConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { TLSSocket } from 'node:tls';
+import { markClientSubject } from '../tls/client-certificate.js';
 import { ListenerCertificates } from '../tls/listener-certificates.js';
 import { httpsRedirect } from './https-redirect.js';
 import { applyServerLimits } from './http-server.js';
@@ -26,7 +28,9 @@ export class DataListeners {
       const own = listener.redirect === 'https' ? httpsRedirect(() => this.port(tlsIndex)) : handler;
       const parts = createListenerServer(listener, config, own, certificates, hooks);
       // Every connection, so a drain past its deadline can cut HTTP/2 and TLS ones too (no closeAllConnections there).
+      const namesCallers = listener.tls?.clientSubject === true;
       parts.server.on(certificates === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
+        if (namesCallers) markClientSubject(socket as TLSSocket);
         this.#sockets.add(socket);
         socket.once('close', () => this.#sockets.delete(socket));
       });

@@ -20,7 +20,8 @@ import { StreamedBody } from '../upstream/streamed-body.js';
 import { UploadSlots } from '../upstream/upload-slots.js';
 import { answerClientError } from './client-error.js';
 import { hostHeaderCount } from './host-header.js';
-import { authorityProblem } from './authority.js';
+import { clientSubjectOf } from '../tls/client-certificate.js';
+import { authorityProblem, headerListSize } from './authority.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -157,6 +158,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       match: undefined,
       identity: undefined,
       token: undefined,
+      clientCertificate: clientSubjectOf(raw.socket),
       identityHeaders: {},
       body: undefined,
       forwardedAt: undefined,
@@ -233,6 +235,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     const hosts = hostHeaderCount(raw.rawHeaders);
     if (raw.httpVersionMajor === 2) {
       // RFC 9113 §8.3.1: `:authority`, and a Host beside it must name the same; from here on `host` is the authority.
+      if (headerListSize(raw.rawHeaders) > runtime.config.server.limits.headerSize) return refuse(request, reply, new GatewayError('PG_HEADERS_TOO_LARGE'), LISTENER);
       const problem = authorityProblem(raw.headers, hosts);
       if (problem !== undefined) return refuse(request, reply, new GatewayError('PG_BAD_REQUEST', { detail: problem }), LISTENER);
     } else if (hosts !== 1 && (hosts > 1 || raw.httpVersionMinor === 1)) {

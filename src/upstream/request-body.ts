@@ -43,6 +43,8 @@ function stream(source: IncomingMessage, plan: BodyPlan, head: readonly Buffer[]
 }
 
 function bufferBody(source: IncomingMessage, plan: BodyPlan, done: BodyDone): void {
+  const header = source.headers['content-length'];
+  const declared = header === undefined ? undefined : Number(header);
   const chunks: Buffer[] = [];
   let size = 0;
   let settled = false;
@@ -67,12 +69,24 @@ function bufferBody(source: IncomingMessage, plan: BodyPlan, done: BodyDone): vo
     if (streamed instanceof BodyFailure) return finish(streamed);
     finish(null, streamed);
   };
-  const onEnd = (): void => finish(null, Buffer.concat(chunks, size));
+  const onEnd = (): void => {
+    // An HTTP/2 stream the client (or its HTTP/2 layer, on a content-length that disagrees with the DATA) reset ends
+    // like a complete one: a cut body is never forwarded as if it were whole.
+    if (wasReset(source)) return onAbort();
+    if (declared !== undefined && size !== declared) return finish(new BodyFailure('aborted', `the body is ${size} bytes, not the ${declared} its content-length says`));
+    finish(null, Buffer.concat(chunks, size));
+  };
   const onAbort = (): void => finish(new BodyFailure('aborted', 'the client aborted the request body'));
   const onClose = (): void => {
     if (!source.complete) onAbort();
   };
   source.on('data', onData).on('end', onEnd).on('error', onAbort).on('close', onClose);
+}
+
+/** An HTTP/2 request whose stream was reset (Node's compat layer still ends it); never true for HTTP/1.1. */
+function wasReset(source: IncomingMessage): boolean {
+  const h2 = source as IncomingMessage & { stream?: { rstCode?: number } };
+  return source.aborted || (h2.stream?.rstCode !== undefined && h2.stream.rstCode !== 0);
 }
 
 function ignore(): void {
