@@ -1,5 +1,6 @@
 // Edits of the shipped gateway.config.yaml for the bench. Each fails loudly when the file no longer has the shape it
 // edits, rather than silently benchmarking something else.
+import type { CertificateFiles } from './self-signed-certificate.js';
 
 function edit(yaml: string, pattern: RegExp, replacement: string, what: string): string {
   const edited = yaml.replace(pattern, replacement);
@@ -58,4 +59,14 @@ export type RedisTopology = { readonly cluster: readonly string[] } | { readonly
 export function withRedisTopology(yaml: string, topology: RedisTopology): string {
   const value = 'cluster' in topology ? `{ cluster: [${topology.cluster.join(', ')}] }` : `{ sentinels: [${topology.sentinels.join(', ')}], name: ${topology.name} }`;
   return edit(yaml, /^( +redis: )\$\{REDIS_URL:-\}/m, `$1${value}`, 'set store.redis');
+}
+
+/**
+ * The data-plane listener terminates TLS with this certificate and offers h2 and http/1.1 by ALPN on the one port
+ * (issue 13's list form of `server.listen`); host and port still come from the environment the bench sets.
+ * @example withTlsListener('  listen: { host: h, port: p }', { cert: '/c.pem', key: '/k.pem' }) // '  listen:\n    - host: h\n      port: p\n      http2: true\n      tls:\n        certs:\n          - { cert: /c.pem, key: /k.pem }'
+ */
+export function withTlsListener(yaml: string, certificate: CertificateFiles): string {
+  const listener = ['    - host: $1', '      port: $2', '      http2: true', '      tls:', '        certs:', `          - { cert: ${certificate.cert}, key: ${certificate.key} }`];
+  return edit(yaml, /^ {2}listen: \{ host: ([^,]+), port: (\S+) \}$/m, `  listen:\n${listener.join('\n')}`, 'make the listener terminate TLS');
 }

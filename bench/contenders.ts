@@ -1,11 +1,14 @@
 // The targets the bench loads, each started as its own child process on 127.0.0.1: the origin (loaded directly and
-// upstream of every proxy), a bare Fastify proxy, permgate from its CLI, nginx; and a private Redis for permgate.
+// upstream of every proxy), a bare Fastify proxy, permgate from its CLI, nginx (either on plain HTTP or terminating
+// TLS); and a private Redis for permgate.
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findOnPath, freePort, startChild, tempDir, waitUntilReady, type Child } from './child-processes.js';
 import { childPids } from './cpu-time.js';
+import type { CertificateFiles } from './self-signed-certificate.js';
 
 /** The repository root, seen from dist/bench/ where this file runs. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,6 +35,8 @@ export interface PermgateVariant {
   readonly root?: string;
   /** How long start-up may take; a config with 10,000 static subjects takes seconds to load in each process. */
   readonly readyTimeoutMs?: number;
+  /** Its listener terminates TLS (the edited config says so): the contender's URL is https. */
+  readonly tls?: boolean;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -44,6 +49,18 @@ async function answers200(url: string): Promise<boolean> {
   const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
   await response.arrayBuffer();
   return response.status === 200;
+}
+
+/** The same over HTTPS, trusting only the certificate the contender was given (self-signed, so fetch would refuse it). */
+function answers200OverTls(url: string, ca: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const request = httpsGet(url, { ca, agent: false, timeout: 1_000 }, (response) => {
+      response.resume();
+      response.once('end', () => resolve(response.statusCode === 200));
+    });
+    request.once('timeout', () => request.destroy(new Error('timed out')));
+    request.once('error', reject);
+  });
 }
 
 function portMessage(child: Child): number | undefined {
@@ -90,14 +107,15 @@ export async function startPermgate(originUrl: string, variant: PermgateVariant)
     },
   });
   await waitUntilReady(child, () => answers200(`http://127.0.0.1:${adminPort}/readyz`), variant.readyTimeoutMs ?? READY_TIMEOUT_MS);
-  return contender(child, `http://127.0.0.1:${port}`);
+  return contender(child, `${variant.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
 }
 
 /**
  * nginx as a plain keep-alive reverse proxy, by default one worker like the one event loop of each Node proxy (more to
- * face a permgate with as many workers); undefined when not installed.
+ * face a permgate with as many workers); with `tls`, terminating TLS with that certificate and offering h2 and
+ * http/1.1 by ALPN on the one port, as permgate's `http2: true` listener does. Undefined when not installed.
  */
-export async function startNginx(originUrl: string, workers = 1): Promise<Contender | undefined> {
+export async function startNginx(originUrl: string, workers = 1, tls?: CertificateFiles): Promise<Contender | undefined> {
   const nginx = findOnPath('nginx');
   if (!nginx) return undefined;
   const dir = tempDir('permgate-bench-nginx-');
@@ -122,15 +140,20 @@ http {
   keepalive_requests 1000000;
   upstream origin { server ${upstream}; keepalive 64; keepalive_requests 1000000; }
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${tls ? ` ssl http2;
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    # nginx 1.22 offers TLS 1.3 only when told; Node, under permgate, offers 1.2 and 1.3: both agree on 1.3.
+    ssl_protocols TLSv1.2 TLSv1.3` : ''};
     location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
 }
 `);
   // `-e stderr`: errors met before the config is read go to stderr too, not to the system's log file.
   const child = startChild(workers === 1 ? 'nginx' : `nginx (${workers} workers)`, nginx, ['-p', `${dir}/`, '-e', 'stderr', '-c', conf], { lastResortSignal: 'SIGTERM' });
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntilReady(child, () => answers200(`${url}/`), READY_TIMEOUT_MS);
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const ca = tls && readFileSync(tls.cert, 'utf8');
+  await waitUntilReady(child, () => (ca ? answers200OverTls(`${url}/`, ca) : answers200(`${url}/`)), READY_TIMEOUT_MS);
   const [worker] = await childPids(child.pid);
   return contender(child, url, worker);
 }
