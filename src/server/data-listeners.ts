@@ -3,7 +3,7 @@
 import type { RequestListener, Server as HttpServer } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import type { FastifyBaseLogger } from 'fastify';
+import type { LogPort } from '../observability/log-port.js';
 import type { ServerConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { TLSSocket } from 'node:tls';
@@ -16,10 +16,10 @@ import { createListenerServer, type ListenerServerParts } from './listener-serve
 export class DataListeners {
   readonly #parts: ListenerServerParts[];
   readonly #sockets = new Set<Socket>();
-  readonly #log: FastifyBaseLogger;
+  readonly #log: LogPort;
   #open = false;
 
-  constructor(config: ServerConfig, handler: RequestListener, metrics: GatewayMetrics, log: FastifyBaseLogger, { watchCertificates = true } = {}) {
+  constructor(config: ServerConfig, handler: RequestListener, metrics: GatewayMetrics, log: LogPort, { watchCertificates = true } = {}) {
     this.#log = log;
     const hooks = { dropped: () => metrics.connectionsDropped.inc(), rapidReset: () => metrics.http2SessionsClosed.inc({ reason: 'rapid_reset' }) };
     const tlsIndex = config.listeners.findIndex((listener) => listener.tls !== undefined);
