@@ -228,7 +228,6 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const sink = this.#sink;
     if (sink === undefined) return;
-    if (responseClosed(this.#res)) return this.#onClientClose();
     if (!sink.write(chunk)) {
       // A write refused because the client is gone (its 'close' may come late, or never for a reset HTTP/2 stream)
       // will never drain: let the upstream go now instead of holding its pooled connection until the send timeout.
