@@ -234,9 +234,16 @@ class RelayedSocket implements LiveConnection {
     });
     upstream.on('message', (data, isBinary) => down.pass(data, isBinary));
     client.on('pong', () => (this.#alive = true));
-    client.on('close', (code) => this.#finish(code === 1009 ? 'too-large' : 'client', upstream, code));
-    upstream.on('close', (code) => this.#finish(code === 1009 ? 'too-large' : 'upstream', client, code));
-    client.on('error', () => {}); // a close follows every error
+    // `ws` closes a side that sent a message over maxPayload with 1009 and stops reading it, so the close event there
+    // cannot say 1009 (no close frame is read back): the error does.
+    let tooLarge = false;
+    const onError = (err: Error): void => {
+      if ((err as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') tooLarge = true;
+    };
+    client.on('error', onError); // a close follows every error
+    upstream.on('error', onError);
+    client.on('close', (code) => this.#finish(tooLarge || code === 1009 ? 'too-large' : 'client', upstream, tooLarge ? 1009 : code));
+    upstream.on('close', (code) => this.#finish(tooLarge || code === 1009 ? 'too-large' : 'upstream', client, tooLarge ? 1009 : code));
     this.#ping = setInterval(() => {
       if (!this.#alive) return this.#close('idle', 1001, 'idle timeout', true);
       this.#alive = false;
