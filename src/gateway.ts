@@ -353,8 +353,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       sweepInterval: 1_000,
       onAccessEnded(connection, reason) {
         const subject = connection.token?.identity.subject ?? '';
-        log.info({ route: connection.route, subject, reason }, 'WebSocket closed: its access ended');
-        void audit.record({ at: now(), actor: 'gateway', action: 'websocket.closed', target: subject, after: { route: connection.route, reason } }).catch(() => {});
+        log.info({ kind: connection.kind, route: connection.route, subject, reason }, 'connection closed: its access ended');
+        void audit.record({ at: now(), actor: 'gateway', action: `${connection.kind}.closed`, target: subject, after: { route: connection.route, reason } }).catch(() => {});
       },
     });
     rbac.onPermissionsChanged((changed) => registry.permissionsChanged(changed));

@@ -16,6 +16,8 @@ export interface Forwarding {
 /** The WebSocket relay of the config in force (websocket/websocket-relay.ts). */
 export interface WebSocketRelaying {
   relay(ctx: RelayedRequest): GatewayError | undefined;
+  /** A plain request on a websocket route: its response (server-sent events, say) is cut when its access ends. */
+  watch(ctx: RelayedRequest): void;
 }
 
 export function forwardStage(forwarder: Forwarding, websockets?: WebSocketRelaying): Stage {
@@ -23,7 +25,10 @@ export function forwardStage(forwarder: Forwarding, websockets?: WebSocketRelayi
     name: 'forward',
     run(ctx) {
       // A handshake on a websocket route is relayed; on any other route it goes on as a plain GET, Upgrade stripped.
-      if (websockets !== undefined && ctx.match!.route.config.websocket !== undefined && wantsWebSocket(ctx)) return websockets.relay(ctx);
+      if (websockets !== undefined && ctx.match!.route.config.websocket !== undefined) {
+        if (wantsWebSocket(ctx)) return websockets.relay(ctx);
+        websockets.watch(ctx);
+      }
       forwarder.forward(ctx);
     },
     finish(ctx) {

@@ -1,4 +1,4 @@
-// The long connections open on this instance (proxied WebSockets), each with the caller, token and requirement that
+// The long connections open on this instance (proxied WebSockets, and responses in flight on websocket routes), each with the caller, token and requirement that
 // let it in, so each ends the moment its access does (issue 13): at the token's `exp` (a timer), when a revocation
 // reaches this instance's mirror (made here or announced by another instance), and when an RBAC change takes the
 // route's permission away (re-decided at once). A sweep every second re-checks all of them as a safety net. Also the
@@ -24,6 +24,8 @@ export const ACCESS_END_TEXT: Readonly<Record<AccessEnd, string>> = {
 
 /** One open connection, as the registry knows it. */
 export interface LiveConnection {
+  /** A proxied WebSocket, or an HTTP response in flight (server-sent events, a long download) on a websocket route. */
+  readonly kind: 'websocket' | 'response';
   /** The route pattern (a metric label). */
   readonly route: string;
   /** The client address it came from (IPv6 counted by its /64). */
@@ -55,6 +57,8 @@ interface Entry {
   readonly connection: LiveConnection;
   readonly subject: string | undefined;
   readonly bucket: string;
+  /** Counted against rateLimits.connections (WebSockets are; watched responses are not). */
+  readonly counted: boolean;
   expiry: NodeJS.Timeout | undefined;
   ended: boolean;
 }
@@ -66,6 +70,8 @@ export class SocketRegistry {
   readonly #deps: SocketRegistryDeps;
   readonly #entries = new Map<LiveConnection, Entry>();
   readonly #bySubject = new Map<string, Set<Entry>>();
+  /** Counted connections per subject and per address bucket. */
+  readonly #perSubject = new Map<string, number>();
   readonly #byAddress = new Map<string, number>();
   #sweep: NodeJS.Timeout | undefined;
 
@@ -84,27 +90,39 @@ export class SocketRegistry {
   admit(connection: LiveConnection, limits: ConnectionLimits | undefined): GatewayError | undefined {
     const subject = connection.token?.identity.subject;
     const bucket = addressBucket(connection.address);
-    if (limits?.perSubject !== undefined && subject !== undefined && (this.#bySubject.get(subject)?.size ?? 0) >= limits.perSubject) {
+    if (limits?.perSubject !== undefined && subject !== undefined && (this.#perSubject.get(subject) ?? 0) >= limits.perSubject) {
       return new GatewayError('PG_TOO_MANY_CONNECTIONS', { detail: `at most ${limits.perSubject} per caller` });
     }
     if (limits?.perAddress !== undefined && (this.#byAddress.get(bucket) ?? 0) >= limits.perAddress) {
       return new GatewayError('PG_TOO_MANY_CONNECTIONS', { detail: `at most ${limits.perAddress} per client address` });
     }
-    const entry: Entry = { connection, subject, bucket, expiry: undefined, ended: false };
+    this.#add(connection, true);
+    return undefined;
+  }
+
+  /** Registers a connection that ends with its access but counts against no bound (a response in flight). */
+  watch(connection: LiveConnection): void {
+    this.#add(connection, false);
+  }
+
+  #add(connection: LiveConnection, counted: boolean): void {
+    const subject = connection.token?.identity.subject;
+    const bucket = addressBucket(connection.address);
+    const entry: Entry = { connection, subject, bucket, counted, expiry: undefined, ended: false };
     this.#entries.set(connection, entry);
     if (subject !== undefined) {
       let set = this.#bySubject.get(subject);
       if (set === undefined) this.#bySubject.set(subject, (set = new Set()));
       set.add(entry);
+      if (counted) this.#perSubject.set(subject, (this.#perSubject.get(subject) ?? 0) + 1);
     }
-    this.#byAddress.set(bucket, (this.#byAddress.get(bucket) ?? 0) + 1);
+    if (counted) this.#byAddress.set(bucket, (this.#byAddress.get(bucket) ?? 0) + 1);
     const token = connection.token;
     if (token !== undefined) {
       entry.expiry = setTimeout(() => this.#end(entry, 'token-expired'), Math.min(MAX_DELAY, Math.max(0, token.exp * 1000 - this.#deps.now())));
       entry.expiry.unref();
     }
     this.#ensureSweep();
-    return undefined;
   }
 
   /** The connection is over (for whatever reason): it no longer counts. */
@@ -118,10 +136,9 @@ export class SocketRegistry {
       const set = this.#bySubject.get(entry.subject);
       set?.delete(entry);
       if (set?.size === 0) this.#bySubject.delete(entry.subject);
+      if (entry.counted) decrement(this.#perSubject, entry.subject);
     }
-    const left = (this.#byAddress.get(entry.bucket) ?? 1) - 1;
-    if (left === 0) this.#byAddress.delete(entry.bucket);
-    else this.#byAddress.set(entry.bucket, left);
+    if (entry.counted) decrement(this.#byAddress, entry.bucket);
     if (this.#entries.size === 0) this.#stopSweep();
   }
 
@@ -216,4 +233,10 @@ export class SocketRegistry {
     clearInterval(this.#sweep);
     this.#sweep = undefined;
   }
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left === 0) counts.delete(key);
+  else counts.set(key, left);
 }

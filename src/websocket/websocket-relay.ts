@@ -15,6 +15,7 @@ import { GatewayError } from '../errors.js';
 import type { AuthorizationRequest } from '../rbac/authorizer.js';
 import type { ForwardContext } from '../upstream/forward-context.js';
 import { RequestHeaderPolicy, type HeaderMap } from '../upstream/request-headers.js';
+import { watchResponse } from './watched-response.js';
 import { handshakeProblem, offeredProtocols } from './websocket-handshake.js';
 import { ACCESS_END_TEXT, type AccessEnd, type LiveConnection, type SocketRegistry } from './socket-registry.js';
 
@@ -104,6 +105,11 @@ export class WebSocketRelay {
     socket.connect(url, headers, offeredProtocols(ctx.headers) ?? [], plan.timeout);
     return undefined;
   }
+
+  /** A plain request on a websocket route: its response ends when its access does, as a socket would. */
+  watch(ctx: RelayedRequest): void {
+    watchResponse(ctx, authorizationOf(ctx), this.registry);
+  }
 }
 
 /** The decision that let the handshake in, as the authorize stage asked it: asked again when permissions change. */
@@ -118,6 +124,7 @@ function authorizationOf(ctx: RelayedRequest): AuthorizationRequest | undefined 
 
 /** One relayed socket, from admission (upstream connecting) to close. */
 class RelayedSocket implements LiveConnection {
+  readonly kind = 'websocket';
   readonly address: string;
   readonly token: VerifiedToken | undefined;
   #state: 'connecting' | 'open' | 'done' = 'connecting';
