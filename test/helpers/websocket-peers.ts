@@ -2,7 +2,10 @@
 // and handshake it saw, and answers plain requests too) and a `ws` client that reports a refused handshake's status.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Test } from 'tap';
 import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
+import { startGateway, type GatewayUnderTest } from './gateway-under-test.js';
+import { hsAuth } from './tokens.js';
 
 export interface EchoUpstream {
   readonly url: string;
@@ -51,6 +54,28 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** An echo upstream and a gateway in front of it (YAML given the upstream's URL), both closed when the test ends. */
+export async function gatewayWithEchoUpstream(t: Test, yaml: (upstreamUrl: string) => string): Promise<{ gw: GatewayUnderTest; upstream: EchoUpstream }> {
+  const upstream = await startEchoUpstream();
+  const gw = await startGateway(yaml(upstream.url));
+  t.teardown(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+  return { gw, upstream };
+}
+
+/** The config most WebSocket tests share: HS256 tokens whose scopes grant, and /chat/** needing chat:join. */
+export function chatConfig(upstreamUrl: string, extra = ''): string {
+  return `
+${hsAuth()}rbac: { tokenScopes: true }
+${extra}upstreams:
+  chat: { url: "${upstreamUrl}" }
+routes:
+  - { path: /chat/**, upstream: chat, permission: chat:join, websocket: true }
+`;
 }
 
 /** An open socket (status 101), or a refused handshake's status and body (no socket). */

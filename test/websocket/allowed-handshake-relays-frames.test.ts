@@ -2,23 +2,17 @@
 // authorized path and the gateway's own header set, the client gets the upstream's subprotocol, and frames (text and
 // binary) go both ways until one side closes, which closes the other.
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
 import { hsAuth, token } from '../helpers/tokens.js';
-import { closed, nextMessage, openSocket, startEchoUpstream } from '../helpers/websocket-peers.js';
+import { chatConfig, closed, gatewayWithEchoUpstream, nextMessage, openSocket } from '../helpers/websocket-peers.js';
 
 t.test('an allowed handshake is relayed and frames echo both ways', async (t) => {
-  const upstream = await startEchoUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithEchoUpstream(t, (url) => `
 ${hsAuth()}rbac: { tokenScopes: true }
 upstreams:
-  chat: { url: "${upstream.url}" }
+  chat: { url: "${url}" }
 routes:
   - { path: /chat/:room, upstream: chat, permission: "chat:join:{room}", websocket: true }
 `);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   const jwt = await token({ sub: 'alice', scope: 'chat:join:lobby' });
   const opened = await openSocket(`${gw.url}/chat/lobby?since=5`, jwt, { protocols: ['chat', 'other'], headers: { 'x-auth-subject': 'mallory', origin: 'https://app.example' } });
   t.equal(opened.status, 101, 'switched protocols');
@@ -52,18 +46,7 @@ routes:
 });
 
 t.test('an upstream close reaches the client with its code', async (t) => {
-  const upstream = await startEchoUpstream();
-  const gw = await startGateway(`
-${hsAuth()}rbac: { tokenScopes: true }
-upstreams:
-  chat: { url: "${upstream.url}" }
-routes:
-  - { path: /chat/**, upstream: chat, permission: chat:join, websocket: true }
-`);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw, upstream } = await gatewayWithEchoUpstream(t, (url) => chatConfig(url));
   const opened = await openSocket(`${gw.url}/chat/x`, await token({ scope: 'chat:join' }));
   const client = opened.socket!;
   const done = closed(client);

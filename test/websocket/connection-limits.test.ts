@@ -1,25 +1,11 @@
 // rateLimits.connections bounds open WebSockets per caller and per client address: one handshake more is refused 429
 // (PG_TOO_MANY_CONNECTIONS) before the upstream is asked, and a closed socket frees its place.
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
-import { hsAuth, token } from '../helpers/tokens.js';
-import { closed, openSocket, startEchoUpstream } from '../helpers/websocket-peers.js';
+import { token } from '../helpers/tokens.js';
+import { chatConfig, closed, gatewayWithEchoUpstream, openSocket } from '../helpers/websocket-peers.js';
 
 t.test('a caller over its open-socket bound is refused 429 before the upstream is asked', async (t) => {
-  const upstream = await startEchoUpstream();
-  const gw = await startGateway(`
-${hsAuth()}rbac: { tokenScopes: true }
-rateLimits:
-  connections: { perSubject: 2, perAddress: 3 }
-upstreams:
-  chat: { url: "${upstream.url}" }
-routes:
-  - { path: /chat/**, upstream: chat, permission: chat:join, websocket: true }
-`);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw, upstream } = await gatewayWithEchoUpstream(t, (url) => chatConfig(url, 'rateLimits:\n  connections: { perSubject: 2, perAddress: 3 }\n'));
   const alice = await token({ sub: 'alice', scope: 'chat:join' });
   const first = await openSocket(`${gw.url}/chat/a`, alice);
   const second = await openSocket(`${gw.url}/chat/b`, alice);

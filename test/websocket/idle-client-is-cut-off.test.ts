@@ -2,21 +2,15 @@
 // one that has not answered the previous ping by the next is cut off (a dead peer sends no close frame), and the
 // upstream side is closed with 1001.
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
-import { closed, openSocket, startEchoUpstream } from '../helpers/websocket-peers.js';
+import { closed, openSocket, gatewayWithEchoUpstream } from '../helpers/websocket-peers.js';
 
 t.test('a client that stops answering pings is cut off; one that answers stays', async (t) => {
-  const upstream = await startEchoUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithEchoUpstream(t, (url) => `
 upstreams:
-  chat: { url: "${upstream.url}" }
+  chat: { url: "${url}" }
 routes:
   - { path: /chat/**, upstream: chat, auth: none, websocket: { pingInterval: 100ms } }
 `);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   const lively = await openSocket(`${gw.url}/chat/lively`);
   const silent = await openSocket(`${gw.url}/chat/silent`, undefined, { autoPong: false });
   const started = performance.now();

@@ -1,21 +1,15 @@
 // A message larger than the route's websocket.maxPayload closes the socket with 1009 (message too big); the
 // oversized message never reaches the upstream, whose side is closed too.
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
-import { closed, nextMessage, openSocket, startEchoUpstream } from '../helpers/websocket-peers.js';
+import { closed, nextMessage, openSocket, gatewayWithEchoUpstream } from '../helpers/websocket-peers.js';
 
 t.test('a message over maxPayload closes the socket with 1009', async (t) => {
-  const upstream = await startEchoUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithEchoUpstream(t, (url) => `
 upstreams:
-  chat: { url: "${upstream.url}" }
+  chat: { url: "${url}" }
 routes:
   - { path: /chat/**, upstream: chat, auth: none, websocket: { maxPayload: 1kb } }
 `);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   const opened = await openSocket(`${gw.url}/chat/x`);
   const client = opened.socket!;
   client.send('a'.repeat(1024));

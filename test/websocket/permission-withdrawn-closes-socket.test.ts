@@ -24,22 +24,23 @@ t.test('an RBAC change on A that removes the permission closes the socket on B',
   client.send('still allowed?');
   t.equal((await nextMessage(client)).text, 'still allowed?', 'one role gone, the other still grants it: open');
 
-  let sent = performance.now();
+  // Measured from A's answer (the change is made), as the revocation test does.
   await admin(a, 'DELETE', '/admin/rbac/subjects/pia/roles/member');
+  let answered = performance.now();
   let result = await end;
-  t.comment(`role removed from the subject on A: socket on B closed after ${(result.at - sent).toFixed(1)} ms`);
+  t.comment(`role removed from the subject on A: socket on B closed ${(result.at - answered).toFixed(1)} ms after A answered`);
   t.equal(result.code, 1008);
   t.equal(result.reason, 'permission withdrawn');
-  t.ok(result.at - sent <= 100, 'within 100 ms');
+  t.ok(result.at - answered <= 100, 'within 100 ms');
 
   const other = await openSocket(`${b.url}/chat/room`, ulf);
   t.equal(other.status, 101);
   const otherEnd = closed(other.socket!);
-  sent = performance.now();
   await admin(a, 'PUT', '/admin/rbac/roles/member', { grants: ['chat:read'] });
+  answered = performance.now();
   result = await otherEnd;
-  t.comment(`grant taken out of a role on A: socket on B closed after ${(result.at - sent).toFixed(1)} ms`);
+  t.comment(`grant taken out of a role on A: socket on B closed ${(result.at - answered).toFixed(1)} ms after A answered`);
   t.equal(result.code, 1008);
-  t.ok(result.at - sent <= 100, 'within 100 ms');
+  t.ok(result.at - answered <= 100, 'within 100 ms');
   t.match(await b.gateway.metrics.registry.metrics(), /permgate_websocket_closes_total\{reason="permission-withdrawn"\} 2/);
 });

@@ -5,21 +5,16 @@ import t from 'tap';
 import { startGateway } from '../helpers/gateway-under-test.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
-import { openSocket, startEchoUpstream } from '../helpers/websocket-peers.js';
+import { openSocket, gatewayWithEchoUpstream } from '../helpers/websocket-peers.js';
 
 t.test('refused handshakes get coded statuses and never reach the upstream', async (t) => {
-  const upstream = await startEchoUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithEchoUpstream(t, (url) => `
 ${hsAuth()}rbac: { tokenScopes: true }
 upstreams:
-  chat: { url: "${upstream.url}" }
+  chat: { url: "${url}" }
 routes:
   - { path: /chat/**, upstream: chat, permission: { GET: chat:read, WEBSOCKET: chat:join }, websocket: true }
 `);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   const cases: { name: string; path: string; jwt: string | undefined; status: number; code: string }[] = [
     { name: 'no token', path: '/chat/x', jwt: undefined, status: 401, code: 'PG_TOKEN_MISSING' },
     { name: 'a bad token', path: '/chat/x', jwt: 'not.a.token', status: 401, code: 'PG_TOKEN_MALFORMED' },

@@ -1,23 +1,11 @@
 // A socket lives no longer than the token that opened it: at the token's exp it is closed with 1008 "token expired",
 // upstream side too, without any request or sweep having to notice.
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
-import { hsAuth, token } from '../helpers/tokens.js';
-import { closed, openSocket, startEchoUpstream } from '../helpers/websocket-peers.js';
+import { token } from '../helpers/tokens.js';
+import { chatConfig, closed, gatewayWithEchoUpstream, openSocket } from '../helpers/websocket-peers.js';
 
 t.test('the socket closes with 1008 when its token expires', async (t) => {
-  const upstream = await startEchoUpstream();
-  const gw = await startGateway(`
-${hsAuth()}rbac: { tokenScopes: true }
-upstreams:
-  chat: { url: "${upstream.url}" }
-routes:
-  - { path: /chat/**, upstream: chat, permission: chat:join, websocket: true }
-`);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
+  const { gw, upstream } = await gatewayWithEchoUpstream(t, (url) => chatConfig(url));
   const exp = Math.floor(Date.now() / 1000) + 2;
   const opened = await openSocket(`${gw.url}/chat/x`, await token({ scope: 'chat:join', exp }));
   t.equal(opened.status, 101);

@@ -2,22 +2,16 @@
 // served as the plain request it also is: the upstream gets a GET without Upgrade, and the client gets its answer
 // (and the connection closes after it).
 import t from 'tap';
-import { startGateway } from '../helpers/gateway-under-test.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { openSocket, startEchoUpstream } from '../helpers/websocket-peers.js';
+import { openSocket, gatewayWithEchoUpstream } from '../helpers/websocket-peers.js';
 
 t.test('an Upgrade on a route without websocket is forwarded as a plain GET without Upgrade', async (t) => {
-  const upstream = await startEchoUpstream();
-  const gw = await startGateway(`
+  const { gw, upstream } = await gatewayWithEchoUpstream(t, (url) => `
 upstreams:
-  svc: { url: "${upstream.url}" }
+  svc: { url: "${url}" }
 routes:
   - { path: /plain/**, upstream: svc, auth: none }
 `);
-  t.teardown(async () => {
-    await gw.close();
-    await upstream.close();
-  });
   const res = await openSocket(`${gw.url}/plain/x`);
   t.equal(res.status, 200, 'no switch: the plain answer');
   t.same(JSON.parse(res.body), { plain: true });
