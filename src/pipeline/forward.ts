@@ -4,7 +4,7 @@
 // breaker call is settled as neutral: nobody's fault but the upstream's may open a breaker.
 import type { GatewayError } from '../errors.js';
 import type { ForwardContext } from '../upstream/forward-context.js';
-import type { RelayedRequest } from '../websocket/websocket-relay.js';
+import type { RelayedRequest } from '../websocket/connection-access.js';
 import type { Stage } from './stage.js';
 import { wantsWebSocket } from './wants-websocket.js';
 

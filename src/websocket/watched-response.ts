@@ -1,19 +1,19 @@
 // A response in flight on a websocket route (server-sent events, a long download) ends when its access does, as the
 // route's WebSockets do: registered with the SocketRegistry while it is open, and cut (the connection destroyed, so
 // the client sees the stream end) on the same triggers. It counts against no connection bound.
-import type { AuthorizationRequest } from '../rbac/authorizer.js';
-import type { RelayedRequest } from './websocket-relay.js';
+import { authorizationOf, tokenOf, type RelayedRequest } from './connection-access.js';
 import type { AccessEnd, LiveConnection, SocketRegistry } from './socket-registry.js';
 
-export function watchResponse(ctx: RelayedRequest, authorization: AuthorizationRequest | undefined, registry: SocketRegistry): void {
+export function watchResponse(ctx: RelayedRequest, registry: SocketRegistry): void {
   const res = ctx.reply.raw;
-  if (ctx.token === undefined || res.writableFinished || res.destroyed) return; // a public route: nothing to end it
+  const token = tokenOf(ctx);
+  if (token === undefined || res.writableFinished || res.destroyed) return; // a public route: nothing to end it
   const watched: LiveConnection = {
     kind: 'response',
     route: ctx.match!.route.pattern,
     address: ctx.client.ip,
-    token: ctx.token,
-    authorization,
+    token,
+    authorization: authorizationOf(ctx),
     end(reason: AccessEnd) {
       ctx.reply.log.info({ reason }, 'response cut: its access ended');
       res.destroy();

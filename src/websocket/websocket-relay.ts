@@ -13,8 +13,8 @@ import type { ConnectionLimits } from '../config/rate-limit-types.js';
 import type { GatewayConfig, WebSocketRouteConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { AuthorizationRequest } from '../rbac/authorizer.js';
-import type { ForwardContext } from '../upstream/forward-context.js';
 import { RequestHeaderPolicy, type HeaderMap } from '../upstream/request-headers.js';
+import { authorizationOf, tokenOf, type RelayedRequest } from './connection-access.js';
 import { watchResponse } from './watched-response.js';
 import { handshakeProblem, offeredProtocols } from './websocket-handshake.js';
 import { ACCESS_END_TEXT, type AccessEnd, type LiveConnection, type SocketRegistry } from './socket-registry.js';
@@ -27,10 +27,6 @@ export interface RelayHooks {
   closed(route: string, reason: CloseReason): void;
 }
 
-/** What the relay reads of a request beyond what forwarding does: the token, for expiry and revocation. */
-export interface RelayedRequest extends ForwardContext {
-  readonly token: VerifiedToken | undefined;
-}
 
 /** The client's writes wait while the other side holds more than this unsent; resumed below LOW_WATER. */
 const HIGH_WATER = 1024 * 1024;
@@ -108,18 +104,8 @@ export class WebSocketRelay {
 
   /** A plain request on a websocket route: its response ends when its access does, as a socket would. */
   watch(ctx: RelayedRequest): void {
-    watchResponse(ctx, authorizationOf(ctx), this.registry);
+    watchResponse(ctx, this.registry);
   }
-}
-
-/** The decision that let the handshake in, as the authorize stage asked it: asked again when permissions change. */
-function authorizationOf(ctx: RelayedRequest): AuthorizationRequest | undefined {
-  const match = ctx.match!;
-  const identity = ctx.identity;
-  if (match.route.config.auth === 'none' || identity === undefined) return undefined;
-  const tenantParam = match.route.config.tenantParam;
-  const tenant = tenantParam === undefined ? identity.tenant : match.param(tenantParam);
-  return { identity, tenant, codes: match.permissions, mode: match.mode, sensitive: match.route.config.sensitive };
 }
 
 /** One relayed socket, from admission (upstream connecting) to close. */
@@ -143,7 +129,7 @@ class RelayedSocket implements LiveConnection {
     private readonly hooks: RelayHooks,
   ) {
     this.address = ctx.client.ip;
-    this.token = ctx.token;
+    this.token = tokenOf(ctx);
   }
 
   connect(url: URL, headers: HeaderMap, protocols: string[], timeout: number): void {
