@@ -36,6 +36,7 @@ import { ShadowReport } from './shadow/shadow-report.js';
 import { retirePool } from './upstream/upstream-pool.js';
 import { buildDataPlane } from './server/data-plane.js';
 import { DataListeners } from './server/data-listeners.js';
+import { SocketRegistry } from './websocket/socket-registry.js';
 
 export interface GatewayDeps {
   readonly authenticator?: Authenticator;
@@ -171,6 +172,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   const usage = initial.rbac.usage.record ? grantUsageRecorder(usageStore, initial.rbac, metrics, log) : undefined;
   const rbac = await buildRbac(initial.rbac, store, metrics, log, now, usage);
   let revocations: RevocationList | undefined;
+  const sockets = websocketRegistry();
   const shared: Shared = {
     store,
     metrics,
@@ -186,13 +188,17 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       lastGood: new CarriedOver<LastGoodCache>(),
     },
     async revocations(config) {
-      revocations ??= await buildRevocations(config, store, metrics, now);
+      if (revocations === undefined) {
+        revocations = await buildRevocations(config, store, metrics, now);
+        revocations.onChange((change) => sockets.revocationChanged(change));
+      }
       return revocations;
     },
     authenticator: deps.authenticator,
     authorizer: deps.authorizer,
     denialSpikes: new DenialSpikeWatch({ audit, metrics, log }),
     shadowReport: new ShadowReport(initial.shadow.reportEntries),
+    sockets,
   };
   current = await buildRuntime(loaded, shared, log);
   logLintFindings(loaded, log);
@@ -330,7 +336,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       let urls: string[] = [];
       if (planes.dataPlane) {
         await app.ready();
-        listeners = new DataListeners(current!.config.server, plane.handler, metrics, log);
+        listeners = new DataListeners(current!.config.server, plane.handler, plane.upgrade, metrics, log);
         urls = await listeners.listen();
       }
       const url = urls[0] ?? '';
@@ -344,6 +350,26 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     },
   };
 
+  /**
+   * Open WebSockets end when their access does (issue 13): the registry is told of every revocation that enters the
+   * mirror and of every RBAC change, and each close for an access reason is audited.
+   */
+  function websocketRegistry(): SocketRegistry {
+    const registry = new SocketRegistry({
+      now,
+      isRevoked: (token) => revocations?.isRevoked(token),
+      authorizer: () => deps.authorizer ?? rbac,
+      sweepInterval: 1_000,
+      onAccessEnded(connection, reason) {
+        const subject = connection.token?.identity.subject ?? '';
+        log.info({ kind: connection.kind, route: connection.route, subject, reason }, 'connection closed: its access ended');
+        void audit.record({ at: now(), actor: 'gateway', action: `${connection.kind}.closed`, target: subject, after: { route: connection.route, reason } }).catch(() => {});
+      },
+    });
+    rbac.onPermissionsChanged((changed) => registry.permissionsChanged(changed));
+    return registry;
+  }
+
   async function shutdown(drainDelay: number): Promise<void> {
     if (drainDelay > 0) {
       // Load balancers see /readyz 503 and stop sending; until they have, requests are served, and every answer
@@ -355,6 +381,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       await new Promise((resolve) => setTimeout(resolve, drainDelay));
     }
     phase = 'draining';
+    // Open WebSockets would hold the listener open until the deadline: they are told to go (1001) now.
+    sockets.close();
     // In-flight requests finish, up to the drain deadline; then whatever is left is cut.
     const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), current!.config.server.drainTimeout).unref());
     const closed = Promise.all([listeners?.close(), app.close()]).then(() => 'done' as const);

@@ -30,6 +30,8 @@ import { loadTracer } from './tracing/load-tracer.js';
 import { TrustedProxies } from './upstream/client-address.js';
 import { Forwarder } from './upstream/forward.js';
 import { ResilientForwarder, type CarriedParts } from './upstream/resilient-forward.js';
+import type { SocketRegistry } from './websocket/socket-registry.js';
+import { WebSocketRelay } from './websocket/websocket-relay.js';
 
 export interface Shared {
   readonly store: Store;
@@ -53,6 +55,8 @@ export interface Shared {
   readonly denialSpikes?: DenialSpikeWatch | undefined;
   /** What shadow mode would have refused, across reloads (GET /admin/shadow/refusals). */
   readonly shadowReport: ShadowReport;
+  /** The open WebSockets, across reloads: each ends when its access does (websocket/socket-registry.ts). */
+  readonly sockets?: SocketRegistry | undefined;
 }
 
 export interface Runtime {
@@ -113,6 +117,15 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
     },
     rateLimiter: buildRateLimiter(config, shared.rateLimits, metrics, log, now),
     forwarder: resilient,
+    websockets: shared.sockets !== undefined && config.routes.some((route) => route.websocket !== undefined)
+      ? new WebSocketRelay(config, shared.sockets, {
+          opened: (route) => metrics.websocketConnections.inc({ route }),
+          closed(route, reason) {
+            metrics.websocketConnections.dec({ route });
+            metrics.websocketCloses.inc({ reason });
+          },
+        })
+      : undefined,
     record: { metrics, refusals: shared.refusals, logs: config.server.logs, accessLog: config.server.accessLog, coverage: shared.coverage?.prepare(loaded.routes) },
     tracer,
     shadow: { onRefusal: shadow.onRefusal },

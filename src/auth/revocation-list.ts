@@ -29,6 +29,14 @@ export interface RevokedEntries {
   readonly subjects: RevokedSubject[];
 }
 
+/**
+ * What a change to the mirror may have revoked, for whoever holds live connections of tokens that passed earlier
+ * (websocket/socket-registry.ts): a token, a subject, or anything (the mirror was reloaded whole).
+ */
+export type RevocationChange = { readonly kind: 'token'; readonly jti: string } | { readonly kind: 'subject'; readonly subject: string } | { readonly kind: 'all' };
+
+export type RevocationListener = (change: RevocationChange) => void;
+
 export interface RevocationList {
   /** Answers from the local mirror, synchronously. */
   isRevoked(token: VerifiedToken): boolean;
@@ -39,6 +47,11 @@ export interface RevocationList {
   /** Undoes a subject-wide revocation; false when there was none. */
   restoreSubject(subject: string): Promise<boolean>;
   snapshot(): Promise<RevocationSnapshot>;
+  /**
+   * Told of every revocation as it enters this instance's mirror, made here or announced by another instance;
+   * returns the call that stops it.
+   */
+  onChange(listener: RevocationListener): () => void;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,8 +61,25 @@ export class RevocationMirror {
   version = 0;
   readonly tokens = new Map<string, number>();
   readonly subjects = new Map<string, number>();
+  readonly #listeners = new Set<RevocationListener>();
 
   constructor(private readonly now: () => number) {}
+
+  onChange(listener: RevocationListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** A listener that fails must not stop the mirror taking the change (nor the feed applying it). */
+  #tell(change: RevocationChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch {
+        // the listener's own concern; the revocation holds for requests either way
+      }
+    }
+  }
 
   isRevoked(token: VerifiedToken): boolean {
     if (token.jti !== undefined) {
@@ -65,11 +95,13 @@ export class RevocationMirror {
 
   addToken(entry: RevokedToken): void {
     this.tokens.set(entry.jti, entry.exp);
+    this.#tell({ kind: 'token', jti: entry.jti });
   }
 
   addSubject(entry: RevokedSubject): void {
     // Revoking again moves the moment forward, never back.
     this.subjects.set(entry.subject, Math.max(entry.before, this.subjects.get(entry.subject) ?? -Infinity));
+    this.#tell({ kind: 'subject', subject: entry.subject });
   }
 
   /**
@@ -98,6 +130,7 @@ export class RevocationMirror {
       this.subjects.set(subject, before);
       kept.subjects.push({ subject, before });
     }
+    if (this.#listeners.size > 0) this.#tell({ kind: 'all' });
     return kept;
   }
 

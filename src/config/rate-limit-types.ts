@@ -17,6 +17,14 @@ export interface RateLimitConfig {
   readonly headers: boolean;
   /** How many gateway instances share the budgets: with Redis down, each limits locally to its share. */
   readonly instances: number;
+  /** Concurrent WebSockets per caller and per client address, counted on each instance; undefined: unbounded. */
+  readonly connections: ConnectionLimits;
+}
+
+/** Bounds on open WebSockets (a count, not a rate). */
+export interface ConnectionLimits {
+  readonly perSubject: number | undefined;
+  readonly perAddress: number | undefined;
 }
 
 /** A route's own budgets: replace the named dimensions (`off` removes one), or `off` for none at all. */

@@ -151,7 +151,20 @@ export interface Requirement {
 /** Raw permission spec of a route, as written: one requirement for every method, or one per method (`*`: the rest). */
 export type PermissionSpec =
   | { readonly kind: 'single'; readonly requirement: Requirement }
-  | { readonly kind: 'perMethod'; readonly codes: ReadonlyMap<HttpMethod | '*', Requirement> };
+  | {
+      readonly kind: 'perMethod';
+      readonly codes: ReadonlyMap<HttpMethod | '*', Requirement>;
+      /** The `WEBSOCKET` key: what a WebSocket handshake needs on a websocket route (default: the GET requirement). */
+      readonly websocket?: Requirement | undefined;
+    };
+
+/** A route's `websocket`: its handshakes are proxied (after the whole journey), within these bounds. */
+export interface WebSocketRouteConfig {
+  /** Largest message either side may send, in bytes; a larger one closes the socket with 1009. */
+  readonly maxPayload: number;
+  /** The client is pinged this often; one that has not answered the previous ping by the next is cut off. */
+  readonly pingInterval: Milliseconds;
+}
 
 export interface RouteConfig {
   readonly path: string;
@@ -181,6 +194,8 @@ export interface RouteConfig {
   readonly upstreamHeaders: UpstreamHeaders | undefined;
   /** Pass the caller's Authorization header on to the upstream (default false: the gateway has decided). */
   readonly forwardAuthorization: boolean;
+  /** Set when the route proxies WebSockets (`websocket`); undefined: an Upgrade is stripped, served as a plain request. */
+  readonly websocket: WebSocketRouteConfig | undefined;
   /** Stages that record instead of refusing on this route (its own `shadow`, else `shadow.stages`); empty: enforce. */
   readonly shadow: ReadonlySet<ShadowStage>;
   readonly location: SourceLocation;

@@ -15,6 +15,10 @@ export function checkRateLimits(r: Plain): RateLimitConfig {
     exemptRoles: strings(isPlain(r.exempt) ? r.exempt.roles : undefined),
     headers: r.headers as boolean,
     instances: r.instances as number,
+    connections: {
+      perSubject: isPlain(r.connections) ? (r.connections.perSubject as number | undefined) : undefined,
+      perAddress: isPlain(r.connections) ? (r.connections.perAddress as number | undefined) : undefined,
+    },
   };
 }
 

@@ -19,6 +19,7 @@ import {
   type RedisTopologyConfig,
   type StoreConfig,
   type UpstreamConfig,
+  type WebSocketRouteConfig,
 } from './types.js';
 import { checkAdmin } from './validate-admin.js';
 import { checkListeners } from './validate-listeners.js';
@@ -178,6 +179,7 @@ function checkRoute(c: Checker, r: RouteDocument, index: number, upstreams: Read
       c.fail([...path, 'params', name], `is not a valid regular expression: ${(err as Error).message}`);
     }
   }
+  const websocket = checkWebSocket(c, path, r.websocket, methods, permission);
   if (r.fallback !== undefined && r.fallback !== 'reject' && r.sensitive === true) {
     c.fail([...path, 'fallback'], 'a sensitive route fails closed (503) while its breaker is open, so a fallback would never be used', 'remove the fallback, or `sensitive: true`');
   }
@@ -200,10 +202,29 @@ function checkRoute(c: Checker, r: RouteDocument, index: number, upstreams: Read
       ? c.fail([...path, 'upstreamHeaders'], 'a public route (auth: none) has no caller or decision to describe', 'remove it, or require authentication')
       : checkUpstreamHeaders(c, [...path, 'upstreamHeaders'], r.upstreamHeaders, identityNames),
     forwardAuthorization: r.forwardAuthorization!,
+    websocket,
     shadow: routeShadow(c, index, r.shadow, shadow, { auth, sensitive: r.sensitive === true }),
     location: c.locate(path),
     keyLocations: { path: c.locate([...path, 'path']), permission: c.locate([...path, 'permission']) },
   };
+}
+
+/**
+ * A route's `websocket`. The handshake is a GET: the route must accept GET, and a per-method permission must give GET
+ * (or `*`) a code, so a plain GET on the route is never left without one. `WEBSOCKET` is only for websocket routes.
+ */
+function checkWebSocket(c: Checker, path: KeyPath, value: unknown, methods: readonly HttpMethod[] | undefined, permission: PermissionSpec | undefined): WebSocketRouteConfig | undefined {
+  const named = permission?.kind === 'perMethod' && permission.websocket !== undefined;
+  if (value === undefined || value === false) {
+    if (named) c.fail([...path, 'permission', 'WEBSOCKET'], 'only a route with `websocket` has WebSocket handshakes', 'add `websocket: true`, or remove WEBSOCKET');
+    return undefined;
+  }
+  if (methods !== undefined && !methods.includes('GET')) c.fail([...path, 'methods'], 'a WebSocket handshake is a GET: a websocket route must accept GET', 'add GET to methods');
+  if (permission?.kind === 'perMethod' && !permission.codes.has('GET') && !permission.codes.has('*')) {
+    c.fail([...path, 'permission'], 'a websocket route needs a code for GET (plain GETs reach it too)', 'add GET: <code> (the handshake uses it unless WEBSOCKET names another)');
+  }
+  const bounds = isPlain(value) ? value : {};
+  return { maxPayload: bytes(bounds.maxPayload ?? '1mb')!, pingInterval: ms(bounds.pingInterval ?? '30s')! };
 }
 
 /** `code`, `[a, b]` (all of them), `{ all: [a, b] }` or `{ any: [a, b] }`, as the schema accepted it. */
@@ -222,11 +243,13 @@ function permissionSpec(value: unknown): PermissionSpec | undefined {
     return single && { kind: 'single', requirement: single };
   }
   const codes = new Map<HttpMethod | '*', Requirement>();
+  let websocket: Requirement | undefined;
   for (const [method, code] of Object.entries(value)) {
     const found = requirement(code);
-    if (found !== undefined && (method === '*' || HTTP_METHODS.includes(method as HttpMethod))) codes.set(method as HttpMethod | '*', found);
+    if (found !== undefined && method === 'WEBSOCKET') websocket = found;
+    else if (found !== undefined && (method === '*' || HTTP_METHODS.includes(method as HttpMethod))) codes.set(method as HttpMethod | '*', found);
   }
-  return { kind: 'perMethod', codes };
+  return { kind: 'perMethod', codes, websocket };
 }
 
 export interface ValidationResult {

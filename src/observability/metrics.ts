@@ -209,6 +209,18 @@ export class GatewayMetrics {
     labelNames: ['reason'] as const,
     registers: [this.own],
   });
+  readonly websocketConnections = new Gauge({
+    name: 'permgate_websocket_connections',
+    help: 'Open proxied WebSockets, by route pattern',
+    labelNames: ['route'] as const,
+    registers: [this.own],
+  });
+  readonly websocketCloses = new Counter({
+    name: 'permgate_websocket_closes_total',
+    help: 'Proxied WebSockets closed, by reason: token-expired, token-revoked, subject-revoked, permission-withdrawn (access ended: 1008), client, upstream, idle (no pong), too-large (1009), shutdown',
+    labelNames: ['reason'] as const,
+    registers: [this.own],
+  });
   readonly refusalLinesSuppressed = new Counter({
     name: 'permgate_refusal_log_lines_suppressed_total',
     help: 'Refusal log lines left out by server.logs.refusalsPerSecond, by error code (every refusal is still in permgate_requests_total)',

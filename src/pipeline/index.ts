@@ -16,7 +16,7 @@ import { authenticateStage } from './authenticate.js';
 import { authorizeStage, type AuthorizationOutcomes } from './authorize.js';
 import { checkBodySizeStage } from './check-body-size.js';
 import { checkRevocationStage, type RevocationOutcomes } from './check-revocation.js';
-import { forwardStage, type Forwarding } from './forward.js';
+import { forwardStage, type Forwarding, type WebSocketRelaying } from './forward.js';
 import { guardIpStage } from './guard-ip.js';
 import type { Journey } from './journey-runner.js';
 import { matchRouteStage } from './match-route.js';
@@ -39,6 +39,8 @@ export interface JourneyDeps {
   /** Present when any route has a rate limit. */
   readonly rateLimiter: RateLimiter | undefined;
   readonly forwarder: Forwarding;
+  /** Relays WebSocket handshakes on `websocket` routes; absent: every Upgrade is served as a plain request. */
+  readonly websockets?: WebSocketRelaying | undefined;
   readonly record: RecordDeps;
   /** Present when `tracing` is configured: the journey then begins a trace and runs each stage in a span. */
   readonly tracer?: RequestTracer | undefined;
@@ -61,7 +63,7 @@ export function buildJourney({ config, routes }: LoadedConfig, deps: JourneyDeps
     ...(deps.rateLimiter ? [rateLimitStage(deps.rateLimiter)] : []),
     authorizeStage(deps.authorizer, deps.authorization, new IdentityHeaderRenderer(server)),
     readBodyStage(),
-    forwardStage(deps.forwarder),
+    forwardStage(deps.forwarder, deps.websockets),
     recordStage(deps.record),
   ]);
   const modes = modesOf(stages, deps.shadow?.stages);

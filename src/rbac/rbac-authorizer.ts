@@ -54,6 +54,12 @@ export interface RbacAuthorizerOptions {
   readonly grantUse?: GrantUseSink | undefined;
 }
 
+/**
+ * What an RBAC change may have taken away: one subject's permissions, or anyone's (a role, a resync, a reload). Told
+ * once the change is in this instance's view, so a decision asked for then sees it (websocket/socket-registry.ts).
+ */
+export type PermissionsChanged = { readonly subject: string } | 'all';
+
 export interface Explanation {
   readonly allowed: boolean;
   readonly mode: 'all' | 'any';
@@ -81,6 +87,7 @@ export class RbacAuthorizer implements Authorizer {
    * Dropping them all instead turned every failover into 503s for subjects that were answered a moment before.
    */
   #resyncs = 0;
+  readonly #listeners = new Set<(changed: PermissionsChanged) => void>();
 
   constructor(config: RbacConfig, store: RbacStore, options: RbacAuthorizerOptions = {}) {
     this.#config = config;
@@ -101,6 +108,22 @@ export class RbacAuthorizer implements Authorizer {
     this.#subjects.clear();
     for (const loading of this.#loading.values()) loading.stale = true;
     this.#loading.clear();
+  }
+
+  /** Told of every change that may take a permission away; returns the call that stops it. */
+  onPermissionsChanged(listener: (changed: PermissionsChanged) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #tell(changed: PermissionsChanged): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(changed);
+      } catch {
+        // the listener's own concern: the change holds for requests either way
+      }
+    }
   }
 
   /** Loads dynamic roles and subscribes to changes. A store that is down now is retried by its version check. */
@@ -176,6 +199,7 @@ export class RbacAuthorizer implements Authorizer {
         loading.stale = true;
         this.#loading.delete(change.name);
       }
+      this.#tell({ subject: change.name });
       return;
     }
     if (change.kind === 'role') this.#pendingRoles.add(change.name);
@@ -186,7 +210,8 @@ export class RbacAuthorizer implements Authorizer {
       this.#loading.clear();
       this.#options.onResync?.(change.reason);
     }
-    void this.#reloadRoles().catch(() => {});
+    // Told once the graph holds the change: a decision asked for then sees it.
+    void this.#reloadRoles().then(() => this.#tell('all'), () => this.#tell('all'));
   }
 
   /** A compiled subject is used while it is younger than the TTL, and, with the store unreachable, than maxStaleness. */

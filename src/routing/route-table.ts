@@ -16,6 +16,8 @@ export interface CompiledRoute {
   readonly methods: ReadonlySet<HttpMethod>;
   /** Required codes per method; absent for a public route. */
   readonly permissions: ReadonlyMap<HttpMethod, RequirementTemplate>;
+  /** What a WebSocket handshake must hold on a websocket route: its WEBSOCKET requirement, else GET's. */
+  readonly handshake: RequirementTemplate | undefined;
   /** Path parameter name → segment index. */
   readonly paramIndex: ReadonlyMap<string, number>;
 }
@@ -53,8 +55,11 @@ export class RouteTable {
     this.routes = routes;
   }
 
-  /** Matches a canonical target, or throws PG_ROUTE_NOT_FOUND / PG_METHOD_NOT_ALLOWED / PG_PARAM_INVALID. */
-  match(method: string, target: NormalizedTarget): RouteMatch {
+  /**
+   * Matches a canonical target, or throws PG_ROUTE_NOT_FOUND / PG_METHOD_NOT_ALLOWED / PG_PARAM_INVALID. A WebSocket
+   * `handshake` (a GET) is matched as a GET and, on a websocket route, must hold the route's handshake requirement.
+   */
+  match(method: string, target: NormalizedTarget, handshake = false): RouteMatch {
     const slot = this.#trie.lookup(target.segments);
     if (slot === undefined) throw new GatewayError('PG_ROUTE_NOT_FOUND');
     const route = slot.byMethod.get(method as HttpMethod);
@@ -68,7 +73,7 @@ export class RouteTable {
         throw new GatewayError('PG_PARAM_INVALID', { detail: `path parameter "${name}" does not have the form this route accepts` });
       }
     }
-    const requirement = route.permissions.get(method as HttpMethod);
+    const requirement = handshake && route.config.websocket !== undefined ? route.handshake : route.permissions.get(method as HttpMethod);
     if (requirement === undefined) return { route, permissions: NO_CODES, mode: 'all', param };
     const templates = requirement.templates;
     const permissions = templates.length === 1 ? [templates[0]!.fill(param)] : templates.map((t) => t.fill(param));
@@ -94,6 +99,12 @@ function requirementOf(config: RouteConfig, method: HttpMethod): Requirement | u
   if (permission === undefined) return undefined;
   if (permission.kind === 'single') return permission.requirement;
   return permission.codes.get(method) ?? (method === 'HEAD' ? permission.codes.get('GET') : undefined) ?? permission.codes.get('*');
+}
+
+/** Throws TemplateError for a code that is not a valid template over these parameters. */
+function templateOf(requirement: Requirement, params: ReadonlySet<string>): RequirementTemplate {
+  const templates = requirement.codes.map((code) => PermissionTemplate.parse(code, params));
+  return { mode: requirement.mode, templates, source: requirement.codes.join(requirement.mode === 'all' ? '&' : '|') };
 }
 
 export interface RouteTableResult {
@@ -139,9 +150,17 @@ export function compileRouteTable(
       const requirement = requirementOf(config, method);
       if (requirement === undefined) continue;
       try {
-        const templates = requirement.codes.map((code) => PermissionTemplate.parse(code, params));
-        const joined = requirement.codes.join(requirement.mode === 'all' ? '&' : '|');
-        permissions.set(method, { mode: requirement.mode, templates, source: joined });
+        permissions.set(method, templateOf(requirement, params));
+      } catch (err) {
+        if (err instanceof TemplateError) return issue(index, 'permission', err.message, err.hint);
+        throw err;
+      }
+    }
+    let handshake = config.websocket === undefined ? undefined : permissions.get('GET');
+    const websocket = config.permission?.kind === 'perMethod' ? config.permission.websocket : undefined;
+    if (config.websocket !== undefined && websocket !== undefined) {
+      try {
+        handshake = templateOf(websocket, params);
       } catch (err) {
         if (err instanceof TemplateError) return issue(index, 'permission', err.message, err.hint);
         throw err;
@@ -149,7 +168,7 @@ export function compileRouteTable(
     }
     const upstream = upstreams.get(config.upstream);
     if (upstream === undefined) return; // reported by validation
-    const route: CompiledRoute = { index, pattern: config.path, config, upstream, methods: new Set(methods), permissions, paramIndex };
+    const route: CompiledRoute = { index, pattern: config.path, config, upstream, methods: new Set(methods), permissions, handshake, paramIndex };
     const slot: RouteSlot = { routes: [route], byMethod: new Map(methods.map((m) => [m, route])), allow: '' };
     const existing = trie.insert(segments, slot);
     if (existing !== undefined) {

@@ -2,6 +2,7 @@
 // request too slow): the same coded JSON shape as every local reply, then the connection is closed.
 import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { errorBody, GatewayError, type ErrorCode } from '../errors.js';
 
 const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
@@ -20,7 +21,11 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
     socket.destroy();
     return;
   }
-  const error = new GatewayError(codeFor(err.code));
+  answerOnSocket(socket, new GatewayError(codeFor(err.code)));
+}
+
+/** A coded answer written straight to a connection no HTTP response owns (400, 408, 431), which then closes. */
+export function answerOnSocket(socket: Duplex, error: GatewayError): void {
   const body = JSON.stringify(errorBody(error));
   socket.end(
     `HTTP/1.1 ${error.status} ${REASONS[error.status]}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

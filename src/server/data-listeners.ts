@@ -1,6 +1,7 @@
 // The data plane's listeners (`server.listen`, one or several): they are opened, reconfigured on reload (limits,
 // certificates), told to drain and closed together. Requests of every listener go to the one Fastify handler.
-import type { RequestListener, Server as HttpServer } from 'node:http';
+import type { IncomingMessage, RequestListener, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { LogPort } from '../observability/log-port.js';
@@ -19,7 +20,18 @@ export class DataListeners {
   readonly #log: LogPort;
   #open = false;
 
-  constructor(config: ServerConfig, handler: RequestListener, metrics: GatewayMetrics, log: LogPort, { watchCertificates = true } = {}) {
+  /**
+   * `upgrade`: every listener's 'upgrade' event (a WebSocket handshake over HTTP/1.1, plain or TLS) runs the same
+   * journey as any request (data-plane.ts); a redirect listener has none, so an upgrade there is redirected too.
+   */
+  constructor(
+    config: ServerConfig,
+    handler: RequestListener,
+    upgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void,
+    metrics: GatewayMetrics,
+    log: LogPort,
+    { watchCertificates = true } = {},
+  ) {
     this.#log = log;
     const hooks = { dropped: () => metrics.connectionsDropped.inc(), rapidReset: () => metrics.http2SessionsClosed.inc({ reason: 'rapid_reset' }) };
     const tlsIndex = config.listeners.findIndex((listener) => listener.tls !== undefined);
@@ -27,6 +39,7 @@ export class DataListeners {
       const certificates = listener.tls === undefined ? undefined : new ListenerCertificates(listener.tls);
       const own = listener.redirect === 'https' ? httpsRedirect(() => this.port(tlsIndex)) : handler;
       const parts = createListenerServer(listener, config, own, certificates, hooks);
+      if (listener.redirect === undefined) parts.server.on('upgrade', upgrade);
       // Every connection, so a drain past its deadline can cut HTTP/2 and TLS ones too (no closeAllConnections there).
       const namesCallers = listener.tls?.clientSubject === true;
       parts.server.on(certificates === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {

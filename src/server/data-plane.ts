@@ -4,7 +4,9 @@
 // `finish` (forward's breaker settlement, record) once the response is over. What the journey cannot see — the
 // listener's in-flight cap, drain, the Host rule, framework errors — is refused here, in the same coded shape.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { ServerConfig } from '../config/types.js';
 import { HTTP_METHODS } from '../config/types.js';
@@ -14,11 +16,11 @@ import type { RequestContext } from '../pipeline/request-context.js';
 import type { Runtime } from '../runtime.js';
 import { BodyFailure } from '../upstream/body-failure.js';
 import { plainAddress, resolveClientAddress } from '../upstream/client-address.js';
-import type { ClientReply } from '../upstream/forward-context.js';
+import type { ClientReply, ProtocolSwitch } from '../upstream/forward-context.js';
 import { readRequestBody } from '../upstream/request-body.js';
 import { StreamedBody } from '../upstream/streamed-body.js';
 import { UploadSlots } from '../upstream/upload-slots.js';
-import { answerClientError } from './client-error.js';
+import { answerClientError, answerOnSocket } from './client-error.js';
 import { hostHeaderCount } from './host-header.js';
 import { clientSubjectOf } from '../tls/client-certificate.js';
 import { authorityProblem, headerListSize } from './authority.js';
@@ -54,6 +56,12 @@ export interface DataPlane {
   inFlight(): number;
   /** Answers not yet begun end their connection (`Connection: close`): called as the drain delay starts. */
   closeAfterAnswers(): void;
+  /**
+   * A listener's 'upgrade' event: the request runs the same journey as any other. A WebSocket handshake on a
+   * `websocket` route is handed to the relay once every stage passed; anything else is answered as a plain request
+   * (Upgrade stripped), and its connection closes after the answer. Attached to every data-plane listener.
+   */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 function withoutConnection(headers: Readonly<Record<string, string>>): Record<string, string> {
@@ -71,6 +79,10 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
   /** The answers of the requests in flight, so the drain delay can tell their connections to close. */
   const answers = new Set<ServerResponse>();
   let handler: RequestListener | undefined;
+  /** Requests that arrived by 'upgrade', with their connection (which no HTTP parser reads any more). */
+  const upgrades = new WeakMap<IncomingMessage, { readonly socket: Duplex; readonly head: Buffer }>();
+  /** Ends a request's in-flight accounting, once: when its response closes, or when its connection left HTTP. */
+  const releases = new WeakMap<ServerResponse, () => void>();
   const app = Fastify({
     logger: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -136,6 +148,25 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     }
     send(status: number, headers: Readonly<Record<string, string>>, body: string | Buffer): void {
       void this.reply.code(status).headers(headers).send(body);
+    }
+    get upgrade(): ProtocolSwitch | undefined {
+      const { request, reply } = this;
+      const arrived = upgrades.get(request.raw);
+      if (arrived === undefined) return undefined;
+      return {
+        request: request.raw,
+        socket: arrived.socket,
+        head: arrived.head,
+        switched() {
+          // The relay answers 101 on the socket itself: this response never writes, and the exchange is recorded now.
+          reply.hijack();
+          reply.raw.detachSocket(arrived.socket as Socket);
+          const ctx = request.pg!;
+          ctx.status = 101;
+          finishJourney((request.pgRuntime ?? deps.current()).journey, ctx);
+          releases.get(reply.raw)?.();
+        },
+      };
     }
   }
 
@@ -219,7 +250,10 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     inFlight++;
     runtime.inFlight++;
     answers.add(reply.raw);
-    reply.raw.once('close', () => {
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
       inFlight--;
       answers.delete(reply.raw);
       if (--runtime.inFlight === 0) deps.released(runtime);
@@ -227,7 +261,9 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       // connection and its upload slot until the request deadline: the answer is out, so the rest is not wanted.
       const body = request.body;
       if (body instanceof StreamedBody) body.abandon();
-    });
+    };
+    releases.set(reply.raw, release);
+    reply.raw.once('close', release);
     const ctx = newContext(request, reply, runtime, performance.now());
     request.pg = ctx;
     reply.header('x-request-id', request.id);
@@ -288,11 +324,30 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
     done();
   });
 
+  function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node no longer watches this connection: its errors are ours to take (a reset must not crash the process).
+    socket.on('error', () => socket.destroy());
+    // Node's parser stopped at the head: a body after it would be read as the next protocol's bytes. A request that
+    // asks to switch protocols and carries a body (an h2c upgrade of a POST) is refused rather than guessed at.
+    const length = request.headers['content-length'];
+    if (request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) {
+      return answerOnSocket(socket, new GatewayError('PG_BAD_REQUEST', { detail: 'a request asking to switch protocols may not carry a body' }));
+    }
+    upgrades.set(request, { socket, head });
+    const response = new ServerResponse(request);
+    // A plain answer ends the connection: nothing after it on this socket is read as HTTP any more.
+    response.shouldKeepAlive = false;
+    response.assignSocket(socket as Socket);
+    response.once('finish', () => socket.end());
+    app.routing(request, response);
+  }
+
   return {
     app,
     get handler() {
       return handler!;
     },
+    upgrade,
     inFlight: () => inFlight,
     closeAfterAnswers() {
       for (const answer of answers) if (!answer.headersSent) answer.shouldKeepAlive = false;

@@ -1,7 +1,8 @@
 // What forwarding reads and writes of one request, and the client side of the exchange it writes to. The pipeline's
 // RequestContext extends it, so forwarding needs neither the pipeline nor the HTTP framework: the adapter in
 // server/data-plane.ts provides the ClientReply.
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Identity } from '../auth/identity.js';
 import type { GatewayError } from '../errors.js';
 import type { LogPort } from '../observability/log-port.js';
@@ -26,6 +27,24 @@ export interface ClientReply {
   refuse(err: GatewayError): void;
   /** Answers locally with a complete response that is not an error (a fallback). */
   send(status: number, headers: Readonly<Record<string, string>>, body: string | Buffer): void;
+  /**
+   * Present when the request arrived asking to switch protocols (Node's 'upgrade' event): the connection may leave
+   * HTTP, handed to a WebSocket relay. Absent for every other request.
+   */
+  readonly upgrade?: ProtocolSwitch | undefined;
+}
+
+/** A request that asked to switch protocols, and the connection it came on. */
+export interface ProtocolSwitch {
+  readonly request: IncomingMessage;
+  readonly socket: Duplex;
+  /** Bytes the client sent after the request head (the first frames, if it did not wait for 101). */
+  readonly head: Buffer;
+  /**
+   * The relay takes the connection now: the HTTP exchange is over (recorded as 101, no longer in flight), and no
+   * HTTP answer will be written to it.
+   */
+  switched(): void;
 }
 
 /** How a breaker's fallback answered instead of the upstream. */

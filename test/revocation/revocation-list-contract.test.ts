@@ -43,6 +43,15 @@ async function contract(t: Test, open: (now: () => number) => Promise<Revocation
   t.same(snapshot.subjects.map((s) => s.subject).sort(), ['__proto__', 'bob', 'constructor', 'toString']);
   t.same(snapshot.subjects.find((s) => s.subject === 'bob'), { subject: 'bob', before: T0 + 100 });
 
+  // Holders of live connections (websocket/socket-registry.ts) are told of each revocation as it enters the mirror.
+  const told: unknown[] = [];
+  const stop = list.onChange((change) => told.push(change));
+  await list.revokeToken({ jti: 'j9', exp: T0 + 3600 });
+  await list.revokeSubject({ subject: 'dora', before: T0 + 100 });
+  stop();
+  await list.revokeSubject({ subject: 'erin', before: T0 + 100 });
+  t.same(told.filter((change) => (change as { kind: string }).kind !== 'all'), [{ kind: 'token', jti: 'j9' }, { kind: 'subject', subject: 'dora' }], 'listeners are told of each revocation, until stopped');
+
   t.equal(await list.restoreSubject('bob'), true);
   t.equal(list.isRevoked(tok('bob', { iat: T0 })), false, 'restored');
   t.equal(await list.restoreSubject('bob'), false, 'nothing to restore twice');

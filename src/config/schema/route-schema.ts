@@ -80,11 +80,20 @@ export const PermissionSchema = Type.Union([
   RequirementSchema,
   // One requirement schema for every method key (not one copy per method): the compiled validator stays small.
   Type.Record(RequirementSchema, {
-    propertyNames: { enum: [...HTTP_METHODS, '*'] },
+    propertyNames: { enum: [...HTTP_METHODS, '*', 'WEBSOCKET'] },
     minProperties: 1,
-    description: 'A requirement per method (GET, POST, ...); * for every other method',
+    description: 'A requirement per method (GET, POST, ...); * for every other method; WEBSOCKET for the handshake of a websocket route (default: its GET code)',
   }),
 ], { description: 'What a request must hold: one requirement, or one per method' });
+
+/** `websocket: true`, or the bounds of the route's WebSockets. */
+export const WebSocketSchema = Type.Union([
+  Type.Boolean({ description: 'true: WebSocket handshakes on this route are proxied, with the default bounds' }),
+  mapping({
+    maxPayload: optional(size('Largest message (and frame) either side may send; a larger one closes the socket with 1009', '1mb')),
+    pingInterval: optional(duration('The client is pinged this often; a client that has not answered the previous ping by then is cut off', '30s')),
+  }, 'Proxied WebSockets with these bounds'),
+], { description: 'Proxy WebSocket handshakes on this route (after the whole journey) and tunnel frames both ways; absent or false: an Upgrade is stripped and the request is served as a plain one' });
 
 export const RouteSchema = mapping({
   path: text('Route pattern: /literal, :param segments, * for one segment, ** at the end for the rest'),
@@ -104,6 +113,7 @@ export const RouteSchema = mapping({
   upstreamHeaders: optional(UpstreamHeadersSchema),
   forwardAuthorization: optional(flag('Pass the caller\'s Authorization header on to the upstream', false)),
   shadow: optional(ShadowStagesSchema),
+  websocket: optional(WebSocketSchema),
 }, 'A route: a path pattern, its upstream and what a request needs');
 
 export const UpstreamsSchema = mapOf(UpstreamSchema, 'Backends, by name', { errorHint: 'name at least one backend: upstreams: { orders: { url: http://127.0.0.1:9001 } }' });

@@ -1,5 +1,5 @@
 // Revocations for a single instance: the mirror is the whole truth, always current.
-import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
+import { RevocationMirror, type RevocationList, type RevocationListener, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
 import type { VerifiedToken } from '../../auth/claims.js';
 
 export class MemoryRevocationList implements RevocationList {
@@ -32,6 +32,10 @@ export class MemoryRevocationList implements RevocationList {
     const had = this.#mirror.subjects.delete(subject);
     if (had) this.#mirror.version++;
     return had;
+  }
+
+  onChange(listener: RevocationListener): () => void {
+    return this.#mirror.onChange(listener);
   }
 
   async snapshot(): Promise<RevocationSnapshot> {

@@ -3,7 +3,7 @@
 // order and reloads it whole when it may have missed one. A request never waits for Redis.
 import type { RedisClient } from './redis-connection.js';
 import type { VerifiedToken } from '../../auth/claims.js';
-import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedEntries, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
+import { RevocationMirror, type RevocationList, type RevocationListener, type RevocationSnapshot, type RevokedEntries, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
 import type { Announced } from '../feed.js';
 import { feedScript } from './feed-script.js';
 import { RedisFeed } from './redis-feed.js';
@@ -122,6 +122,10 @@ export class RedisRevocationList implements RevocationList {
 
   async restoreSubject(subject: string): Promise<boolean> {
     return (await this.#write('restore', subject)) !== undefined;
+  }
+
+  onChange(listener: RevocationListener): () => void {
+    return this.#mirror.onChange(listener);
   }
 
   async snapshot(): Promise<RevocationSnapshot> {

@@ -3,7 +3,7 @@
 // survives a crash; at start the mirror is loaded from the file.
 import type { Statement } from 'better-sqlite3';
 import type { VerifiedToken } from '../../auth/claims.js';
-import { RevocationMirror, type RevocationList, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
+import { RevocationMirror, type RevocationList, type RevocationListener, type RevocationSnapshot, type RevokedSubject, type RevokedToken } from '../../auth/revocation-list.js';
 import type { SqliteFile } from './sqlite-file.js';
 
 export class SqliteRevocationList implements RevocationList {
@@ -73,6 +73,10 @@ export class SqliteRevocationList implements RevocationList {
     const had = this.#mirror.subjects.delete(subject);
     if (changes > 0 || had) this.#mirror.version++;
     return changes > 0;
+  }
+
+  onChange(listener: RevocationListener): () => void {
+    return this.#mirror.onChange(listener);
   }
 
   async snapshot(): Promise<RevocationSnapshot> {
