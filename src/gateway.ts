@@ -35,6 +35,7 @@ import type { LastGoodCache } from './upstream/last-good.js';
 import { ShadowReport } from './shadow/shadow-report.js';
 import { retirePool } from './upstream/upstream-pool.js';
 import { buildDataPlane } from './server/data-plane.js';
+import { SharedConnectionCounts } from './websocket/shared-connection-counts.js';
 import { SocketRegistry } from './websocket/socket-registry.js';
 import { applyServerLimits } from './server/http-server.js';
 
@@ -170,6 +171,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   const rbac = await buildRbac(initial.rbac, store, metrics, log, now, usage);
   let revocations: RevocationList | undefined;
   const sockets = websocketRegistry();
+  const sharedConnections = (store as Store).sharedConnections?.();
+  const connectionCounts = sharedConnections === undefined ? undefined : new SharedConnectionCounts(sharedConnections, now);
   const shared: Shared = {
     store,
     metrics,
@@ -196,6 +199,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     denialSpikes: new DenialSpikeWatch({ audit, metrics, log }),
     shadowReport: new ShadowReport(initial.shadow.reportEntries),
     sockets,
+    connectionCounts,
   };
   current = await buildRuntime(loaded, shared, log);
   logLintFindings(loaded, log);
@@ -373,6 +377,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     phase = 'draining';
     // Open WebSockets would hold the listener open until the deadline: they are told to go (1001) now.
     sockets.close();
+    connectionCounts?.close();
     // In-flight requests finish, up to the drain deadline; then whatever is left is cut.
     const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), current!.config.server.drainTimeout).unref());
     const closed = app.close().then(() => 'done' as const);
