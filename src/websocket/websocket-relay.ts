@@ -163,6 +163,11 @@ class RelayedSocket implements LiveConnection {
 
   connect(url: URL, headers: HeaderMap, protocols: string[], timeout: number): undefined {
     const upgrade = this.ctx.reply.upgrade!;
+    // The client may have left while the count across instances was asked: its 'close' has been and gone.
+    if (upgrade.socket.destroyed) {
+      this.#leftEarly();
+      return undefined;
+    }
     upgrade.socket.once('close', this.#leftEarly);
     let upstream: WebSocket;
     try {
@@ -228,6 +233,7 @@ class RelayedSocket implements LiveConnection {
     if (this.#state !== 'connecting') return upstream.terminate();
     const upgrade = this.ctx.reply.upgrade!;
     upgrade.socket.off('close', this.#leftEarly);
+    if (upgrade.socket.destroyed) return this.#finish('client', upstream, 1001);
     const server = new WebSocketServer({
       noServer: true,
       maxPayload: this.settings.maxPayload,
