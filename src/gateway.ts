@@ -36,6 +36,7 @@ import { ShadowReport } from './shadow/shadow-report.js';
 import { retirePool } from './upstream/upstream-pool.js';
 import { buildDataPlane } from './server/data-plane.js';
 import { DataListeners } from './server/data-listeners.js';
+import { SharedConnectionCounts } from './websocket/shared-connection-counts.js';
 import { SocketRegistry } from './websocket/socket-registry.js';
 
 export interface GatewayDeps {
@@ -173,6 +174,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   const rbac = await buildRbac(initial.rbac, store, metrics, log, now, usage);
   let revocations: RevocationList | undefined;
   const sockets = websocketRegistry();
+  const sharedConnections = (store as Store).sharedConnections?.();
+  const connectionCounts = sharedConnections === undefined ? undefined : new SharedConnectionCounts(sharedConnections, now);
   const shared: Shared = {
     store,
     metrics,
@@ -199,6 +202,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     denialSpikes: new DenialSpikeWatch({ audit, metrics, log }),
     shadowReport: new ShadowReport(initial.shadow.reportEntries),
     sockets,
+    connectionCounts,
   };
   current = await buildRuntime(loaded, shared, log);
   logLintFindings(loaded, log);
@@ -383,6 +387,7 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     phase = 'draining';
     // Open WebSockets would hold the listener open until the deadline: they are told to go (1001) now.
     sockets.close();
+    connectionCounts?.close();
     // In-flight requests finish, up to the drain deadline; then whatever is left is cut.
     const deadline = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), current!.config.server.drainTimeout).unref());
     const closed = Promise.all([listeners?.close(), app.close()]).then(() => 'done' as const);

@@ -30,6 +30,7 @@ import { loadTracer } from './tracing/load-tracer.js';
 import { TrustedProxies } from './upstream/client-address.js';
 import { Forwarder } from './upstream/forward.js';
 import { ResilientForwarder, type CarriedParts } from './upstream/resilient-forward.js';
+import type { SharedConnectionCounts } from './websocket/shared-connection-counts.js';
 import type { SocketRegistry } from './websocket/socket-registry.js';
 import { WebSocketRelay } from './websocket/websocket-relay.js';
 
@@ -57,6 +58,8 @@ export interface Shared {
   readonly shadowReport: ShadowReport;
   /** The open WebSockets, across reloads: each ends when its access does (websocket/socket-registry.ts). */
   readonly sockets?: SocketRegistry | undefined;
+  /** rateLimits.connections counted across instances, when the store is shared. */
+  readonly connectionCounts?: SharedConnectionCounts | undefined;
 }
 
 export interface Runtime {
@@ -124,7 +127,7 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
             metrics.websocketConnections.dec({ route });
             metrics.websocketCloses.inc({ reason });
           },
-        })
+        }, shared.connectionCounts)
       : undefined,
     record: { metrics, refusals: shared.refusals, logs: config.server.logs, accessLog: config.server.accessLog, coverage: shared.coverage?.prepare(loaded.routes) },
     tracer,

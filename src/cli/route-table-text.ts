@@ -34,6 +34,7 @@ export function routeTableText(routes: RouteTable): string {
       route.config.bodyLimit !== undefined ? `body<=${route.config.bodyLimit}` : '',
       route.config.tenantParam !== undefined ? `tenant=:${route.config.tenantParam}` : '',
       route.config.shadow.size > 0 ? `SHADOW=${[...route.config.shadow].join('+')}` : '',
+      route.config.websocket === undefined ? '' : route.handshake === undefined || route.handshake === route.permissions.get('GET') ? 'websocket' : `websocket=${route.handshake.source}`,
     ].filter(Boolean).join(',');
     const own = route.config.rateLimit;
     const limits =

@@ -17,7 +17,7 @@ export interface RateLimitConfig {
   readonly headers: boolean;
   /** How many gateway instances share the budgets: with Redis down, each limits locally to its share. */
   readonly instances: number;
-  /** Concurrent WebSockets per caller and per client address, counted on each instance; undefined: unbounded. */
+  /** Concurrent WebSockets per caller and per client address: across instances with Redis, else per instance. */
   readonly connections: ConnectionLimits;
 }
 

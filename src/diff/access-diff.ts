@@ -9,7 +9,7 @@ import type { SubjectRecord } from '../rbac/model.js';
 import type { RoleGraph } from '../rbac/role-graph.js';
 import { collectSources, type CollectedSources } from '../rbac/sources.js';
 import type { PermissionCode } from '../routing/permission-template.js';
-import type { RequirementTemplate, RouteTable } from '../routing/route-table.js';
+import { requirementsOf, type RequirementTemplate, type RouteTable } from '../routing/route-table.js';
 import { codeInstances, PatternIndex } from './code-instances.js';
 import { rolesInForce, type PolicySide } from './policy-side.js';
 
@@ -41,7 +41,7 @@ function requiredTemplates(table: RouteTable): string[] {
   const out: string[] = [];
   for (const route of table.routes) {
     if (route.config.auth === 'none') continue;
-    for (const requirement of route.permissions.values()) for (const t of requirement.templates) out.push(t.source);
+    for (const requirement of requirementsOf(route)) for (const t of requirement.templates) out.push(t.source);
   }
   return out;
 }

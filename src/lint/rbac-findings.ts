@@ -4,6 +4,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { mergeRoles } from '../rbac/rbac-authorizer.js';
 import { RoleGraph } from '../rbac/role-graph.js';
+import { requirementsOf } from '../routing/route-table.js';
 import { parsePermissionPattern, type PatternPart } from '../rbac/permission-pattern.js';
 import type { Finding, FindingPlace } from './finding.js';
 import { patternMeetsTemplate, patternSubsumes, templateParts, type TemplateParts } from './pattern-overlap.js';
@@ -72,7 +73,7 @@ function requiredCodes(loaded: LoadedConfig): Required[] {
   const required: Required[] = [];
   for (const route of loaded.routes.routes) {
     const seen = new Set<string>();
-    for (const requirement of route.permissions.values()) {
+    for (const requirement of requirementsOf(route)) {
       for (const template of requirement.templates) {
         if (seen.has(template.source)) continue;
         seen.add(template.source);

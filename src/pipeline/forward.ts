@@ -15,7 +15,7 @@ export interface Forwarding {
 
 /** The WebSocket relay of the config in force (websocket/websocket-relay.ts). */
 export interface WebSocketRelaying {
-  relay(ctx: RelayedRequest): GatewayError | undefined;
+  relay(ctx: RelayedRequest): GatewayError | undefined | Promise<GatewayError | undefined>;
   /** A plain request on a websocket route: its response (server-sent events, say) is cut when its access ends. */
   watch(ctx: RelayedRequest): void;
 }

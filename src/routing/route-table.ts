@@ -83,6 +83,13 @@ export class RouteTable {
 
 const NO_CODES: readonly PermissionCode[] = Object.freeze([]);
 
+/** Every requirement of a route: one per method, and its WebSocket handshake's where that is its own. */
+export function requirementsOf(route: CompiledRoute): RequirementTemplate[] {
+  const all = [...route.permissions.values()];
+  if (route.handshake !== undefined && !all.includes(route.handshake)) all.push(route.handshake);
+  return all;
+}
+
 function acceptedMethods(config: RouteConfig): HttpMethod[] {
   let methods: HttpMethod[];
   if (config.methods !== undefined) methods = [...config.methods];

@@ -7,6 +7,7 @@ import type { AuditTrail } from '../observability/audit-trail.js';
 import type { GrantUsageStore } from '../privilege/grant-usage-store.js';
 import type { RateLimitStore } from '../ratelimit/rate-limit-store.js';
 import type { RbacStore } from '../rbac/rbac-store.js';
+import type { ConnectionCountStore } from '../websocket/connection-count-store.js';
 
 /** `sqlite`: the embedded store on a file; `memory`: embedded, kept nowhere (`store.path: memory`); `redis`: shared. */
 export type StoreKind = 'memory' | 'sqlite' | 'redis';
@@ -66,6 +67,8 @@ export interface Store {
   rbacStore(options: RbacStoreOptions): RbacStore;
   /** The budgets every instance shares; undefined when budgets live in this process only. */
   sharedRateLimits(): RateLimitStore | undefined;
+  /** Open WebSockets counted across instances; absent or undefined when each instance counts its own. */
+  sharedConnections?(): ConnectionCountStore | undefined;
   /** Which grants were last used when (the least-privilege report); written in batches, off the request path. */
   grantUsage(): GrantUsageStore;
   close(): Promise<void>;

@@ -1,8 +1,9 @@
-// The long connections open on this instance (proxied WebSockets, and responses in flight on websocket routes), each with the caller, token and requirement that
-// let it in, so each ends the moment its access does (issue 13): at the token's `exp` (a timer), when a revocation
-// reaches this instance's mirror (made here or announced by another instance), and when an RBAC change takes the
-// route's permission away (re-decided at once). A sweep every second re-checks all of them as a safety net. Also the
-// bound on open connections per caller and per client address, counted here: per instance.
+// The long connections open on this instance (proxied WebSockets, and responses in flight on websocket routes), each
+// with the caller, token and requirement that let it in, so each ends the moment its access does (issue 13): at the
+// token's `exp` (a timer), when a revocation reaches this instance's mirror (made here or announced by another
+// instance), and when an RBAC change takes the route's permission away (re-decided at once). A sweep every second
+// re-checks all of them as a safety net. Also the bound on open WebSockets per caller and per client address on this
+// instance (shared-connection-counts.ts adds the count across instances).
 import type { RevocationChange } from '../auth/revocation-list.js';
 import type { VerifiedToken } from '../auth/claims.js';
 import type { ConnectionLimits } from '../config/rate-limit-types.js';

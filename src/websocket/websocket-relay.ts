@@ -16,6 +16,7 @@ import type { AuthorizationRequest } from '../rbac/authorizer.js';
 import { RequestHeaderPolicy, type HeaderMap } from '../upstream/request-headers.js';
 import { authorizationOf, tokenOf, type RelayedRequest } from './connection-access.js';
 import { watchResponse } from './watched-response.js';
+import type { SharedConnectionCounts } from './shared-connection-counts.js';
 import { handshakeProblem, offeredProtocols } from './websocket-handshake.js';
 import { ACCESS_END_TEXT, type AccessEnd, type LiveConnection, type SocketRegistry } from './socket-registry.js';
 
@@ -55,6 +56,8 @@ export class WebSocketRelay {
     config: GatewayConfig,
     private readonly registry: SocketRegistry,
     private readonly hooks: RelayHooks,
+    /** Counts across instances (a shared store); undefined: this instance's own count only. */
+    private readonly counts?: SharedConnectionCounts | undefined,
   ) {
     this.#headers = new RequestHeaderPolicy(config.server, config.auth?.jwt.cookie);
     this.#limits = config.rateLimits?.connections;
@@ -71,7 +74,7 @@ export class WebSocketRelay {
   }
 
   /** Starts relaying an allowed handshake; a refusal decided now (400, 429) is returned for the journey to answer. */
-  relay(ctx: RelayedRequest): GatewayError | undefined {
+  relay(ctx: RelayedRequest): GatewayError | undefined | Promise<GatewayError | undefined> {
     const problem = handshakeProblem(ctx.headers);
     if (problem !== undefined) return new GatewayError('PG_BAD_REQUEST', { detail: problem });
     const match = ctx.match!;
@@ -98,8 +101,16 @@ export class WebSocketRelay {
     const refused = this.registry.admit(socket, this.#limits);
     if (refused !== undefined) return refused;
     ctx.forwardedAt = performance.now();
-    socket.connect(url, headers, offeredProtocols(ctx.headers) ?? [], plan.timeout);
-    return undefined;
+    const connect = (): undefined => socket.connect(url, headers, offeredProtocols(ctx.headers) ?? [], plan.timeout);
+    if (this.counts === undefined || this.#limits === undefined) return connect();
+    // This instance's bound held; now the bound across instances, before the upstream is asked.
+    return this.counts.take(socket.token?.identity.subject, socket.address, this.#limits).then((taken) => {
+      if (taken instanceof GatewayError) {
+        this.registry.remove(socket);
+        return taken;
+      }
+      return socket.counted(taken) ? connect() : undefined;
+    });
   }
 
   /** A plain request on a websocket route: its response ends when its access does, as a socket would. */
@@ -119,6 +130,8 @@ class RelayedSocket implements LiveConnection {
   #ping: NodeJS.Timeout | undefined;
   /** The client answered (or spoke) since the last ping. */
   #alive = true;
+  /** Gives back its places in the count across instances. */
+  #release: (() => void) | undefined;
 
   constructor(
     private readonly ctx: RelayedRequest,
@@ -132,8 +145,29 @@ class RelayedSocket implements LiveConnection {
     this.token = tokenOf(ctx);
   }
 
-  connect(url: URL, headers: HeaderMap, protocols: string[], timeout: number): void {
+  /** Its places in the count across instances, given back when it ends; false when it ended meanwhile. */
+  counted(release: () => void): boolean {
+    if (this.#state !== 'connecting') {
+      release();
+      return false;
+    }
+    this.#release = release;
+    return true;
+  }
+
+  #leave(): void {
+    this.registry.remove(this);
+    this.#release?.();
+    this.#release = undefined;
+  }
+
+  connect(url: URL, headers: HeaderMap, protocols: string[], timeout: number): undefined {
     const upgrade = this.ctx.reply.upgrade!;
+    // The client may have left while the count across instances was asked: its 'close' has been and gone.
+    if (upgrade.socket.destroyed) {
+      this.#leftEarly();
+      return undefined;
+    }
     upgrade.socket.once('close', this.#leftEarly);
     let upstream: WebSocket;
     try {
@@ -146,7 +180,8 @@ class RelayedSocket implements LiveConnection {
         followRedirects: false,
       });
     } catch (err) {
-      return this.#refuse(new GatewayError('PG_INTERNAL', { detail: 'the upstream handshake could not be built', cause: err }));
+      this.#refuse(new GatewayError('PG_INTERNAL', { detail: 'the upstream handshake could not be built', cause: err }));
+      return undefined;
     }
     this.#upstream = upstream;
     upstream.once('unexpected-response', (_req, res) => {
@@ -160,6 +195,7 @@ class RelayedSocket implements LiveConnection {
       this.#refuse(new GatewayError(timedOut ? 'PG_UPSTREAM_TIMEOUT' : 'PG_UPSTREAM_UNAVAILABLE', { cause: err }));
     });
     upstream.once('open', () => this.#accept(upstream));
+    return undefined;
   }
 
   /** Access ended (registry): before the 101, a coded refusal; after it, 1008 to both sides. */
@@ -180,14 +216,14 @@ class RelayedSocket implements LiveConnection {
   readonly #leftEarly = (): void => {
     if (this.#state !== 'connecting') return;
     this.#state = 'done';
-    this.registry.remove(this);
+    this.#leave();
     this.#upstream?.terminate();
   };
 
   #refuse(err: GatewayError): void {
     if (this.#state !== 'connecting') return;
     this.#state = 'done';
-    this.registry.remove(this);
+    this.#leave();
     this.#upstream?.terminate();
     this.ctx.reply.upgrade!.socket.off('close', this.#leftEarly);
     this.ctx.reply.refuse(err);
@@ -197,6 +233,7 @@ class RelayedSocket implements LiveConnection {
     if (this.#state !== 'connecting') return upstream.terminate();
     const upgrade = this.ctx.reply.upgrade!;
     upgrade.socket.off('close', this.#leftEarly);
+    if (upgrade.socket.destroyed) return this.#finish('client', upstream, 1001);
     const server = new WebSocketServer({
       noServer: true,
       maxPayload: this.settings.maxPayload,
@@ -264,7 +301,7 @@ class RelayedSocket implements LiveConnection {
     if (this.#state === 'done') return;
     if (this.#state === 'connecting') {
       this.#state = 'done';
-      this.registry.remove(this);
+      this.#leave();
       other.terminate();
       return;
     }
@@ -277,7 +314,7 @@ class RelayedSocket implements LiveConnection {
     if (this.#state === 'done') return;
     this.#state = 'done';
     clearInterval(this.#ping);
-    this.registry.remove(this);
+    this.#leave();
     this.hooks.closed(this.route, reason);
   }
 }

@@ -6,7 +6,8 @@ declare module 'ws' {
 
   export type RawData = Buffer | ArrayBuffer | Buffer[];
 
-  export interface ClientOptions {
+  /** For wss:// (ws passes them to https.request). */
+  export interface ClientOptions extends Pick<import('node:https').RequestOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'> {
     readonly headers?: OutgoingHttpHeaders;
     readonly handshakeTimeout?: number;
     readonly maxPayload?: number;

@@ -28,3 +28,13 @@ t.test('grants that meet a route (one object of a scoped code, wildcards) and ad
 `);
   t.same(findings, []);
 });
+
+t.test("a code only a websocket route's handshake requires (WEBSOCKET) meets that route", async (t) => {
+  const findings = findingsOf('grant-matches-no-route', `routes:
+  - { path: /chat/**, upstream: svc, permission: { GET: chat:read, WEBSOCKET: chat:join }, websocket: true }
+rbac:
+  subjects:
+    ann: { grants: [chat:read, chat:join] }
+`);
+  t.same(findings, []);
+});

@@ -16,8 +16,8 @@ export const RateLimitsSchema = mapping({
   headers: optional(flag('Send RateLimit-Policy / RateLimit headers on limited routes (429 always has Retry-After)', true)),
   instances: optional(integer(1, 10_000, 'Gateway instances sharing the budgets: with Redis down, each limits to its share', 1)),
   connections: optional(mapping({
-    perSubject: optional(integer(1, 1_000_000, 'Open WebSockets one caller (token subject) may have on this instance')),
-    perAddress: optional(integer(1, 1_000_000, 'Open WebSockets one client address may have on this instance')),
+    perSubject: optional(integer(1, 1_000_000, 'Open WebSockets one caller (token subject) may have: across instances with store.redis, else on this instance')),
+    perAddress: optional(integer(1, 1_000_000, 'Open WebSockets one client address (IPv6 by /64) may have: across instances with store.redis, else on this instance')),
   }, 'Concurrent WebSockets (a count, not a rate): one more handshake is refused 429')),
 }, 'GCRA budgets shared by every instance through store.redis; absent: no limits unless a route sets its own');
 

@@ -8,6 +8,7 @@ import { connectRedis, topologyOf, type RedisClient, type RedisTarget, type Topo
 import { RedisAuditTrail } from './redis-audit-trail.js';
 import { RedisGrantUsage } from './redis-grant-usage.js';
 import { AdaptiveDeadline, MAX_WAIT_MS } from './adaptive-deadline.js';
+import { RedisConnectionCounts } from './redis-connection-counts.js';
 import { RedisRateLimitStore } from './redis-rate-limit-store.js';
 import { RedisRbacStore } from './redis-rbac-store.js';
 import { RedisRevocationList } from './redis-revocation-list.js';
@@ -118,6 +119,10 @@ export class RedisStore implements Store {
    * Budgets on a connection of their own, whose commands never time out sooner than MAX_WAIT_MS: the store keeps an
    * adaptive deadline instead (redis-rate-limit-store.ts), so a burst that makes Redis late is not taken for an outage.
    */
+  sharedConnections(): RedisConnectionCounts {
+    return new RedisConnectionCounts(this.client, Date.now);
+  }
+
   sharedRateLimits(): RedisRateLimitStore {
     this.#rateLimits ??= new RedisRateLimitStore(this.rateClient, this.requestDeadline);
     return this.#rateLimits;
