@@ -51,3 +51,10 @@ export function makeAuthority(t: Test, name = 'permgate test CA'): TestAuthority
     },
   };
 }
+
+/** A CA and a certificate for `api.test` and `localhost`, with `tls` the listener's `tls:` value for it (flow YAML). */
+export function siteCertificate(t: Test): { readonly ca: TestAuthority; readonly tls: string } {
+  const ca = makeAuthority(t);
+  const site = ca.server(['api.test', 'localhost']);
+  return { ca, tls: `{ certs: [{ cert: ${site.cert}, key: ${site.key} }] }` };
+}

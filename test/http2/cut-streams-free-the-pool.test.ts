@@ -5,14 +5,13 @@
 import t from 'tap';
 import { connect } from 'node:http2';
 import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
-import { makeAuthority } from '../helpers/test-certificates.js';
+import { siteCertificate } from '../helpers/test-certificates.js';
 
 t.test('streams cut mid-answer release their upstream connections', async (t) => {
-  const ca = makeAuthority(t);
-  const site = ca.server(['api.test', 'localhost']);
+  const { ca, tls } = siteCertificate(t);
   const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 server:
-  listen: { host: 127.0.0.1, port: 0, http2: true, tls: { certs: [{ cert: ${site.cert}, key: ${site.key} }] } }
+  listen: { host: 127.0.0.1, port: 0, http2: true, tls: ${tls} }
   admin: { host: 127.0.0.1, port: 0 }
   timeouts: { send: 30s }
 upstreams: { svc: { url: "${url}", connections: 4 } }

@@ -4,14 +4,13 @@
 import t from 'tap';
 import { connect } from 'node:http2';
 import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
-import { makeAuthority } from '../helpers/test-certificates.js';
+import { siteCertificate } from '../helpers/test-certificates.js';
 
 t.test('drain: GOAWAY at the start of the delay, the stream in flight is answered', async (t) => {
-  const ca = makeAuthority(t);
-  const site = ca.server(['api.test', 'localhost']);
+  const { ca, tls } = siteCertificate(t);
   const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 server:
-  listen: { host: 127.0.0.1, port: 0, http2: true, tls: { certs: [{ cert: ${site.cert}, key: ${site.key} }] } }
+  listen: { host: 127.0.0.1, port: 0, http2: true, tls: ${tls} }
   admin: { host: 127.0.0.1, port: 0 }
 upstreams: { svc: { url: "${url}" } }
 routes:

@@ -6,7 +6,7 @@ import t from 'tap';
 import { connect } from 'node:http2';
 import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
 import { frame, literal, rawH2, rawH2Session } from '../helpers/raw-h2.js';
-import { makeAuthority } from '../helpers/test-certificates.js';
+import { siteCertificate } from '../helpers/test-certificates.js';
 
 const GOAWAY = 0x7;
 const RST_STREAM = 0x3;
@@ -18,8 +18,7 @@ const head = (path: string): Buffer =>
   Buffer.concat([literal(':method', 'GET'), literal(':scheme', 'https'), literal(':authority', 'api.test'), literal(':path', path)]);
 
 t.test('concurrent streams, header list size and rapid reset are bounded per connection', async (t) => {
-  const ca = makeAuthority(t);
-  const site = ca.server(['api.test', 'localhost']);
+  const { ca, tls } = siteCertificate(t);
   const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 server:
   listen:
@@ -27,7 +26,7 @@ server:
     port: 0
     http2: true
     h2: { maxConcurrentStreams: 4, resetsPerSecond: 20 }
-    tls: { certs: [{ cert: ${site.cert}, key: ${site.key} }] }
+    tls: ${tls}
   admin: { host: 127.0.0.1, port: 0 }
   limits: { headerSize: 4kb }
 upstreams: { svc: { url: "${url}" } }

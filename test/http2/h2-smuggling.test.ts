@@ -5,7 +5,7 @@
 import t from 'tap';
 import { gatewayWithUpstream } from '../helpers/gateway-under-test.js';
 import { rawH2, type RawH2Request } from '../helpers/raw-h2.js';
-import { makeAuthority } from '../helpers/test-certificates.js';
+import { siteCertificate } from '../helpers/test-certificates.js';
 
 const base = (method = 'GET', path = '/public/x'): [string, string][] => [
   [':method', method],
@@ -49,11 +49,10 @@ const DROPPED: readonly (readonly [string, RawH2Request])[] = [
 ];
 
 t.test('malformed HTTP/2 requests are refused before the upstream', async (t) => {
-  const ca = makeAuthority(t);
-  const site = ca.server(['api.test', 'localhost']);
+  const { tls } = siteCertificate(t);
   const { gw, upstream } = await gatewayWithUpstream(t, (url) => `
 server:
-  listen: { host: 127.0.0.1, port: 0, http2: true, tls: { certs: [{ cert: ${site.cert}, key: ${site.key} }] } }
+  listen: { host: 127.0.0.1, port: 0, http2: true, tls: ${tls} }
   admin: { host: 127.0.0.1, port: 0 }
 upstreams: { svc: { url: "${url}" } }
 routes:
