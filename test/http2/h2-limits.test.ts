@@ -13,6 +13,7 @@ const RST_STREAM = 0x3;
 const HEADERS = 0x1;
 const ENHANCE_YOUR_CALM = 11;
 const REFUSED_STREAM = 7;
+const INTERNAL_ERROR = 2;
 
 const head = (path: string): Buffer =>
   Buffer.concat([literal(':method', 'GET'), literal(':scheme', 'https'), literal(':authority', 'api.test'), literal(':path', path)]);
@@ -77,9 +78,15 @@ routes:
   }, 3_000);
   const goaway = attack.frames.find((f) => f.type === GOAWAY);
   t.ok(goaway, 'the attacker is sent GOAWAY');
-  t.equal(goaway?.payload.readUInt32BE(4), ENHANCE_YOUR_CALM, 'ENHANCE_YOUR_CALM');
   t.ok(attack.closed, 'and its connection is closed');
-  t.match(await gw.gateway.metrics.own.getSingleMetricAsString('permgate_http2_sessions_closed_total'), /reason="rapid_reset"\} [1-9]/, 'counted');
+  // Node 20's HTTP/2 layer lets the streams through and the gateway's guard ends the connection (ENHANCE_YOUR_CALM,
+  // counted); Node 24's stops such a burst itself first (GOAWAY INTERNAL_ERROR), before the guard has counted enough.
+  const code = goaway?.payload.readUInt32BE(4);
+  if (code === ENHANCE_YOUR_CALM) {
+    t.match(await gw.gateway.metrics.own.getSingleMetricAsString('permgate_http2_sessions_closed_total'), /reason="rapid_reset"\} [1-9]/, 'the guard ended it, counted');
+  } else {
+    t.equal(code, INTERNAL_ERROR, `Node's HTTP/2 layer ended it first (GOAWAY ${code})`);
+  }
   t.ok(upstream.requests.filter((r) => r.target === '/public/reset').length <= 40, 'at most a few cancelled streams reached the upstream');
 
   // Everyone else is still served.
