@@ -89,18 +89,18 @@ export class Forwarder {
     ctx.forwardedAt = performance.now();
     const exchange = new Exchange(ctx, plan.upstream.name, this.#hooks, this.#sendTimeout, body instanceof StreamedBody ? body : undefined, tap);
     try {
-      plan.pool.dispatch(
-        {
-          path: plan.base + target.path + target.query,
-          method: ctx.method as Dispatcher.HttpMethod,
-          headers: headers as IncomingHttpHeaders,
-          body,
-          headersTimeout: plan.upstream.timeout,
-          bodyTimeout: plan.upstream.timeout,
-          ...(plan.servername === undefined ? {} : { servername: plan.servername }),
-        },
-        exchange,
-      );
+      // `servername` is read by undici's Request though its types leave it out: undefined for http:// upstreams (as
+      // if not given), and one object shape for every request either way.
+      const options: Dispatcher.DispatchOptions & { servername: string | undefined } = {
+        path: plan.base + target.path + target.query,
+        method: ctx.method as Dispatcher.HttpMethod,
+        headers: headers as IncomingHttpHeaders,
+        body,
+        headersTimeout: plan.upstream.timeout,
+        bodyTimeout: plan.upstream.timeout,
+        servername: plan.servername,
+      };
+      plan.pool.dispatch(options, exchange);
     } catch (err) {
       // undici hands its own errors to the handler; anything thrown here is the gateway's doing.
       exchange.gatewayFault(err);
