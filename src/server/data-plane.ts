@@ -64,6 +64,14 @@ export interface DataPlane {
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
+/** A request that arrived by 'upgrade': its connection, and (once counted in flight) how to end that accounting. */
+interface Upgrade {
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  /** Ends the request's in-flight accounting, once: when its response closes, or when its connection left HTTP. */
+  release?: () => void;
+}
+
 function withoutConnection(headers: Readonly<Record<string, string>>): Record<string, string> {
   const { connection: _, ...rest } = headers;
   return rest;
@@ -80,9 +88,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
   const answers = new Set<ServerResponse>();
   let handler: RequestListener | undefined;
   /** Requests that arrived by 'upgrade', with their connection (which no HTTP parser reads any more). */
-  const upgrades = new WeakMap<IncomingMessage, { readonly socket: Duplex; readonly head: Buffer }>();
-  /** Ends a request's in-flight accounting, once: when its response closes, or when its connection left HTTP. */
-  const releases = new WeakMap<ServerResponse, () => void>();
+  const upgrades = new WeakMap<IncomingMessage, Upgrade>();
   const app = Fastify({
     logger: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -164,7 +170,7 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
           const ctx = request.pg!;
           ctx.status = 101;
           finishJourney((request.pgRuntime ?? deps.current()).journey, ctx);
-          releases.get(reply.raw)?.();
+          arrived.release?.();
         },
       };
     }
@@ -262,7 +268,10 @@ export function buildDataPlane(deps: DataPlaneDeps): DataPlane {
       const body = request.body;
       if (body instanceof StreamedBody) body.abandon();
     };
-    releases.set(reply.raw, release);
+    // Only an upgrade needs its release by hand (its connection leaves HTTP): no per-request WeakMap entry otherwise,
+    // since short-lived keys in a WeakMap cost every garbage collection on the hot path.
+    const arrived = upgrades.get(raw);
+    if (arrived !== undefined) arrived.release = release;
     reply.raw.once('close', release);
     const ctx = newContext(request, reply, runtime, performance.now());
     request.pg = ctx;
