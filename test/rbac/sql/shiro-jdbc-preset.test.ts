@@ -6,7 +6,12 @@ import { shiroJdbcPreset as preset, shiroPattern } from '../../../src/rbac/sql/p
 import type { SqlDialect } from '../../../src/rbac/sql/sql-preset.js';
 import { checkSeamColumns, checkTriggers, databaseFor, decider, fixture, loadPolicy } from '../../helpers/sql-preset-policy.js';
 
-const FIXTURES: Record<SqlDialect, string> = { postgres: 'test/fixtures/sql/shiro-jdbc-pg.sql', mysql: 'test/fixtures/sql/shiro-jdbc-mariadb.sql' };
+const POSTGRES = fixture('test/fixtures/sql/shiro-jdbc-pg.sql');
+/** The MariaDB tables, then the PostgreSQL fixture's rows (portable SQL after its `-- rows:` line). */
+const FIXTURES: Record<SqlDialect, string> = {
+  postgres: POSTGRES,
+  mysql: fixture('test/fixtures/sql/shiro-jdbc-mariadb.sql') + POSTGRES.slice(POSTGRES.indexOf('\n-- rows:')),
+};
 const SUBJECTS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'ivy', 'kim', 'leo', 'mona', 'zoe'];
 
 t.test('a Shiro permission maps to the permgate pattern covering what Shiro implies', async (t) => {
@@ -30,7 +35,7 @@ t.test('a Shiro permission maps to the permgate pattern covering what Shiro impl
 
 for (const dialect of ['postgres', 'mysql'] as const) {
   t.test(`${dialect}: the shiro-jdbc preset maps JdbcRealm's tables`, async (t: Test) => {
-    const db = await databaseFor(t, dialect, fixture(FIXTURES[dialect]));
+    const db = await databaseFor(t, dialect, FIXTURES[dialect]);
 
     await t.test('every query runs and returns the columns the seam names', (t) => checkSeamColumns(t, db, preset, dialect, 'alice'));
 
