@@ -10,6 +10,12 @@ import { checkSeamColumns, checkTriggers, databaseFor, decider, fixture, loadPol
 const FIXTURES: Record<SqlDialect, string> = { mysql: 'test/fixtures/sql/casbin-mariadb.sql', postgres: 'test/fixtures/sql/casbin-pg.sql' };
 const SUBJECTS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivy', 'jack', 'mallory', 'BOB'];
 
+t.test('the channel printed into the trigger SQL must be a plain identifier', async (t) => {
+  t.throws(() => preset.triggers('postgres', "x', '{}'); DROP TABLE casbin_rule; --"), /not a plain identifier/);
+  t.match(preset.triggers('postgres', 'permgate_rbac'), /pg_notify\('permgate_rbac', payload\)/);
+  t.notMatch(preset.triggers('mysql', 'permgate_rbac'), /pg_notify/, 'MySQL has no notifications: changes are polled');
+});
+
 for (const dialect of ['mysql', 'postgres'] as const) {
   t.test(`${dialect}: the casbin preset maps casbin_rule`, async (t: Test) => {
     const db = await databaseFor(t, dialect, fixture(FIXTURES[dialect]));

@@ -17,7 +17,7 @@ function postgresChecksum(table: WatchedTable): string {
 
 function mysqlChecksum(table: WatchedTable): string {
   // NULL and '' hash alike (CONCAT_WS would skip a NULL and shift the columns after it); the presets read them alike.
-  const row = `CONCAT_WS(CHAR(31), ${table.columns.map((c) => `COALESCE(${quoteIdentifier('mysql', c)}, '')`).join(', ')})`;
+  const row = `CONCAT_WS(CHAR(31 USING utf8mb4), ${table.columns.map((c) => `COALESCE(${quoteIdentifier('mysql', c)}, '')`).join(', ')})`;
   return `(SELECT CONCAT(':', COUNT(*), '.', COALESCE(SUM(CRC32(${row})), 0)) FROM ${quoteIdentifier('mysql', table.table)})`;
 }
 
