@@ -81,6 +81,11 @@ export class RbacAuthorizer implements Authorizer {
   #pendingRoles = new Set<string>();
   #reloadAgain = false;
   /**
+   * Set by a resync: any role may have changed, unnamed. A subject read again while the roles reload is compiled
+   * against the roles as they were, so every compiled variant is dropped once the new roles are in.
+   */
+  #rolesMayDiffer = false;
+  /**
    * Counts the feed's resyncs (changes may have been missed). A subject compiled before the last one is read again
    * before it is used; only when that read fails (the store is down or failing over) does a route that is not
    * sensitive use it, while it is younger than maxStaleness, as with any compiled subject while the store is away.
@@ -207,6 +212,7 @@ export class RbacAuthorizer implements Authorizer {
     else {
       // Anything may have changed: every compiled subject is read again before its next use, then roles reload.
       this.#resyncs++;
+      this.#rolesMayDiffer = true;
       for (const loading of this.#loading.values()) loading.stale = true;
       this.#loading.clear();
       this.#options.onResync?.(change.reason);
@@ -299,12 +305,23 @@ export class RbacAuthorizer implements Authorizer {
           this.#reloadAgain = false;
           const changed = this.#pendingRoles;
           this.#pendingRoles = new Set();
+          const anyRole = this.#rolesMayDiffer;
+          this.#rolesMayDiffer = false;
           const before = this.#graph;
-          const loaded = await this.#store.loadRoles();
+          let loaded;
+          try {
+            loaded = await this.#store.loadRoles();
+          } catch (err) {
+            // Still owed to the next reload: what this one was to apply.
+            this.#rolesMayDiffer ||= anyRole;
+            for (const name of changed) this.#pendingRoles.add(name);
+            throw err;
+          }
           const dynamic = { ...loaded, value: loaded.value && safeRoles(loaded.value, this.#badPattern) };
           this.#graph = mergeRoles(this.#config.policy.roles, dynamic.value ?? new Map(), before);
           this.#dynamicRoles = dynamic;
-          this.#evictHolders(changed, before);
+          if (anyRole) for (const entry of this.#subjects.values()) entry.variants.clear();
+          else this.#evictHolders(changed, before);
         } while (this.#reloadAgain || this.#pendingRoles.size > 0);
       } finally {
         this.#rolesReload = undefined;
