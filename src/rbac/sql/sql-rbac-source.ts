@@ -144,8 +144,13 @@ export class SqlRbacSource {
     return this.#roles;
   }
 
-  /** One subject's bindings and direct grants, read now. */
+  /**
+   * One subject's bindings and direct grants, read now. Refused while the source is not current, even if the database
+   * answers again: the roles in memory may predate changes made meanwhile, and a subject compiled against them would
+   * hold a role's revoked grants until the next change to it.
+   */
   async loadSubject(subject: string): Promise<SubjectRecord> {
+    if (!this.#current) throw new Error('the SQL source is not current');
     const { queries } = this.#config;
     try {
       const [roles, grants] = await Promise.all([
@@ -220,10 +225,14 @@ export class SqlRbacSource {
           this.#listener = await this.#client.listen!(changes.channel, (payload) => this.#notified(payload), (err) => this.#down(`the LISTEN connection was lost: ${errorText(err)}`));
         }
         const version = seen ?? (await this.#readVersion());
-        await this.#reloadRoles();
+        const changed = await this.#reloadRoles();
         this.#version = version;
         this.#up();
-        if (reason !== undefined) this.#onChange({ kind: 'resync', reason });
+        if (reason === undefined) return;
+        // Changed roles are named as well: a resync alone re-reads subjects but evicts no holder of a role, so a
+        // subject re-read while the engine still swaps its roles in would keep the old role's grants.
+        for (const name of changed) this.#onChange({ kind: 'role', name, version: numeric(version) });
+        this.#onChange({ kind: 'resync', reason });
       } catch (err) {
         this.#down(`${reason === undefined ? 'reading at start' : 'resynchronizing'} failed: ${errorText(err)}`);
       } finally {
