@@ -289,10 +289,24 @@ export class SqlRbacSource {
     }
     const roles = names(message.roles).map((raw) => this.#mapping.role(raw));
     if (roles.length === 0) return;
-    // The roles are read again before they are announced: the engine reloads them from this source's snapshot.
+    // The notifications of one transaction arrive together: their roles are read again once, after the last of them.
+    const first = this.#notifiedRoles.size === 0;
+    for (const role of roles) this.#notifiedRoles.add(role);
+    this.#notifiedVersion = numeric(version);
+    if (first) setImmediate(() => this.#reloadNotifiedRoles());
+  }
+
+  readonly #notifiedRoles = new Set<string>();
+  #notifiedVersion = 0;
+
+  /** The roles are read again before they are announced: the engine reloads them from this source's snapshot. */
+  #reloadNotifiedRoles(): void {
+    const roles = [...this.#notifiedRoles];
+    const version = this.#notifiedVersion;
+    this.#notifiedRoles.clear();
     this.#reloadRoles().then(
       (changed) => {
-        for (const name of new Set([...roles, ...changed])) this.#onChange({ kind: 'role', name, version: numeric(version) });
+        for (const name of new Set([...roles, ...changed])) this.#onChange({ kind: 'role', name, version });
       },
       (err: unknown) => this.#down(`reloading roles after a notification failed: ${errorText(err)}`),
     );
