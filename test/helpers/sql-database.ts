@@ -2,7 +2,7 @@
 // root): created with a unique name, loaded from SQL text, dropped at the end. It never reads or writes any other
 // database. Register `drop` with t.teardown so it also goes when the test fails.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { SqlDialect } from '../../src/rbac/sql/sql-preset.js';
@@ -17,15 +17,9 @@ export interface SqlDatabase {
   drop(): Promise<void>;
 }
 
-/**
- * A file of the shared SQL fixtures (`fixtures/sql/` beside the repository: RuoYi, Spring Security). Found beside this
- * checkout, or beside the main checkout when tests run from a git worktree elsewhere.
- */
+/** A file of test/fixtures/sql/: legacy RBAC schemas with data (RuoYi on PostgreSQL; see the .md beside each). */
 export function sqlFixture(name: string): string {
-  const candidates = [new URL(`../../../shared/fixtures/sql/${name}`, import.meta.url).pathname, `/work/shared/fixtures/sql/${name}`];
-  const found = candidates.find((path) => existsSync(path));
-  if (found === undefined) throw new Error(`SQL fixture ${name} not found (looked in ${candidates.join(', ')})`);
-  return readFileSync(found, 'utf8');
+  return readFileSync(new URL(`../fixtures/sql/${name}`, import.meta.url), 'utf8');
 }
 
 export const PG_SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres' } as const;

@@ -1,4 +1,4 @@
-// The RuoYi preset on RuoYi's real RBAC tables and seed rows (../shared/fixtures/sql/ruoyi-pg.sql, PostgreSQL), through
+// The RuoYi preset on RuoYi's real RBAC tables and seed rows (test/fixtures/sql/ruoyi-pg.sql, PostgreSQL), through
 // real gateways and a real upstream: who may do what follows RuoYi's own rules (active users and roles, normal menus,
 // comma-separated perms, user 1 as super-admin); the subject is bound, never spliced; a permission revoked in SQL is
 // refused on two instances by the NOTIFY; a notification that never came is caught by the version check.
