@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { subjectProblem } from './auth/subject-name.js';
-import { explainOffline } from './cli/explain-offline.js';
+import { explainContext, explainOffline } from './cli/explain-offline.js';
 import { importOpenApi } from './cli/import-openapi.js';
 import { CoverageCommandError, coverageText, readCoverage } from './cli/coverage-command.js';
 import { lintReport, lintReportText } from './cli/lint-command.js';
@@ -32,7 +32,7 @@ Usage:
   permgate check -c FILE                        validate FILE and print its route table
   permgate token -c FILE --sub NAME [--scopes a:b,c:d] [--roles a,b] [--tenant T] [--ttl 1h]
                                                 mint a token with the configured HS secret (for trying it out)
-  permgate explain -c FILE --sub NAME [--roles a,b] [--tenant T] [--json] METHOD PATH
+  permgate explain -c FILE --sub NAME [--roles a,b] [--tenant T] [--ip ADDR] [--at ISO-TIME] [--claims JSON] [--json] METHOD PATH
                                                 explain the decision for a caller from FILE's static policy
   permgate lint -c FILE [--json] [--no-store]   find routes never reached, duplicate patterns, codes never granted,
                                                 grants no route requires, roles nobody holds or that allow nothing
@@ -96,6 +96,9 @@ async function main(argv: string[]): Promise<number> {
         preset: { type: 'string' },
         dialect: { type: 'string' },
         channel: { type: 'string' },
+        ip: { type: 'string' },
+        at: { type: 'string' },
+        claims: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -235,7 +238,12 @@ async function main(argv: string[]): Promise<number> {
     }
     const list = (text: string): string[] => text.split(',').map((r) => r.trim()).filter(Boolean);
     const identity = { subject: values.sub, roles: list(values.roles), tenant: values.tenant, scopes: list(values.scopes) };
-    const explanation = await explainOffline(loaded, identity, method.toUpperCase(), path);
+    const context = explainContext(values.ip, values.at, values.claims);
+    if (typeof context === 'string') {
+      process.stderr.write(`permgate explain: ${context}\n`);
+      return 2;
+    }
+    const explanation = await explainOffline(loaded, identity, method.toUpperCase(), path, context);
     process.stdout.write((values.json ? JSON.stringify(explanation, null, 2) : explanationText(explanation)) + '\n');
     return explanation.decision === 'allow' || explanation.decision === 'public' ? 0 : 3;
   }

@@ -19,6 +19,7 @@ import type { DenialSpikeWatch } from './privilege/denial-spike-watch.js';
 import { buildJourney } from './pipeline/index.js';
 import type { Journey } from './pipeline/journey-runner.js';
 import type { Identity } from './auth/identity.js';
+import type { VerifiedToken } from './auth/claims.js';
 import { buildRateLimiter, type RateLimitStores } from './ratelimit/build-rate-limiter.js';
 import { denyAll, type Authorizer } from './rbac/authorizer.js';
 import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
@@ -76,6 +77,8 @@ export interface Runtime {
   inFlight: number;
   /** Verifies a token as the data plane would: signature, claims, not revoked (unknown revocations: refused). */
   identify(token: string): Promise<Identity>;
+  /** As `identify`, with the token's claims (what conditions on grants read, for `POST /admin/decision`). */
+  verify(token: string): Promise<VerifiedToken>;
   breakerStates(): Record<string, BreakerState>;
   /** Stops what this config started; resolves once its spans are exported (tracing), never rejects. */
   close(): Promise<void>;
@@ -134,6 +137,13 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
     shadow: { onRefusal: shadow.onRefusal },
   });
 
+  const verify = async (token: string): Promise<VerifiedToken> => {
+    if (auth === undefined || revocations === undefined) throw new Error('no authentication configured');
+    const verified = await auth.authenticator.verify(token);
+    if (!revocations.isCurrent()) throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'revocations cannot be checked' });
+    if (revocations.isRevoked(verified)) throw new GatewayError('PG_TOKEN_REVOKED');
+    return verified;
+  };
   return {
     loaded,
     config,
@@ -145,12 +155,9 @@ export async function buildRuntime(loaded: LoadedConfig, shared: Shared, log: Lo
     revocations,
     inFlight: 0,
     async identify(token) {
-      if (auth === undefined || revocations === undefined) throw new Error('no authentication configured');
-      const verified = await auth.authenticator.verify(token);
-      if (!revocations.isCurrent()) throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'revocations cannot be checked' });
-      if (revocations.isRevoked(verified)) throw new GatewayError('PG_TOKEN_REVOKED');
-      return verified.identity;
+      return (await verify(token)).identity;
     },
+    verify,
     breakerStates: () => resilient.states(),
     async close() {
       auth?.close();

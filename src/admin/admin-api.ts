@@ -154,7 +154,7 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
     config: () => current().config.rbac,
     routes: () => current().loaded.routes,
     paths: () => current().config.server.paths,
-    identify: (token) => current().identify(token),
+    verify: (token) => current().verify(token),
     now,
   });
   registerReloadRoute(admin, { authorize, reload: deps.reload });

@@ -9,8 +9,11 @@ import { parseExpiry } from '../config/schema/formats.js';
 import { RoleSchema, type BindingBody, type GrantBody, type RoleBody } from '../config/schema/rbac-schema.js';
 import { GatewayError } from '../errors.js';
 import type { Identity } from '../auth/identity.js';
-import { explainRequest } from '../rbac/explain-request.js';
-import { NAME, ROLE_NAME, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
+import type { VerifiedToken } from '../auth/claims.js';
+import { ConditionError, compileCondition, type ConditionSpec } from '../rbac/condition.js';
+import { explainRequest, type ExplainedContext } from '../rbac/explain-request.js';
+import { isIP } from 'node:net';
+import { NAME, ROLE_NAME, splitRoleGrants, writtenRole, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
 import { PatternError, parsePermissionPattern } from '../rbac/permission-pattern.js';
 import type { PolicyEditor } from '../rbac/policy-editor.js';
 import type { RbacAuthorizer } from '../rbac/rbac-authorizer.js';
@@ -29,8 +32,8 @@ export interface RbacRouteDeps {
   readonly routes: () => RouteTable;
   /** `server.paths` in force: the same canonical form as the data plane's. */
   readonly paths: () => NormalizeOptions;
-  /** Verifies a token for `POST /admin/decision` (its identity, as the data plane would see it). */
-  readonly identify: (token: string) => Promise<Identity>;
+  /** Verifies a token for `POST /admin/decision` (its identity and claims, as the data plane would see them). */
+  readonly verify: (token: string) => Promise<VerifiedToken>;
   readonly now: () => number;
 }
 
@@ -70,6 +73,18 @@ function patterns(value: readonly string[] | undefined): string[] {
   return (value ?? []).map(pattern);
 }
 
+/** A `when` that compiles, or a 400 naming the key that does not. */
+function condition(value: ConditionSpec | undefined, where: string): { when?: ConditionSpec } {
+  if (value === undefined) return {};
+  try {
+    compileCondition(value);
+  } catch (err) {
+    if (err instanceof ConditionError) throw badInput(`${where}.when.${err.key}: ${err.message}`);
+    throw err;
+  }
+  return { when: value };
+}
+
 function flag(value: unknown, what: string): boolean {
   if (value === undefined || value === 'false' || value === false) return false;
   if (value === 'true' || value === true) return true;
@@ -92,9 +107,14 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
   };
   const binding = (body: BindingBody): RoleBinding => {
     if (!authorizer.graph.has(body.role)) throw badInput(`role "${body.role}" is not defined`);
-    return { role: body.role, ...scope(body) };
+    return { role: body.role, ...scope(body), ...condition(body.when, 'binding') };
   };
-  const entry = (body: GrantBody): PermissionEntry => ({ code: pattern(body.code), ...scope(body) });
+  const entry = (body: GrantBody): PermissionEntry => ({ code: pattern(body.code), ...scope(body), ...condition(body.when, 'grant') });
+  /** A deny holds always: a condition on it would let a request through whenever the condition failed. */
+  const denyEntry = (body: GrantBody): PermissionEntry => {
+    if (body.when !== undefined) throw badInput('a deny cannot carry "when": a deny holds always');
+    return entry(body);
+  };
   /**
    * Routes with a body: the caller is authorized (and the path checked) before the body is validated, so an
    * unauthenticated caller learns nothing about bodies and every failed authentication is still counted.
@@ -122,8 +142,8 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     const dynamic = authorizer.dynamicRoles.value ?? new Map();
     const config = deps.config();
     const roles = [
-      ...[...config.policy.roles.values()].map((role) => ({ ...role, source: 'config' })),
-      ...[...dynamic.values()].filter((role) => !config.policy.roles.has(role.name)).map((role) => ({ ...role, source: 'admin' })),
+      ...[...config.policy.roles.values()].map((role) => ({ ...writtenRole(role), source: 'config' })),
+      ...[...dynamic.values()].filter((role) => !config.policy.roles.has(role.name)).map((role) => ({ ...writtenRole(role), source: 'admin' })),
     ];
     return { roles };
   });
@@ -133,16 +153,19 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     const role = name((request.params as Plain).role, 'the role', ROLE_NAME);
     const found = authorizer.graph.roles.get(role);
     if (found === undefined) throw new GatewayError('PG_ADMIN_NOT_FOUND', { detail: `no role "${role}"` });
-    return { role: { ...found, source: deps.config().policy.roles.has(role) ? 'config' : 'admin', holds: authorizer.graph.expand(role) } };
+    return { role: { ...writtenRole(found), source: deps.config().policy.roles.has(role) ? 'config' : 'admin', holds: authorizer.graph.expand(role) } };
   });
 
   const roleParam = (request: FastifyRequest): string => name((request.params as Plain).role, 'the role', ROLE_NAME);
   admin.put('/admin/rbac/roles/:role', { schema: { body: RoleSchema }, ...guarded('permgate:admin:rbac:write', roleParam) }, async (request) => {
     const role = roleParam(request);
     const body = request.body as RoleBody;
+    const written = splitRoleGrants(body.grants ?? []);
+    written.conditional.forEach((grant, i) => condition(grant.when, `grants[${i}]`));
     const definition: RoleDefinition = {
       name: role,
-      grants: patterns(body.grants),
+      grants: patterns(written.grants),
+      ...(written.conditional.length > 0 ? { conditionalGrants: written.conditional.map((grant) => ({ code: pattern(grant.code), when: grant.when })) } : {}),
       denies: patterns(body.denies),
       inherits: body.inherits ?? [],
       description: body.description,
@@ -191,7 +214,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
     const record: SubjectRecord = {
       roles: (body.roles ?? []).map(binding),
       grants: (body.grants ?? []).map(entry),
-      denies: (body.denies ?? []).map(entry),
+      denies: (body.denies ?? []).map(denyEntry),
     };
     return change(request, 'rbac.subject.put', () => record, body.revokeTokens);
   });
@@ -227,7 +250,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
   for (const kind of ['grants', 'denies'] as const) {
     admin.post(`/admin/rbac/subjects/:subject/${kind}`, { schema: { body: GrantChangeSchema }, ...writeSubject }, async (request, reply) => {
       const { revokeTokens: revoke, ...body } = request.body as GrantChange;
-      const added = entry(body);
+      const added = kind === 'grants' ? entry(body) : denyEntry(body);
       const result = await change(request, `rbac.${kind === 'grants' ? 'grant' : 'deny'}.add`, (current) => ({
         ...current,
         [kind]: [...current[kind].filter((e) => !(e.code === added.code && sameScope(e, added.tenant))), added],
@@ -247,10 +270,36 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
   }
 
   // --- decisions ---------------------------------------------------------------------------------------------
-  const decision = async (identity: Identity, method: unknown, path: unknown) => {
+  const decision = async (identity: Identity, method: unknown, path: unknown, context: ExplainedContext) => {
     if (typeof method !== 'string' || !/^[A-Z]{1,16}$/.test(method)) throw badInput('"method" must be an HTTP method, e.g. GET');
     if (typeof path !== 'string' || !path.startsWith('/') || path.length > 8192) throw badInput('"path" must be a request path starting with /');
-    return explainRequest(deps.routes(), deps.paths(), authorizer, identity, method, path);
+    return explainRequest(deps.routes(), deps.paths(), authorizer, identity, method, path, context);
+  };
+  /** `ip` and `at` as the one asking gives them (conditions on grants read them). */
+  const asked = (ip: unknown, at: unknown): { address?: string; at?: number } => {
+    const out: { address?: string; at?: number } = {};
+    if (ip !== undefined) {
+      if (typeof ip !== 'string' || isIP(ip) === 0) throw badInput('"ip" must be an IPv4 or IPv6 address');
+      out.address = ip;
+    }
+    if (at !== undefined) {
+      const when = typeof at === 'string' ? parseExpiry(at) : undefined;
+      if (when === undefined) throw badInput('"at" must be a moment with a zone, e.g. 2026-12-01T09:30:00+01:00');
+      out.at = when;
+    }
+    return out;
+  };
+  /** `claims` in the query: a JSON object, as a token would carry it. */
+  const claimsOf = (value: unknown): Record<string, unknown> | undefined => {
+    if (value === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = typeof value === 'string' && value.length <= 8192 ? JSON.parse(value) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badInput('"claims" must be a JSON object, e.g. {"amr":["mfa"]}');
+    return parsed as Record<string, unknown>;
   };
   const list = (value: unknown): string[] => (typeof value === 'string' && value !== '' ? value.split(',').map((s) => name(s.trim(), 'a role')) : []);
 
@@ -263,18 +312,18 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
       tenant: query.tenant === undefined ? undefined : name(query.tenant, '"tenant"'),
       scopes: [],
     };
-    return decision(identity, query.method ?? 'GET', query.path);
+    return decision(identity, query.method ?? 'GET', query.path, { ...asked(query.ip, query.at), claims: claimsOf(query.claims) });
   });
 
   admin.post('/admin/decision', { schema: { body: DecisionBodySchema }, ...guarded('permgate:admin:decision:read') }, async (request) => {
     const body = request.body as DecisionBody;
-    let identity: Identity;
+    let verified: VerifiedToken;
     try {
-      identity = await deps.identify(body.token);
+      verified = await deps.verify(body.token);
     } catch (err) {
       if (err instanceof GatewayError && err.status === 401) throw badInput(`the token is not accepted: ${err.code}${err.detail ? ` (${err.detail})` : ''}`);
       throw err;
     }
-    return decision(identity, body.method ?? 'GET', body.path);
+    return decision(verified.identity, body.method ?? 'GET', body.path, { ...asked(body.ip, body.at), claims: verified.claims });
   });
 }

@@ -1,7 +1,8 @@
 // Checks the `rbac` section beyond its schema (schema/rbac-schema.ts): permission patterns, role and subject names,
 // bindings that name defined roles, and inheritance without cycles, so a bad policy never starts.
 import { subjectProblem } from '../auth/subject-name.js';
-import { EMPTY_SUBJECT, ROLE_NAME, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
+import { ConditionError, compileCondition, type ConditionSpec } from '../rbac/condition.js';
+import { EMPTY_SUBJECT, ROLE_NAME, type ConditionalGrant, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
 import { PatternError, parsePermissionPattern } from '../rbac/permission-pattern.js';
 import { RoleCycleError, RoleGraph, UnknownRoleError } from '../rbac/role-graph.js';
 import { Checker, isPlain, ms, type KeyPath } from './checker.js';
@@ -37,6 +38,37 @@ function patterns(c: Checker, path: KeyPath, value: unknown): string[] {
   return (Array.isArray(value) ? value : []).flatMap((entry, i) => pattern(c, [...path, i], entry) ?? []);
 }
 
+/** A `when` that compiles, or undefined (reported at the key that is wrong: `….when.time`, `….when.ip.2`). */
+function condition(c: Checker, path: KeyPath, value: unknown): { when?: ConditionSpec } {
+  if (value === undefined) return {};
+  try {
+    compileCondition(value as ConditionSpec);
+    return { when: value as ConditionSpec };
+  } catch (err) {
+    if (!(err instanceof ConditionError)) throw err;
+    const key = err.key.split(/[.[\]]/).filter(Boolean).map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+    c.fail([...path, ...(err.key === 'when' ? [] : key)], err.message);
+    return {};
+  }
+}
+
+/** A role's grants: codes, and `{ code, when }` held only under the condition. */
+function roleGrants(c: Checker, path: KeyPath, value: unknown): { grants: string[]; conditionalGrants?: ConditionalGrant[] } {
+  const grants: string[] = [];
+  const conditional: ConditionalGrant[] = [];
+  (Array.isArray(value) ? value : []).forEach((entry: unknown, i) => {
+    if (!isPlain(entry)) {
+      const code = pattern(c, [...path, i], entry);
+      if (code !== undefined) grants.push(code);
+      return;
+    }
+    const code = pattern(c, [...path, i, 'code'], entry.code);
+    const { when } = condition(c, [...path, i, 'when'], entry.when);
+    if (code !== undefined && when !== undefined) conditional.push({ code, when });
+  });
+  return conditional.length > 0 ? { grants, conditionalGrants: conditional } : { grants };
+}
+
 function scope(entry: Record<string, unknown>): { tenant?: string; expiresAt?: number } {
   const expiresAt = parseExpiry(entry.expires);
   return { ...(typeof entry.tenant === 'string' ? { tenant: entry.tenant } : {}), ...(expiresAt === undefined ? {} : { expiresAt }) };
@@ -51,14 +83,18 @@ function bindings(c: Checker, path: KeyPath, value: unknown, roles: ReadonlyMap<
       c.fail([...path, i], `names no role: "${role}"`, guess ? `did you mean "${guess}"?` : 'define it under rbac.roles');
       return [];
     }
-    return [{ role, ...(isPlain(entry) ? scope(entry) : {}) }];
+    return [{ role, ...(isPlain(entry) ? { ...scope(entry), ...condition(c, [...path, i, 'when'], entry.when) } : {}) }];
   });
 }
 
-function entries(c: Checker, path: KeyPath, value: unknown): PermissionEntry[] {
+function entries(c: Checker, path: KeyPath, value: unknown, effect: 'grant' | 'deny'): PermissionEntry[] {
   return (Array.isArray(value) ? value : []).flatMap((entry: unknown, i): PermissionEntry[] => {
     const code = typeof entry === 'string' ? pattern(c, [...path, i], entry) : isPlain(entry) ? pattern(c, [...path, i, 'code'], entry.code) : undefined;
-    return code === undefined ? [] : [{ code, ...(isPlain(entry) ? scope(entry) : {}) }];
+    if (isPlain(entry) && entry.when !== undefined && effect === 'deny') {
+      c.fail([...path, i, 'when'], 'a deny cannot carry a condition', 'a deny holds always; put the condition on the grant instead');
+      return [];
+    }
+    return code === undefined ? [] : [{ code, ...(isPlain(entry) ? { ...scope(entry), ...condition(c, [...path, i, 'when'], entry.when) } : {}) }];
   });
 }
 
@@ -70,7 +106,7 @@ function checkRoles(c: Checker, given: RbacSection['roles']): Map<string, RoleDe
     if (!isPlain(role)) continue;
     roles.set(name, {
       name,
-      grants: patterns(c, [...path, 'grants'], role.grants),
+      ...roleGrants(c, [...path, 'grants'], role.grants),
       denies: patterns(c, [...path, 'denies'], role.denies),
       inherits: (Array.isArray(role.inherits) ? role.inherits : []).filter((r): r is string => typeof r === 'string'),
       description: role.description,
@@ -98,8 +134,8 @@ export function checkRbac(c: Checker, r: RbacSection): RbacConfig {
     if (!isPlain(s)) continue;
     const record: SubjectRecord = {
       roles: bindings(c, [...path, 'roles'], s.roles, roles),
-      grants: entries(c, [...path, 'grants'], s.grants),
-      denies: entries(c, [...path, 'denies'], s.denies),
+      grants: entries(c, [...path, 'grants'], s.grants, 'grant'),
+      denies: entries(c, [...path, 'denies'], s.denies, 'deny'),
     };
     subjects.set(name, record.roles.length + record.grants.length + record.denies.length === 0 ? EMPTY_SUBJECT : record);
   }

@@ -6,6 +6,7 @@ import type { Authorizer } from '../rbac/authorizer.js';
 import type { Decision } from '../rbac/compile.js';
 import { GatewayError } from '../errors.js';
 import { NAME } from '../rbac/model.js';
+import { MatchedRequestFacts } from '../rbac/request-facts.js';
 import type { IdentityHeaderRenderer } from '../upstream/identity-headers.js';
 import type { RequestContext } from './request-context.js';
 import { refusal, type Stage, type StageOutcome } from './stage.js';
@@ -64,7 +65,8 @@ export function authorizeStage(authorizer: Authorizer, outcomes: AuthorizationOu
       }
       let decision: Decision | Promise<Decision>;
       try {
-        decision = authorizer.authorize({ identity, tenant, codes: match.permissions, mode: match.mode, sensitive: route.sensitive });
+        const facts = new MatchedRequestFacts(identity.subject, ctx.client.ip, ctx.token?.claims, match.param);
+        decision = authorizer.authorize({ identity, tenant, codes: match.permissions, mode: match.mode, sensitive: route.sensitive, facts });
       } catch (err) {
         return refusal(err);
       }

@@ -6,7 +6,7 @@
 // codes and grants kept per subject, and `maxPending`; what a full queue cannot take is counted, never blocks.
 import { LRUCache } from 'lru-cache';
 import type { GrantUseSink } from '../rbac/authorizer.js';
-import { parsePermissionPattern, patternCovers, type PatternPart } from '../rbac/permission-pattern.js';
+import { forSubject, namesSubject, parsePermissionPattern, patternCovers, type PatternPart } from '../rbac/permission-pattern.js';
 import type { PermissionSource } from '../rbac/sources.js';
 import { grantKey } from './grant-key.js';
 import { dayOf, type Day, type GrantUsageStore } from './grant-usage-store.js';
@@ -83,8 +83,11 @@ export class GrantUsageRecorder implements GrantUseSink {
       for (const source of sources) {
         const holder = source.holder;
         if (holder.kind === 'scope') continue; // a token's scope is nothing an operator can revoke here
-        for (const pattern of source.grants) {
-          if (!this.#covers(pattern, code)) continue;
+        // A conditional grant that covers the code counts as used (the decision does not say which condition held).
+        const conditional = source.conditionalGrants ?? [];
+        const patterns = conditional.length === 0 ? source.grants : [...source.grants, ...conditional.map((grant) => grant.pattern)];
+        for (const pattern of patterns) {
+          if (!this.#covers(namesSubject(pattern) ? forSubject(pattern, subject) : pattern, code)) continue;
           const key = this.#intern(grantKey(holder, pattern));
           if (seen.grants.includes(key)) continue;
           if (seen.grants.length >= MAX_GRANTS_PER_SUBJECT) seen.grants.length = 0;
@@ -160,7 +163,8 @@ export class GrantUsageRecorder implements GrantUseSink {
     return key;
   }
 
-  #covers(pattern: string, code: string): boolean {
+  #covers(pattern: string | undefined, code: string): boolean {
+    if (pattern === undefined) return false; // a `{subject}` grant its holder's name cannot fill in
     let parts = this.#patterns.get(pattern);
     if (parts === undefined) {
       try {

@@ -3,6 +3,7 @@
 import type { Identity } from '../auth/identity.js';
 import type { PermissionCode } from '../routing/permission-template.js';
 import type { Decision } from './compile.js';
+import type { RequestFacts } from './condition.js';
 import type { PermissionSource } from './sources.js';
 
 export interface AuthorizationRequest {
@@ -13,6 +14,8 @@ export interface AuthorizationRequest {
   readonly mode: 'all' | 'any';
   /** Sensitive routes fail closed when the policy cannot be known to be current. */
   readonly sensitive: boolean;
+  /** What conditional grants look at (client address, claims, path parameters); absent: none of them holds. */
+  readonly facts?: RequestFacts | undefined;
 }
 
 export interface Authorizer {

@@ -7,6 +7,18 @@ import type { RouteTable } from '../routing/route-table.js';
 import type { CodeExplanation } from './explain.js';
 import { NAME } from './model.js';
 import type { RbacAuthorizer } from './rbac-authorizer.js';
+import { MatchedRequestFacts } from './request-facts.js';
+import type { ConditionCheck } from './condition.js';
+
+/** What conditions on grants look at, as the one asking says the request would carry it. */
+export interface ExplainedContext {
+  /** The resolved client address. */
+  readonly address?: string | undefined;
+  /** The token's claims. */
+  readonly claims?: Readonly<Record<string, unknown>> | undefined;
+  /** When the request is made (ms since the epoch); absent: now. */
+  readonly at?: number | undefined;
+}
 
 export interface RequestExplanation {
   readonly method: string;
@@ -31,6 +43,7 @@ export async function explainRequest(
   identity: Identity,
   method: string,
   rawPath: string,
+  context: ExplainedContext = {},
 ): Promise<RequestExplanation> {
   const base = { method, path: rawPath, subject: identity.subject };
   let match;
@@ -48,7 +61,8 @@ export async function explainRequest(
     tenant = match.param(config.tenantParam);
     if (!NAME.test(tenant)) return { ...base, decision: 'refused', refusedWith: 'PG_PARAM_INVALID', route };
   }
-  const explained = await authorizer.explain({ identity, tenant, codes: match.permissions, mode: match.mode });
+  const facts = new MatchedRequestFacts(identity.subject, context.address, context.claims, match.param);
+  const explained = await authorizer.explain({ identity, tenant, codes: match.permissions, mode: match.mode, facts }, context.at);
   return {
     ...base,
     decision: explained.allowed ? 'allow' : 'deny',
@@ -70,8 +84,14 @@ export function explanationText(e: RequestExplanation): string {
   for (const code of e.codes ?? []) {
     lines.push(`  ${code.code}: ${code.allowed ? 'allowed' : code.deniedBy.length > 0 ? 'DENIED' : 'MISSING'}`);
     for (const d of code.deniedBy) lines.push(`      denied by  ${d.pattern}  ← ${d.via}`);
-    for (const g of code.grantedBy) lines.push(`      granted by ${g.pattern}  ← ${g.via}`);
-    if (code.grantedBy.length === 0 && code.deniedBy.length === 0) lines.push('      no grant covers it');
+    for (const g of code.grantedBy) lines.push(`      granted by ${g.pattern}  ← ${g.via}${conditionsText(g.conditions)}`);
+    for (const g of code.conditionFailed) lines.push(`      not now:   ${g.pattern}  ← ${g.via}${conditionsText(g.conditions)}`);
+    if (code.grantedBy.length === 0 && code.deniedBy.length === 0 && code.conditionFailed.length === 0) lines.push('      no grant covers it');
   }
   return lines.join('\n');
+}
+
+function conditionsText(checks: readonly ConditionCheck[] | undefined): string {
+  if (checks === undefined || checks.length === 0) return '';
+  return `  when ${checks.map((c) => `${c.key} ${c.wants} ${c.held ? '✓ held' : '✗ failed'}`).join('; ')}`;
 }

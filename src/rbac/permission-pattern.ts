@@ -8,6 +8,8 @@
 //   channel:*:42          covers channel:delete:42, channel:read:42 (one part each)
 //   channel:*             covers channel, channel:read, channel:delete:42 (a trailing * covers any remainder)
 //   *                     covers everything except the admin namespace
+//   user:edit:{subject}   covers user:edit:alice for alice only: a grant's `{subject}` part is the holder's own
+//                         name, filled in when the holder's permissions are compiled (never matched as written)
 //
 // The admin namespace (`permgate:admin`, `permgate:admin:…`: the admin API's own codes) is reached only by a pattern
 // whose first part names `permgate` (`permgate:*`, `permgate:admin:*`, `permgate:admin:rbac:write`); `*`, `*:admin:*`
@@ -27,6 +29,8 @@ export function isAdminCode(code: string): boolean {
 export type PatternPart = '*' | readonly string[];
 
 const LITERAL = /^[A-Za-z0-9._~@-]+$/;
+/** A whole part standing for the caller's own name (see above). */
+export const SUBJECT_PART = '{subject}';
 const MAX_PARTS = 16;
 const MAX_LENGTH = 256;
 /**
@@ -58,6 +62,7 @@ export function parsePermissionPattern(text: string): PatternPart[] {
     if (part === '') throw new PatternError(`"${text}" has an empty part (codes are parts joined by ":", e.g. order:read)`);
     const choices = part.split(',');
     for (const choice of choices) {
+      if (choice === SUBJECT_PART && choices.length === 1) continue;
       if (!LITERAL.test(choice)) {
         throw new PatternError(`"${text}": "${part}" is not a part (letters, digits and . _ ~ @ -, a comma list of them, or *)`);
       }
@@ -69,6 +74,24 @@ export function parsePermissionPattern(text: string): PatternPart[] {
     }
     return unique;
   });
+}
+
+/** Whether a pattern holds a `{subject}` part (it must be filled in before it is compiled or matched). */
+export function namesSubject(pattern: string): boolean {
+  return pattern.includes(SUBJECT_PART);
+}
+
+/**
+ * The pattern for one holder: each `{subject}` part replaced by `subject`; undefined when the name cannot be a part of
+ * a code (it holds `:`, a space, …), so the grant grants that holder nothing.
+ * @example forSubject('user:edit:{subject}', 'alice') → 'user:edit:alice'
+ */
+export function forSubject(pattern: string, subject: string): string | undefined {
+  if (!LITERAL.test(subject)) return undefined;
+  return pattern
+    .split(':')
+    .map((part) => (part === SUBJECT_PART ? subject : part))
+    .join(':');
 }
 
 /**

@@ -2,7 +2,7 @@
 // with `*` or a comma list go into a trie; checking a code walks at most one branch per part plus the `*` branch, so
 // the cost depends on the code's length, not on how many patterns were granted. A code in the admin namespace skips
 // the root's `*` branch: only a pattern whose first part names `permgate` reaches it (permission-pattern.ts).
-import { ADMIN_ROOT, isAdminCode, parsePermissionPattern, type PatternPart } from './permission-pattern.js';
+import { ADMIN_ROOT, isAdminCode, parsePermissionPattern, SUBJECT_PART, type PatternPart } from './permission-pattern.js';
 
 interface Node {
   /** Literal part → child. A Map, so a part named `constructor` or `__proto__` is only a name. */
@@ -33,6 +33,8 @@ export class PermissionTrie {
 
   add(pattern: string | readonly PatternPart[]): void {
     const parts = typeof pattern === 'string' ? parsePermissionPattern(pattern) : pattern;
+    // A `{subject}` part is filled in per holder (compile.ts); as written it must never match a code.
+    if (parts.some((part) => part !== '*' && part[0] === SUBJECT_PART)) throw new Error(`a {subject} pattern is filled in before it is compiled: ${String(pattern)}`);
     this.#size++;
     if (parts.every((part) => part !== '*' && part.length === 1)) {
       this.#exact.add(parts.map((part) => part[0]).join(':'));

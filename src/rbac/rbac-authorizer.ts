@@ -174,12 +174,13 @@ export class RbacAuthorizer implements Authorizer {
   }
 
   /** The same decision as `authorize`, with the sources behind it. Reads the store; never caches. */
-  async explain(request: Omit<AuthorizationRequest, 'sensitive'>): Promise<Explanation> {
+  async explain(request: Omit<AuthorizationRequest, 'sensitive'>, at?: number): Promise<Explanation> {
     const stored = await this.#store.loadSubject(request.identity.subject);
     const record = { ...stored, value: safeSubject(request.identity.subject, stored.value, this.#badPattern) };
     const who = this.#who(request.identity, request.tenant);
-    const collected = collectSources(who, this.#config.policy.subjects.get(who.subject), record.value, this.#graph, this.#now());
-    const codes = explainCodes(collected.sources, request.codes);
+    const now = at ?? this.#now();
+    const collected = collectSources(who, this.#config.policy.subjects.get(who.subject), record.value, this.#graph, now);
+    const codes = explainCodes(collected.sources, request.codes, request.identity.subject, request.facts, now);
     const allowed = request.mode === 'all' ? codes.every((c) => c.allowed) : codes.some((c) => c.allowed);
     return { allowed, mode: request.mode, codes, roles: [...collected.roles] };
   }
@@ -250,7 +251,7 @@ export class RbacAuthorizer implements Authorizer {
       variant = { compiled, tokenRoles: identity.roles };
       entry.variants.set(key, variant);
     }
-    const decision = decide(variant.compiled, request.codes, request.mode);
+    const decision = decide(variant.compiled, request.codes, request.mode, request.facts, now);
     const usage = this.#options.grantUse;
     if (usage !== undefined && decision.allowed && usage.wants(identity.subject, decision.codes, now)) {
       // The first time today this subject is allowed these codes: which grants did it? (The sources are collected

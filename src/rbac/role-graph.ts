@@ -1,12 +1,31 @@
 // Roles and their inheritance, closed once: each role knows every role it holds (itself included), so expanding a
 // subject's roles costs a lookup per bound role, not a graph walk per request.
+import { ConditionCache, ConditionError, type CompiledCondition } from './condition.js';
 import type { RoleDefinition } from './model.js';
+import { namesSubject } from './permission-pattern.js';
 import { PermissionTrie } from './permission-trie.js';
 
 /** A role with everything it inherits, compiled: built on first use, shared by every subject that holds the role. */
 export interface CompiledRole {
   readonly grants: PermissionTrie;
   readonly denies: PermissionTrie;
+  /** Grants with a `{subject}` part: filled in for each holder when its permissions are compiled. */
+  readonly subjectGrants: readonly SubjectGrant[];
+  /** Denies with a `{subject}` part, filled in the same way (widened to `*` there for a name that cannot be a part). */
+  readonly subjectDenies: readonly string[];
+  /** Conditional grants without `{subject}`, one trie per distinct condition (shared by every holder). */
+  readonly conditional: readonly ConditionalTrie[];
+}
+
+/** A grant naming its holder, with its condition if it has one. */
+export interface SubjectGrant {
+  readonly pattern: string;
+  readonly when: CompiledCondition | undefined;
+}
+
+export interface ConditionalTrie {
+  readonly grants: PermissionTrie;
+  readonly when: CompiledCondition;
 }
 
 export class RoleCycleError extends Error {
@@ -30,6 +49,8 @@ export class RoleGraph {
   /** role → every role that holds it (itself included): whose holders a change to it affects. */
   readonly #holders = new Map<string, Set<string>>();
   readonly #compiled = new Map<string, CompiledRole>();
+  /** Conditions of this policy's roles and bindings, compiled once each (sources.ts compiles bindings' here too). */
+  readonly conditions = new ConditionCache();
 
   /** @throws RoleCycleError or UnknownRoleError */
   constructor(roles: ReadonlyMap<string, RoleDefinition>) {
@@ -75,14 +96,45 @@ export class RoleGraph {
     if (compiled === undefined) {
       const grants = new PermissionTrie();
       const denies = new PermissionTrie();
+      const subjectGrants: SubjectGrant[] = [];
+      const subjectDenies: string[] = [];
+      const conditional = new Map<CompiledCondition, PermissionTrie>();
       for (const held of this.expand(name)) {
         const role = this.roles.get(held)!;
-        for (const pattern of role.grants) grants.add(pattern);
-        for (const pattern of role.denies) denies.add(pattern);
+        for (const pattern of role.grants) {
+          if (namesSubject(pattern)) subjectGrants.push({ pattern, when: undefined });
+          else grants.add(pattern);
+        }
+        for (const pattern of role.denies) {
+          if (namesSubject(pattern)) subjectDenies.push(pattern);
+          else denies.add(pattern);
+        }
+        for (const grant of role.conditionalGrants ?? []) {
+          const when = this.condition(grant.when);
+          // A condition that does not compile (a store edited by hand) grants nothing.
+          if (when === undefined) continue;
+          if (namesSubject(grant.code)) subjectGrants.push({ pattern: grant.code, when });
+          else {
+            let trie = conditional.get(when);
+            if (trie === undefined) conditional.set(when, (trie = new PermissionTrie()));
+            trie.add(grant.code);
+          }
+        }
       }
-      this.#compiled.set(name, (compiled = { grants, denies }));
+      const tries = [...conditional].map(([when, trie]) => ({ grants: trie, when }));
+      this.#compiled.set(name, (compiled = { grants, denies, subjectGrants, subjectDenies, conditional: tries }));
     }
     return compiled;
+  }
+
+  /** A `when` compiled (shared with every equal one), or undefined when it does not compile: it then never holds. */
+  condition(spec: unknown): CompiledCondition | undefined {
+    try {
+      return this.conditions.get(spec as never);
+    } catch (err) {
+      if (err instanceof ConditionError) return undefined;
+      throw err;
+    }
   }
 
   /** Every role whose holders gain or lose something when `name` changes (itself and its heirs). */

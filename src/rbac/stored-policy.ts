@@ -92,8 +92,10 @@ export function safeRole(role: RoleDefinition, report: BadPatternReport): RoleDe
   const grants = safeList(where, role.grants, 'grant', report);
   const denies = safeList(where, role.denies, 'deny', report);
   const inherits = Array.isArray(role.inherits) ? role.inherits : [];
-  if (grants === role.grants && denies === role.denies && inherits === role.inherits) return role;
-  return { ...role, grants, denies, inherits };
+  // A conditional grant is a grant: one that does not parse grants nothing (its condition is checked when compiled).
+  const conditionalGrants = role.conditionalGrants === undefined ? undefined : (safeEntries(where, role.conditionalGrants as PermissionEntry[], 'grant', report) as RoleDefinition['conditionalGrants']);
+  if (grants === role.grants && denies === role.denies && inherits === role.inherits && conditionalGrants === role.conditionalGrants) return role;
+  return { ...role, grants, denies, inherits, ...(conditionalGrants === undefined ? {} : { conditionalGrants }) };
 }
 
 /** As `safeRole`, for every role of a stored map. Returns `roles` itself when nothing is wrong. */

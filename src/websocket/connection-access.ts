@@ -2,6 +2,7 @@
 // the authorization decision (asked again when permissions change), as the journey enforced them.
 import type { VerifiedToken } from '../auth/claims.js';
 import type { AuthorizationRequest } from '../rbac/authorizer.js';
+import { MatchedRequestFacts } from '../rbac/request-facts.js';
 import type { ForwardContext } from '../upstream/forward-context.js';
 
 /** What the relay reads of a request beyond what forwarding does: the token, for expiry and revocation. */
@@ -27,6 +28,7 @@ export function authorizationOf(ctx: RelayedRequest): AuthorizationRequest | und
   if (match.route.config.auth === 'none' || match.route.config.shadow.has('authorize') || identity === undefined) return undefined;
   const tenantParam = match.route.config.tenantParam;
   const tenant = tenantParam === undefined ? identity.tenant : match.param(tenantParam);
-  return { identity, tenant, codes: match.permissions, mode: match.mode, sensitive: match.route.config.sensitive };
+  const facts = new MatchedRequestFacts(identity.subject, ctx.client.ip, ctx.token?.claims, match.param);
+  return { identity, tenant, codes: match.permissions, mode: match.mode, sensitive: match.route.config.sensitive, facts };
 }
 

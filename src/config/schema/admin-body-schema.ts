@@ -2,7 +2,7 @@
 // Registered as Fastify route schemas (admin/rbac-routes.ts, admin/revocation-routes.ts); a body that fails them is
 // a 400 PG_ADMIN_BAD_INPUT naming the field (body-problem.ts).
 import { Type, type Static } from './type.js';
-import { integer, mapping, optional, text } from './kinds.js';
+import { formatted, integer, mapping, optional, text } from './kinds.js';
 import { BindingSchema, GrantSchema, SubjectSchema } from './rbac-schema.js';
 
 const RevokeTokensSchema = Type.Union([Type.Boolean(), Type.Enum(['true', 'false'])], {
@@ -30,6 +30,8 @@ export const DecisionBodySchema = mapping({
   token: text('The caller\'s JWT'),
   method: optional(text('HTTP method', { pattern: '^[A-Z]{1,16}$', errorMessage: 'must be an HTTP method, e.g. GET' })),
   path: text('A request path starting with /', { pattern: '^/', maxLength: 8192, errorMessage: 'must be a request path starting with /' }),
+  ip: optional(text('The client address the request would come from (for ip conditions)')),
+  at: optional(formatted('zoned-date-time', 'When the request would be made (for time and days conditions); absent: now')),
 }, 'A decision to explain: the caller\'s token and the request', { title: 'a decision request' });
 
 export type BindingChange = Static<typeof BindingChangeSchema>;

@@ -20,20 +20,43 @@ const expires = formatted('zoned-date-time', 'No longer counts from this moment 
 /** A permission pattern such as `order:read` or `channel:*:42` (rbac/permission-pattern.ts checks its syntax). */
 export const PermissionCodeSchema = text('A permission code or pattern, e.g. order:read or channel:*');
 
+const ClaimTestSchema = Type.Union([
+  text('The claim equals this value'),
+  mapping({ contains: text('A value the list claim holds') }, 'The list claim (or space-separated string) holds this value'),
+  mapping({ in: list(text('A value'), 'Values the claim may take', { minItems: 1 }) }, 'The claim is one of these values'),
+]);
+
+/** `when`: every key given must hold for the request (rbac/condition.ts checks the values). */
+export const WhenSchema = mapping({
+  time: optional(text('A daily window HH:MM-HH:MM with an optional IANA zone, e.g. 08:00-20:00 Europe/Berlin (end exclusive)')),
+  days: optional(list(choice(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], 'A weekday'), 'Local weekdays on which it holds', { minItems: 1 })),
+  ip: optional(list(text('An address or network, e.g. 10.0.0.0/8 or 2001:db8::/32'), 'The resolved client address is in one of these', { minItems: 1 })),
+  claim: optional(mapOf(ClaimTestSchema, 'Token claims (dotted paths): a value, { contains: value } or { in: [values] }')),
+  param: optional(mapOf(text('subject, or claim:NAME'), 'Path parameters that must equal the subject or a claim')),
+}, 'Conditions that must all hold for the grant or binding to count; a missing attribute makes its condition false', { title: 'a condition' });
+
 export const GrantSchema = mapping({
   code: PermissionCodeSchema,
   tenant: optional(TenantSchema),
   expires: optional(expires),
-}, 'A permission code, optionally in one tenant and until a moment', { title: 'a grant' });
+  when: optional(WhenSchema),
+}, 'A permission code, optionally in one tenant, until a moment, and under a condition (grants only)', { title: 'a grant' });
 
 export const BindingSchema = mapping({
   role: RoleNameSchema,
   tenant: optional(TenantSchema),
   expires: optional(expires),
-}, 'A role, optionally in one tenant and until a moment', { title: 'a role binding' });
+  when: optional(WhenSchema),
+}, 'A role, optionally in one tenant, until a moment, and under a condition (its grants hold only while it does)', { title: 'a role binding' });
+
+/** A role's grant: a code, or a code with a condition. */
+export const RoleGrantSchema = Type.Union([
+  PermissionCodeSchema,
+  mapping({ code: PermissionCodeSchema, when: WhenSchema }, 'A permission code held only while the condition holds', { title: 'a conditional grant' }),
+]);
 
 export const RoleSchema = mapping({
-  grants: optional(list(PermissionCodeSchema, 'Permission codes the role holds', { default: [] })),
+  grants: optional(list(RoleGrantSchema, 'Permission codes the role holds: a code, or { code, when }', { default: [] })),
   denies: optional(list(PermissionCodeSchema, 'Permission codes the role is refused, whatever else grants them', { default: [] })),
   inherits: optional(list(RoleNameSchema, 'Roles whose grants and denies this one also holds', { default: [] })),
   description: optional(text('What the role is for', { maxLength: 1024 })),
@@ -47,8 +70,8 @@ export const SubjectSchema = mapping({
 
 /** In the config a grant or a binding may also be written as a bare code or role name. */
 const configSubject = mapping({
-  roles: optional(list(Type.Union([RoleNameSchema, BindingSchema]), 'Role bindings: a role name, or { role, tenant, expires }', { default: [] })),
-  grants: optional(list(Type.Union([PermissionCodeSchema, GrantSchema]), 'Direct grants: a code, or { code, tenant, expires }', { default: [] })),
+  roles: optional(list(Type.Union([RoleNameSchema, BindingSchema]), 'Role bindings: a role name, or { role, tenant, expires, when }', { default: [] })),
+  grants: optional(list(Type.Union([PermissionCodeSchema, GrantSchema]), 'Direct grants: a code, or { code, tenant, expires, when }', { default: [] })),
   denies: optional(list(Type.Union([PermissionCodeSchema, GrantSchema]), 'Direct denies: a code, or { code, tenant, expires }', { default: [] })),
 }, 'What one subject holds beyond the roles its token names', { default: {} });
 

@@ -1,0 +1,59 @@
+// Apache Shiro's JdbcRealm default schema (users, user_roles, roles_permissions) as a permission source. Roles are
+// read by username as JdbcRealm reads them, for users that still exist in `users`; role names are taken as stored.
+// Shiro has no role inheritance and no direct grants, so roleParents and subjectGrants are absent.
+import type { SqlDialect, SqlPreset, SqlQueries } from '../sql-preset.js';
+import { parsePermissionPattern } from '../../permission-pattern.js';
+import { changeTriggers } from './change-triggers.js';
+import { versionQuery } from './version-query.js';
+import type { WatchedTable } from './watched-table.js';
+
+const TABLES: readonly WatchedTable[] = [
+  { table: 'users', columns: ['username'], touches: (r) => ({ subjects: [`${r}.username`], roles: [] }) },
+  { table: 'user_roles', columns: ['username', 'role_name'], touches: (r) => ({ subjects: [`${r}.username`], roles: [] }) },
+  { table: 'roles_permissions', columns: ['role_name', 'permission'], touches: (r) => ({ subjects: [], roles: [`${r}.role_name`] }) },
+];
+
+function queries(dialect: SqlDialect): SqlQueries {
+  return {
+    subjectRoles: 'SELECT ur.role_name AS role FROM users u JOIN user_roles ur ON ur.username = u.username WHERE u.username = :subject',
+    roleGrants: 'SELECT role_name AS role, permission AS code FROM roles_permissions',
+    version: versionQuery(dialect, TABLES),
+  };
+}
+
+/**
+ * A Shiro wildcard permission → the permgate pattern that covers the same codes. Shiro reads a permission with fewer
+ * parts than the checked one as implying everything below it (`printer:print` covers `printer:print:lp7200`);
+ * permgate's patterns cover more parts only after a trailing `*`, so one is appended unless the last part is `*`
+ * already. Shiro compares case-insensitively by default (it lowercases both sides), so the pattern is lowercased:
+ * route codes must be written in lowercase to meet it. A part whose list holds `*` is `*` to Shiro, and so here.
+ * Shiro trims the whole string but not its parts, so a space inside (`a: b`) is a literal no check ever meets: such a
+ * permission is refused (reported) rather than read as `a:b`.
+ * @example shiroPattern('printer:print') → 'printer:print:*'; shiroPattern('*') → '*';
+ *   shiroPattern('Printer:query,print:lp7200') → 'printer:query,print:lp7200:*'; shiroPattern('/api/x') → undefined
+ */
+export function shiroPattern(raw: string): string | undefined {
+  const parts = raw.trim().toLowerCase().split(':').map((part) => {
+    const items = part.split(',');
+    return items.includes('*') ? '*' : items.join(',');
+  });
+  if (parts.at(-1) !== '*') parts.push('*');
+  const pattern = parts.join(':');
+  try {
+    parsePermissionPattern(pattern);
+    return pattern;
+  } catch {
+    return undefined;
+  }
+}
+
+export const shiroJdbcPreset: SqlPreset = {
+  name: 'shiro-jdbc',
+  queries,
+  codes: (raw) => {
+    const pattern = shiroPattern(raw);
+    return pattern === undefined ? [] : [pattern];
+  },
+  role: (raw) => raw,
+  triggers: (dialect, channel) => changeTriggers(dialect, channel, 'shiro_jdbc', TABLES),
+};
