@@ -157,7 +157,7 @@ export class SqlRbacSource {
         this.#run('subjectRoles', queries.subjectRoles, { subject }),
         queries.subjectGrants === undefined ? undefined : this.#run('subjectGrants', queries.subjectGrants, { subject }),
       ]);
-      const record = subjectFromRows(roles.rows, grants?.rows ?? [], this.#mapping, this.#report);
+      const record = subjectFromRows(roles.rows, grants?.rows ?? [], this.#mapping, this.#report, subject);
       this.#read.set(subject, JSON.stringify(record));
       return record;
     } catch (err) {

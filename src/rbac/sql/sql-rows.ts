@@ -2,6 +2,8 @@
 // mistyped alias is a config error), and how rows become roles and subject records through the preset's mappings.
 // Rows that mean nothing are reported and left out; an effect that is neither a grant nor a deny is read as a deny.
 import { ROLE_NAME, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../model.js';
+import type { BadPatternReport } from '../stored-policy.js';
+import { rowsToRoles, rowsToSubject, type SqlRow } from './rows-to-policy.js';
 import type { SqlQueries } from './sql-preset.js';
 
 export type QueryKey = keyof SqlQueries;
@@ -31,11 +33,13 @@ export function columnProblem(key: QueryKey, columns: readonly string[]): string
 
 /** How one schema's strings become permgate's (the preset's, or as written). */
 export interface RowMapping {
+  /** The preset's name, or `none`: named in reports. */
+  readonly name: string;
   codes(raw: string): readonly string[];
   role(raw: string): string;
 }
 
-export const AS_WRITTEN: RowMapping = { codes: (raw) => (raw.trim() === '' ? [] : [raw.trim()]), role: (raw) => raw };
+export const AS_WRITTEN: RowMapping = { name: 'none', codes: (raw) => (raw.trim() === '' ? [] : [raw.trim()]), role: (raw) => raw };
 
 /** A row that was left out, for the log. Never the whole row: it may hold data the operator did not mean to log. */
 export type RowReport = (where: string, reason: string) => void;
@@ -84,15 +88,22 @@ function scope(row: Readonly<Record<string, unknown>>): { tenant?: string; expir
   return { ...(tenant === undefined ? {} : { tenant }), ...(expires === undefined ? {} : { expiresAt: expires }) };
 }
 
-interface RoleParts {
-  readonly grants: Set<string>;
-  readonly denies: Set<string>;
-  readonly inherits: Set<string>;
+/** Rows whose column names a driver returned in another case (`ROLE`), with lowercase names as the mapping reads them. */
+function lowercased(rows: readonly Readonly<Record<string, unknown>>[]): readonly SqlRow[] {
+  const first = rows[0];
+  if (first === undefined || Object.keys(first).every((key) => key === key.toLowerCase())) return rows;
+  return rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key.toLowerCase(), value])));
+}
+
+/** The mapping's reports as the source logs them: where, and why, with what replaced a deny. */
+function reporting(report: RowReport): BadPatternReport {
+  return (bad) => report(bad.where, `${bad.pattern}: ${bad.reason}${bad.replacedBy === undefined ? ' (left out)' : ` (replaced by ${bad.replacedBy})`}`);
 }
 
 /**
- * Every role from the roleGrants and roleParents rows. A parent named only as a parent is a role without grants, so
- * inheritance never names an undefined role.
+ * Every role from the roleGrants and roleParents rows (rows-to-policy.ts: a grant that maps to nothing is left out, a
+ * deny that maps to nothing becomes `*`). A parent named only as a parent is a role without grants, so inheritance
+ * never names an undefined role.
  */
 export function rolesFromRows(
   grantRows: readonly Readonly<Record<string, unknown>>[],
@@ -100,31 +111,13 @@ export function rolesFromRows(
   mapping: RowMapping,
   report: RowReport,
 ): Map<string, RoleDefinition> {
-  const parts = new Map<string, RoleParts>();
-  const role = (name: string): RoleParts => {
-    let entry = parts.get(name);
-    if (entry === undefined) parts.set(name, (entry = { grants: new Set(), denies: new Set(), inherits: new Set() }));
-    return entry;
-  };
-  for (const row of grantRows) {
-    const name = roleName(field(row, 'role'), mapping, report, 'roleGrants');
-    const raw = textOf(field(row, 'code'));
-    if (name === undefined || raw === undefined) continue;
-    const target = isDeny(field(row, 'effect'), report, `roleGrants, role ${name}`) ? role(name).denies : role(name).grants;
-    for (const code of mapping.codes(raw)) target.add(code);
+  const roles = rowsToRoles(mapping, lowercased(grantRows), lowercased(parentRows), reporting(report));
+  const sorted = new Map<string, RoleDefinition>();
+  for (const name of [...roles.keys()].sort()) {
+    const role = roles.get(name)!;
+    sorted.set(name, { ...role, grants: [...role.grants].sort(), denies: [...role.denies].sort(), inherits: [...role.inherits].sort() });
   }
-  for (const row of parentRows) {
-    const name = roleName(field(row, 'role'), mapping, report, 'roleParents');
-    const parent = roleName(field(row, 'parent'), mapping, report, 'roleParents');
-    if (name === undefined || parent === undefined || name === parent) continue;
-    role(name).inherits.add(parent);
-    role(parent);
-  }
-  const roles = new Map<string, RoleDefinition>();
-  for (const [name, p] of [...parts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    roles.set(name, { name, grants: [...p.grants].sort(), denies: [...p.denies].sort(), inherits: [...p.inherits].sort() });
-  }
-  return roles;
+  return sorted;
 }
 
 /** One subject's record from its subjectRoles and subjectGrants rows. */
@@ -133,21 +126,9 @@ export function subjectFromRows(
   grantRows: readonly Readonly<Record<string, unknown>>[],
   mapping: RowMapping,
   report: RowReport,
+  subject = 'the subject',
 ): SubjectRecord {
-  const roles: RoleBinding[] = [];
-  for (const row of roleRows) {
-    const role = roleName(field(row, 'role'), mapping, report, 'subjectRoles');
-    if (role !== undefined) roles.push({ role, ...scope(row) });
-  }
-  const grants: PermissionEntry[] = [];
-  const denies: PermissionEntry[] = [];
-  for (const row of grantRows) {
-    const raw = textOf(field(row, 'code'));
-    if (raw === undefined) continue;
-    const target = isDeny(field(row, 'effect'), report, 'subjectGrants') ? denies : grants;
-    for (const code of mapping.codes(raw)) target.push({ code, ...scope(row) });
-  }
-  return { roles, grants, denies };
+  return rowsToSubject(mapping, subject, lowercased(roleRows), lowercased(grantRows), reporting(report));
 }
 
 /** Two roles the same, as far as a decision goes. */
