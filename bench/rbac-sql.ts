@@ -28,7 +28,7 @@ const MISSES = Number(process.env.RBAC_SQL_BENCH_MISSES ?? 2_000);
 const DIALECTS = (process.env.RBAC_SQL_BENCH_DIALECTS ?? 'postgres,mysql').split(',') as SqlDialect[];
 
 /** The same data on both: role r holds `mod<r % 50>:res<k>:read` for k < 1,000; user u holds roles (u·7 + i·131) % 1,000. */
-function schema(dialect: SqlDialect): string {
+export function schema(dialect: SqlDialect): string {
   const seq = (n: number, name: string): string => (dialect === 'postgres' ? `generate_series(0, ${n - 1}) AS ${name}(n)` : `seq_0_to_${n - 1} AS ${name}`);
   const n = (name: string): string => (dialect === 'postgres' ? `${name}.n` : `${name}.seq`);
   const concat = (...parts: string[]): string => (dialect === 'postgres' ? parts.join(' || ') : `CONCAT(${parts.join(', ')})`);

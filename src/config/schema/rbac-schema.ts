@@ -96,7 +96,7 @@ export const SqlSourceSchema = mapping({
   pool: optional(integer(1, 64, 'Connections in the pool (LISTEN takes one more)', 4)),
   statementTimeout: optional(duration('A query running longer is cancelled', '2s')),
   connectTimeout: optional(duration('Opening a connection gives up after this long', '2s')),
-}, 'A database holding roles, bindings and grants; read-only, checked at start, merged with the config and the store');
+}, 'A database holding roles, bindings and grants (read-only, checked at start). Merged: a subject\'s SQL rows, store record and config entry are unioned; a role in SQL and the store is one role with the union of both; a YAML role of the same name replaces it; a deny beats a grant');
 
 export const RbacSchema = mapping({
   roles: optional(mapOf({ ...RoleSchema, default: {} }, 'Static roles, by name', { default: {} })),

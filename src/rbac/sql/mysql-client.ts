@@ -3,7 +3,7 @@
 // max_statement_time, MySQL's max_execution_time) and a client-side one; statements are prepared, so the subject is
 // bound by the server. MySQL has no LISTEN: changes are polled.
 import mysql from 'mysql2/promise';
-import { toPositional } from './named-params.js';
+import { positionalCache } from './named-params.js';
 import { bindValues, type SqlClient, type SqlConnectOptions, type SqlResult } from './sql-client.js';
 
 const CLIENT_GRACE = 1_000;
@@ -32,13 +32,12 @@ export function openMysqlClient(options: SqlConnectOptions): SqlClient {
       if (err) connection.query(`SET SESSION max_execution_time = ${Math.ceil(options.statementTimeout)}`, () => {});
     });
   });
-  const prepared = new Map<string, ReturnType<typeof toPositional>>();
+  const positional = positionalCache('mysql');
   return {
     dialect: 'mysql',
     async query(sql, params): Promise<SqlResult> {
-      let positional = prepared.get(sql);
-      if (positional === undefined) prepared.set(sql, (positional = toPositional(sql, 'mysql')));
-      const [rows, fields] = await pool.execute({ sql: positional.text, timeout: options.statementTimeout + CLIENT_GRACE }, bindValues(positional.names, params));
+      const { text, names } = positional(sql);
+      const [rows, fields] = await pool.execute({ sql: text, timeout: options.statementTimeout + CLIENT_GRACE }, bindValues(names, params));
       return { columns: (fields ?? []).map((field) => field.name), rows: rows as Record<string, unknown>[] };
     },
     async close() {

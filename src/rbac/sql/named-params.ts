@@ -106,3 +106,13 @@ function quoted(sql: string, start: number, quote: string, backslash: boolean): 
   }
   return sql.length;
 }
+
+/** Each configured query is converted once and kept: the source runs the same few texts for every subject. */
+export function positionalCache(dialect: SqlDialect): (sql: string) => PositionalQuery {
+  const converted = new Map<string, PositionalQuery>();
+  return (sql) => {
+    let positional = converted.get(sql);
+    if (positional === undefined) converted.set(sql, (positional = toPositional(sql, dialect)));
+    return positional;
+  };
+}

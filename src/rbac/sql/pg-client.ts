@@ -2,7 +2,7 @@
 // a bounded pool whose sessions are read-only with a server-side statement timeout, plus a client-side one that also
 // covers a database that stopped answering; LISTEN runs on a connection of its own.
 import pg from 'pg';
-import { toPositional } from './named-params.js';
+import { positionalCache } from './named-params.js';
 import { bindValues, type SqlClient, type SqlConnectOptions, type SqlListener, type SqlResult } from './sql-client.js';
 
 /** The client gives up this long after the server should have cancelled the statement. */
@@ -22,13 +22,12 @@ export function openPgClient(options: SqlConnectOptions): SqlClient {
   const pool = new pg.Pool({ ...session, max: options.pool, idleTimeoutMillis: 30_000 });
   // An idle connection that breaks is dropped by the pool; the next query opens another (or fails, and says so).
   pool.on('error', () => {});
-  const prepared = new Map<string, ReturnType<typeof toPositional>>();
+  const positional = positionalCache('postgres');
   return {
     dialect: 'postgres',
     async query(sql, params): Promise<SqlResult> {
-      let positional = prepared.get(sql);
-      if (positional === undefined) prepared.set(sql, (positional = toPositional(sql, 'postgres')));
-      const result = await pool.query({ text: positional.text, values: bindValues(positional.names, params) });
+      const { text, names } = positional(sql);
+      const result = await pool.query({ text, values: bindValues(names, params) });
       return { columns: result.fields.map((field) => field.name), rows: result.rows as Record<string, unknown>[] };
     },
     async listen(channel, onNotice, onLost): Promise<SqlListener> {

@@ -7,7 +7,8 @@ import t, { type Test } from 'tap';
 import { startGateway, type GatewayUnderTest } from '../../helpers/gateway-under-test.js';
 import { startRecordingUpstream } from '../../helpers/recording-upstream.js';
 import { createDatabase, type SqlDatabase } from '../../helpers/sql-database.js';
-import { hsAuth, token } from '../../helpers/tokens.js';
+import { statusAs, timeUntil } from '../../helpers/sql-gateways.js';
+import { hsAuth } from '../../helpers/tokens.js';
 
 const SCHEMA = `
 CREATE TABLE app_user (id INT PRIMARY KEY, login VARCHAR(64) NOT NULL UNIQUE, enabled TINYINT NOT NULL DEFAULT 1);
@@ -68,20 +69,7 @@ async function setUp(t: Test, count: number): Promise<{ db: SqlDatabase; gateway
   return { db, gateways };
 }
 
-const jwts = new Map<string, string>();
-async function status(gw: GatewayUnderTest, method: string, path: string, sub: string): Promise<number> {
-  if (!jwts.has(sub)) jwts.set(sub, await token({ sub, scope: undefined }));
-  return (await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${jwts.get(sub)}` } })).status;
-}
-
-async function timeUntil(gw: GatewayUnderTest, sub: string, method: string, path: string, expected: number, deadlineMs: number): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < deadlineMs) {
-    if ((await status(gw, method, path, sub)) === expected) return performance.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return Infinity;
-}
+const status = (gw: GatewayUnderTest, method: string, path: string, sub: string): Promise<number> => statusAs(gw, sub, method, path);
 
 /** One poll interval (200 ms) plus the reads it triggers; generous because the test machine is shared and loaded. */
 const BOUND = 1_500;

@@ -7,7 +7,8 @@ import { ruoyi } from '../../../src/rbac/sql/presets/ruoyi.js';
 import { startGateway, type GatewayUnderTest } from '../../helpers/gateway-under-test.js';
 import { startRecordingUpstream } from '../../helpers/recording-upstream.js';
 import { createDatabase, sqlFixture, type SqlDatabase } from '../../helpers/sql-database.js';
-import { hsAuth, token } from '../../helpers/tokens.js';
+import { statusAs, timeUntil as timeUntilAs } from '../../helpers/sql-gateways.js';
+import { hsAuth } from '../../helpers/tokens.js';
 
 const FIXTURE = sqlFixture('ruoyi-pg.sql');
 
@@ -48,20 +49,9 @@ async function setUp(t: Test, count: number, changes?: string): Promise<{ db: Sq
   return { db, gateways };
 }
 
-const jwts = new Map<string, string>();
-async function status(gw: GatewayUnderTest, method: string, path: string, sub: string): Promise<number> {
-  if (!jwts.has(sub)) jwts.set(sub, await token({ sub, scope: undefined }));
-  return (await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${jwts.get(sub)}` } })).status;
-}
-
-/** Polls until the request gets `expected`; how long that took (Infinity past the deadline). */
-async function timeUntil(gw: GatewayUnderTest, sub: string, path: string, expected: number, deadlineMs: number): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < deadlineMs) {
-    if ((await status(gw, 'GET', path, sub)) === expected) return performance.now() - started;
-  }
-  return Infinity;
-}
+const status = (gw: GatewayUnderTest, method: string, path: string, sub: string): Promise<number> => statusAs(gw, sub, method, path);
+const timeUntil = (gw: GatewayUnderTest, sub: string, path: string, expected: number, deadlineMs: number): Promise<number> =>
+  timeUntilAs(gw, sub, 'GET', path, expected, deadlineMs);
 
 t.test("RuoYi's users are authorized by RuoYi's own rules", async (t) => {
   const { gateways: [gw] } = await setUp(t, 1);

@@ -9,7 +9,8 @@ import { startDelayingProxy } from '../../helpers/delaying-proxy.js';
 import { startGateway } from '../../helpers/gateway-under-test.js';
 import { startRecordingUpstream } from '../../helpers/recording-upstream.js';
 import { createDatabase, sqlFixture, PG_SERVER } from '../../helpers/sql-database.js';
-import { hsAuth, token } from '../../helpers/tokens.js';
+import { statusAs } from '../../helpers/sql-gateways.js';
+import { hsAuth } from '../../helpers/tokens.js';
 
 const MAX_STALENESS = 1_500;
 
@@ -42,11 +43,7 @@ routes:
     { RBAC_DATABASE_URL: `postgres://${PG_SERVER.user}@127.0.0.1:${proxy.port}/${db.name}` },
   );
   t.teardown(() => gw.close());
-  const jwts = new Map<string, string>();
-  const ask = async (sub: string, method = 'GET', path = '/biz/order/list'): Promise<number> => {
-    if (!jwts.has(sub)) jwts.set(sub, await token({ sub, scope: undefined }));
-    return (await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${jwts.get(sub)}` } })).status;
-  };
+  const ask = (sub: string, method = 'GET', path = '/biz/order/list'): Promise<number> => statusAs(gw, sub, method, path);
   t.equal(await ask('han_meimei'), 200, 'han_meimei (sales) lists orders');
   t.equal(await ask('han_meimei', 'POST', '/biz/order/remove'), 200, 'and removes them (a sensitive route)');
   t.equal(await ask('li_lei'), 403, 'li_lei (hr) does not');

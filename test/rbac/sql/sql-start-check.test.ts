@@ -118,4 +118,17 @@ t.test('a database unreachable at start: the gateway starts, protected routes an
   t.equal(status, 200, 'once the database answers, li_lei is authorized: no restart');
   t.equal((await fetch(`${gw.adminUrl}/readyz`)).status, 200, 'and the instance is ready');
   t.match(await gw.gateway.metrics.registry.metrics(), /permgate_rbac_source_up\{source="sql"\} 1/);
+
+  // The source is opened and checked once: a reload that changes it is refused, and the message shows no URL.
+  const url = `postgres://${PG_SERVER.user}:not-a-real-password@127.0.0.1:${proxy.port}/${db.name}`;
+  const listeners = 'server:\n  listen: { host: 127.0.0.1, port: 0 }\n  admin: { host: 127.0.0.1, port: 0 }\n';
+  const changed = parseConfig(listeners + yaml('preset: ruoyi\nchanges: { notify: permgate_rbac, check: 200ms }', upstream.url), 'test.yaml', {
+    RBAC_DATABASE_URL: url,
+  });
+  const refusal = await gw.gateway.reload({ next: changed }).then(
+    () => 'applied',
+    (err: Error) => err.message,
+  );
+  t.match(refusal, /rbac\.source\.sql: changed from "sha256:[0-9a-f]{12}" to "sha256:[0-9a-f]{12}", which only a restart can apply/);
+  t.notMatch(refusal, /not-a-real-password/);
 });
