@@ -11,6 +11,7 @@ import { DiffUsageError, runDiff } from './cli/diff-command.js';
 import { AdminReadError } from './diff/live-policy.js';
 import { diffText } from './diff/diff-text.js';
 import { mintToken } from './cli/mint-token.js';
+import { SqlTriggersUsageError, sqlTriggersText } from './cli/sql-triggers-command.js';
 import { readUnused, UnusedCommandError, unusedText } from './cli/unused-command.js';
 import { explanationText } from './rbac/explain-request.js';
 import { routeTableText, shadowSummaryText } from './cli/route-table-text.js';
@@ -46,6 +47,9 @@ Usage:
   permgate unused --admin URL [--days 30] [--json]
                                                 grants each role and subject has not used in that many days
                                                 (least privilege; token in PERMGATE_ADMIN_TOKEN)
+  permgate sql triggers --preset NAME [--dialect postgres|mysql] [--channel permgate_rbac]
+                                                the SQL that makes a legacy database announce its RBAC changes
+                                                (rbac.source.sql: a version row and triggers; NOTIFY on PostgreSQL)
   permgate --help | --version
 
 Options:
@@ -89,6 +93,9 @@ async function main(argv: string[]): Promise<number> {
         since: { type: 'string' },
         openapi: { type: 'string' },
         days: { type: 'string' },
+        preset: { type: 'string' },
+        dialect: { type: 'string' },
+        channel: { type: 'string' },
         ip: { type: 'string' },
         at: { type: 'string' },
         claims: { type: 'string' },
@@ -135,6 +142,20 @@ async function main(argv: string[]): Promise<number> {
       if (!(err instanceof CoverageCommandError)) throw err;
       process.stderr.write(`permgate coverage: ${err.message}\n`);
       return 1;
+    }
+  }
+  if (command === 'sql') {
+    if (positionals[1] !== 'triggers') {
+      process.stderr.write('permgate sql: the one subcommand is "triggers"\n');
+      return 2;
+    }
+    try {
+      process.stdout.write(sqlTriggersText({ preset: values.preset, dialect: values.dialect, channel: values.channel }));
+      return 0;
+    } catch (err) {
+      if (!(err instanceof SqlTriggersUsageError)) throw err;
+      process.stderr.write(`permgate sql triggers: ${err.message}\n`);
+      return 2;
     }
   }
   if (command === 'unused') {

@@ -26,6 +26,7 @@ import { buildRbac } from './rbac/build-rbac.js';
 import { DenialSpikeWatch } from './privilege/denial-spike-watch.js';
 import { grantUsageRecorder } from './privilege/build-grant-usage.js';
 import type { RbacAuthorizer } from './rbac/rbac-authorizer.js';
+import { LayeredRbacStore } from './rbac/sql/layered-rbac-store.js';
 import { buildRuntime, type Runtime, type Shared } from './runtime.js';
 import { openStore } from './stores/open-store.js';
 import type { Store } from './stores/store.js';
@@ -171,7 +172,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
   // turn it on or off, as the recorder lives with the store.
   const usageStore = store.grantUsage();
   const usage = initial.rbac.usage.record ? grantUsageRecorder(usageStore, initial.rbac, metrics, log) : undefined;
-  const rbac = await buildRbac(initial.rbac, store, metrics, log, now, usage);
+  const rbac = await buildRbac(initial.rbac, store, metrics, log, now, usage, loaded.locate);
+  const sqlSource = rbac.store instanceof LayeredRbacStore ? rbac.store.sql : undefined;
   let revocations: RevocationList | undefined;
   const sockets = websocketRegistry();
   const sharedConnections = (store as Store).sharedConnections?.();
@@ -298,7 +300,9 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
     current: () => current!,
     draining: () => phase !== 'serving' || deps.fleet?.stopping() === true,
     workers: deps.fleet?.workers,
-    storeUnreachableFor: () => (unreachableSince === undefined ? 0 : now() - unreachableSince),
+    // The SQL source is a store for readiness: compiled permissions age the same way while either is away.
+    storeUnreachableFor: () => Math.max(unreachableSince === undefined ? 0 : now() - unreachableSince, sqlSource?.unreachableFor() ?? 0),
+    ...(sqlSource !== undefined ? { rbacSources: () => ({ sql: { current: sqlSource.isCurrent() } }) } : {}),
     metrics,
     store,
     logger,

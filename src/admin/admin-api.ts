@@ -32,6 +32,7 @@ import { registerUnusedGrantsRoute } from './unused-grants-route.js';
 import type { GrantUsageStore } from '../privilege/grant-usage-store.js';
 import { registerShadowRoutes } from './shadow-routes.js';
 import type { ShadowReport } from '../shadow/shadow-report.js';
+import { writableStore } from '../rbac/sql/layered-rbac-store.js';
 
 export interface AdminApiDeps {
   readonly current: () => Runtime;
@@ -41,6 +42,8 @@ export interface AdminApiDeps {
   readonly workers?: () => readonly WorkerReadiness[];
   /** How long the shared store has been unreachable (ms): 0 while it is reachable, Infinity if never since start. */
   readonly storeUnreachableFor: () => number;
+  /** RBAC sources beside the store (`rbac.source.sql`) and whether each is current; absent: none. */
+  readonly rbacSources?: () => Readonly<Record<string, { readonly current: boolean }>>;
   readonly metrics: GatewayMetrics;
   readonly store: Store;
   readonly logger: FastifyServerOptions['logger'];
@@ -71,11 +74,14 @@ export function readinessProbe(deps: AdminApiDeps): ProbeDeps['readyz'] {
     const draining = deps.draining();
     const revocations = runtime.revocations && config.auth ? { current: runtime.revocations.isCurrent(), onStoreDown: config.auth.revocation.onStoreDown } : undefined;
     const rbacCurrent = deps.rbac.isCurrent();
+    const sources = deps.rbacSources?.();
+    const sourcesUp = sources === undefined || Object.values(sources).every((source) => source.current);
     const workers = deps.workers?.();
     const { status, refused } = readiness({
       draining,
       workers,
-      storeReady: store.ready,
+      // A source that is down degrades the instance as the store does: some routes still serve from compiled permissions.
+      storeReady: store.ready && sourcesUp,
       routes: runtime.loaded.routes.routes.map(({ pattern, config: route }) => ({ pattern, public: route.auth === 'none', sensitive: route.sensitive, onStoreDown: route.onStoreDown })),
       revocations,
       rbac: { current: rbacCurrent, unreachableFor: deps.storeUnreachableFor(), maxStaleness: config.rbac.maxStaleness },
@@ -87,7 +93,7 @@ export function readinessProbe(deps: AdminApiDeps): ProbeDeps['readyz'] {
         store,
         draining,
         ...(revocations ? { revocations: { current: revocations.current } } : {}),
-        rbac: { current: rbacCurrent },
+        rbac: { current: rbacCurrent, ...(sources !== undefined ? { sources } : {}) },
         ...(refused.length > 0 ? { refused } : {}),
         ...(workers !== undefined ? { workers } : {}),
         breakers: { ...runtime.breakerStates(), ...deps.sharedBreakers() },
@@ -143,7 +149,7 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
   });
   registerRbacRoutes(admin, {
     authorize,
-    editor: new PolicyEditor(() => current().config.rbac, rbac.store, rbac, { audit, revocations: deps.revocations, now }),
+    editor: new PolicyEditor(() => current().config.rbac, writableStore(rbac.store), rbac, { audit, revocations: deps.revocations, now }),
     authorizer: rbac,
     config: () => current().config.rbac,
     routes: () => current().loaded.routes,

@@ -21,6 +21,7 @@ import type { RbacConfig } from '../config/rbac-types.js';
 import type { RouteTable } from '../routing/route-table.js';
 import type { AdminActor, AdminAuth, AdminCode } from './admin-auth.js';
 import type { NormalizeOptions } from '../routing/normalize-path.js';
+import { writableStore } from '../rbac/sql/layered-rbac-store.js';
 
 export interface RbacRouteDeps {
   readonly authorize: AdminAuth;
@@ -192,7 +193,8 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
   admin.get('/admin/rbac/subjects/:subject', async (request) => {
     await deps.authorize(request, 'permgate:admin:rbac:read');
     const subject = subjectOf(request);
-    const stamped = await authorizer.store.loadSubject(subject);
+    // The store's own record (what the admin API edits); SQL rows show in explain, not here.
+    const stamped = await writableStore(authorizer.store).loadSubject(subject);
     const configured = deps.config().policy.subjects.get(subject);
     return { subject, config: configured ? dynamicView(configured) : null, dynamic: dynamicView(stamped.value) };
   });

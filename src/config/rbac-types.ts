@@ -1,5 +1,6 @@
 // The `rbac` section: the static policy and how compiled permissions are cached and kept current.
 import type { StaticPolicy } from '../rbac/model.js';
+import type { SqlDialect, SqlPresetName, SqlQueries } from '../rbac/sql/sql-preset.js';
 import type { Milliseconds } from './units.js';
 
 export interface RbacConfig {
@@ -24,7 +25,31 @@ export interface RbacConfig {
     readonly flushInterval: Milliseconds;
   };
   readonly denialSpikes: DenialSpikeConfig;
+  /** Where else roles and bindings come from (issue 16); absent or empty: the config and the store only. */
+  readonly source?: { readonly sql?: SqlSourceConfig | undefined } | undefined;
 }
+
+/** `rbac.source.sql`: a legacy database read as a source of roles, bindings and grants (rbac/sql/). */
+export interface SqlSourceConfig {
+  /** postgres://, postgresql://, mysql:// or mariadb://; may hold credentials, so it is never logged or shown. */
+  readonly url: string;
+  readonly dialect: SqlDialect;
+  readonly preset: SqlPresetName | 'none';
+  /** The preset's queries with the config's overrides, `version` included (from `changes.version` if written). */
+  readonly queries: SqlQueries & { readonly version: string };
+  readonly changes: SqlChanges;
+  readonly pool: number;
+  readonly statementTimeout: Milliseconds;
+  readonly connectTimeout: Milliseconds;
+}
+
+/**
+ * How changes are seen: LISTEN on a channel (PostgreSQL; the version query still runs every `check` to catch a
+ * missed notification), or the version query every `interval`.
+ */
+export type SqlChanges =
+  | { readonly kind: 'notify'; readonly channel: string; readonly check: Milliseconds }
+  | { readonly kind: 'poll'; readonly interval: Milliseconds };
 
 /** `rbac.denialSpikes`: a subject refused `threshold` times within one `window` is flagged once. */
 export interface DenialSpikeConfig {

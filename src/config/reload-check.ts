@@ -1,5 +1,6 @@
 // What a reload cannot change: the listeners (their certificates can), the header-size limit the HTTP parser was created with, and the
 // shared store and its sync intervals. A new config that changes them is refused (the old one stays), naming each.
+import { createHash } from 'node:crypto';
 import type { ConfigIssue } from './config-error.js';
 import type { LoadedConfig } from './load.js';
 import type { GatewayConfig } from './types.js';
@@ -31,6 +32,11 @@ function listenerChecks(was: GatewayConfig['server']['listeners'], is: GatewayCo
   ];
 }
 
+/** A short digest of a setting that must not be shown (it may hold credentials); undefined when unset. */
+function fingerprint(value: object | undefined): string | undefined {
+  return value === undefined ? undefined : `sha256:${createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12)}`;
+}
+
 export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): ConfigIssue[] {
   const n = next.config;
   const checks: [KeyPath, unknown, unknown][] = [
@@ -47,6 +53,9 @@ export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): 
     [['auth', 'revocation', 'syncInterval'], current.auth?.revocation.syncInterval, n.auth?.revocation.syncInterval ?? current.auth?.revocation.syncInterval],
     [['rbac', 'syncInterval'], current.rbac.syncInterval, n.rbac.syncInterval],
     [['rbac', 'cache'], `${current.rbac.cacheSize}`, `${n.rbac.cacheSize}`],
+    // The SQL source's pool, listener and queries are opened and checked once; its URL may hold a password, so the
+    // message shows a fingerprint, never the settings.
+    [['rbac', 'source', 'sql'], fingerprint(current.rbac.source?.sql), fingerprint(n.rbac.source?.sql)],
   ];
   return checks
     .filter(([, was, is]) => was !== is)

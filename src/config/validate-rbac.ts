@@ -12,6 +12,7 @@ import { prepareValue } from './schema/prepare-value.js';
 import { RbacSchema, type RbacSection } from './schema/rbac-schema.js';
 import type { SchemaNode } from './schema/schema-node.js';
 import { closest } from './suggest.js';
+import { checkSqlSource } from './validate-sql-source.js';
 
 export { parseExpiry } from './schema/formats.js';
 
@@ -138,6 +139,7 @@ export function checkRbac(c: Checker, r: RbacSection): RbacConfig {
     };
     subjects.set(name, record.roles.length + record.grants.length + record.denies.length === 0 ? EMPTY_SUBJECT : record);
   }
+  const sql = r.source?.sql === undefined ? undefined : checkSqlSource(c, r.source.sql, ms(r.syncInterval)!);
   return {
     policy: { roles, subjects },
     cacheSize: r.cache!.size!,
@@ -154,6 +156,7 @@ export function checkRbac(c: Checker, r: RbacSection): RbacConfig {
       webhook: webhookUrl(c, r.denialSpikes!.webhook),
       webhookTimeout: ms(r.denialSpikes!.webhookTimeout)!,
     },
+    ...(sql === undefined ? {} : { source: { sql } }),
   };
 }
 

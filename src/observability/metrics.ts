@@ -72,6 +72,25 @@ export class GatewayMetrics {
     labelNames: ['dimension', 'outcome'] as const,
     registers: [this.own],
   });
+  readonly rbacSourceUp = new Gauge({
+    name: 'permgate_rbac_source_up',
+    help: 'Whether an RBAC source beside the store is current (1) or not (0: unreachable or its change feed lost), by source (sql)',
+    labelNames: ['source'] as const,
+    registers: [this.own],
+  });
+  readonly rbacSqlQueries = new Counter({
+    name: 'permgate_rbac_sql_queries_total',
+    help: 'Queries the SQL source ran, by query (subjectRoles, subjectGrants, roleGrants, roleParents, version) and outcome (ok, error)',
+    labelNames: ['query', 'outcome'] as const,
+    registers: [this.own],
+  });
+  readonly rbacSqlQueryDuration = new Histogram({
+    name: 'permgate_rbac_sql_query_duration_seconds',
+    help: 'Time of one SQL source query, by query',
+    labelNames: ['query'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.own],
+  });
   readonly rateLimitFallbacks = new Counter({
     name: 'permgate_rate_limit_fallbacks_total',
     help: 'Requests limited by the local share because the shared store failed',

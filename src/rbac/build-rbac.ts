@@ -1,12 +1,15 @@
 // Assembles authorization from the `rbac` section: the engine on the RBAC store the configured store makes. The
 // denial reporter that counts every 403 and audits a bounded number of them is the authorize stage's
 // (pipeline/denial-reporter.ts).
+import type { Locate } from '../config/checker.js';
 import type { RbacConfig } from '../config/rbac-types.js';
 import type { LogPort } from '../observability/log-port.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Store } from '../stores/store.js';
 import type { GrantUseSink } from './authorizer.js';
 import { RbacAuthorizer } from './rbac-authorizer.js';
+import { buildSqlSource } from './sql/build-sql-source.js';
+import { LayeredRbacStore } from './sql/layered-rbac-store.js';
 
 export async function buildRbac(
   config: RbacConfig,
@@ -15,8 +18,12 @@ export async function buildRbac(
   log: LogPort,
   now: () => number,
   grantUse?: GrantUseSink,
+  locate?: Locate,
 ): Promise<RbacAuthorizer> {
-  const rbacStore = store.rbacStore({ syncInterval: config.syncInterval, now });
+  const stored = store.rbacStore({ syncInterval: config.syncInterval, now });
+  // With a SQL source, the engine reads both (sql/layered-rbac-store.ts); admin writes still go to the store.
+  const sql = config.source?.sql;
+  const rbacStore = sql === undefined ? stored : new LayeredRbacStore(stored, await buildSqlSource(sql, { cacheSize: config.cacheSize, locate, metrics, log, now }));
   const authorizer = new RbacAuthorizer(config, rbacStore, {
     now,
     grantUse,

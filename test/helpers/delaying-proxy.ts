@@ -1,6 +1,7 @@
-// A TCP proxy in front of a real Redis that holds its answers back: `late(ms)` delays every chunk Redis sends by that
-// long (a Redis that is behind but answering, as under a burst), `silent()` holds them all (a Redis that answers
-// nothing: paused, partitioned), `prompt()` forwards at once again. Requests always go through at once.
+// A TCP proxy in front of a real Redis (or any TCP server: a database) that holds its answers back: `late(ms)` delays
+// every chunk the server sends by that long (a server that is behind but answering, as under a burst), `silent()` holds
+// them all (a server that answers nothing: paused, partitioned), `prompt()` forwards at once again. Requests always go
+// through at once. `cut()` drops every connection and refuses new ones (the server is gone) until `mend()`.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface DelayingProxy {
@@ -8,6 +9,10 @@ export interface DelayingProxy {
   late(ms: number): void;
   silent(): void;
   prompt(): void;
+  /** The address to connect to instead of the target. */
+  readonly port: number;
+  cut(): void;
+  mend(): void;
   close(): Promise<void>;
 }
 
@@ -17,7 +22,12 @@ export async function startDelayingProxy(target: { host: string; port: number })
   /** Each connection's pump: sends what is due, in order (a reply stream must never be reordered). */
   const pumps = new Set<() => void>();
   const sockets = new Set<Socket>();
+  let cut = false;
   const server: Server = createServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
     const redis = connect(target.port, target.host);
     // Small replies sent one by one would otherwise wait for the client's delayed ACK (Nagle): ~40 ms more each.
     client.setNoDelay(true);
@@ -53,6 +63,14 @@ export async function startDelayingProxy(target: { host: string; port: number })
   const { port } = server.address() as { port: number };
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
+    cut() {
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    mend() {
+      cut = false;
+    },
     late(ms) {
       delayMs = ms;
       holding = false;

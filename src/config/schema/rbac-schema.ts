@@ -75,6 +75,29 @@ const configSubject = mapping({
   denies: optional(list(Type.Union([PermissionCodeSchema, GrantSchema]), 'Direct denies: a code, or { code, tenant, expires }', { default: [] })),
 }, 'What one subject holds beyond the roles its token names', { default: {} });
 
+const query = (what: string) => optional(text(what));
+
+/** `rbac.source.sql`: a legacy database as a source of roles and grants (rbac/sql/; README "A SQL source"). */
+export const SqlSourceSchema = mapping({
+  url: text('postgres://, postgresql://, mysql:// or mariadb:// URL of the database; write ${ENV_VAR} for credentials'),
+  preset: optional(choice(['ruoyi', 'spring-security', 'shiro-jdbc', 'casbin', 'none'], 'The schema\'s conventions: a preset\'s queries and mappings, or none (write every query)', 'none')),
+  queries: optional(mapping({
+    subjectRoles: query('Roles bound to :subject; columns role [, tenant] [, expires_at]'),
+    roleGrants: query('Every role\'s grants; columns role, code [, effect]'),
+    roleParents: query('Role inheritance; columns role, parent'),
+    subjectGrants: query('Direct grants and denies of :subject; columns code [, effect] [, tenant] [, expires_at]'),
+  }, 'Queries replacing the preset\'s, one by one', { default: {} })),
+  changes: optional(mapping({
+    notify: optional(text('PostgreSQL: LISTEN on this channel (the triggers of `permgate sql triggers` NOTIFY on it)', { pattern: '^[a-z_][a-z0-9_]{0,62}$', errorMessage: 'a channel is lower-case letters, digits and _ (≤ 63)' })),
+    poll: optional(duration('Run the version query this often and reload on a change')),
+    version: query('One row, one column `version` that changes with every write (default: the preset\'s version row)'),
+    check: optional(duration('With notify: how often the version query catches a missed notification (default rbac.syncInterval)')),
+  }, 'How changes are seen: { notify: CHANNEL } or { poll: 5s, version: SELECT … }; default: poll every rbac.syncInterval', { default: {} })),
+  pool: optional(integer(1, 64, 'Connections in the pool (LISTEN takes one more)', 4)),
+  statementTimeout: optional(duration('A query running longer is cancelled', '2s')),
+  connectTimeout: optional(duration('Opening a connection gives up after this long', '2s')),
+}, 'A database holding roles, bindings and grants (read-only, checked at start). Merged: a subject\'s SQL rows, store record and config entry are unioned; a role in SQL and the store is one role with the union of both; a YAML role of the same name replaces it; a deny beats a grant');
+
 export const RbacSchema = mapping({
   roles: optional(mapOf({ ...RoleSchema, default: {} }, 'Static roles, by name', { default: {} })),
   subjects: optional(mapOf(configSubject, 'Static subjects, by name (any name the data plane accepts as a subject)', { default: {} })),
@@ -97,6 +120,9 @@ export const RbacSchema = mapping({
     webhook: optional(text('http:// or https:// URL a flagged subject is POSTed to (JSON); empty: none', { allowEmpty: true, default: '' })),
     webhookTimeout: optional(duration('A webhook call gives up after this long; it is never retried', '2s')),
   }, 'Subjects whose denials spike (probing, broken clients): counted, audited, optionally posted to a webhook', { default: {} })),
+  source: optional(mapping({
+    sql: optional(SqlSourceSchema),
+  }, 'More sources of roles and bindings beside the config and the admin API', { default: {} })),
 }, 'The static RBAC policy and how compiled permissions are cached; more roles and bindings through the admin API', { default: {} });
 
 export type GrantBody = Static<typeof GrantSchema>;

@@ -7,6 +7,9 @@ import { parsePermissionPattern } from '../permission-pattern.js';
 import { widenDeny, type BadPatternReport } from '../stored-policy.js';
 import type { SqlPreset } from './sql-preset.js';
 
+/** What of a preset turning rows into policy reads: its name (for reports) and its two mappings. */
+export type RowPreset = Pick<SqlPreset, 'codes' | 'role'> & { readonly name: string };
+
 /** One row as a driver returns it: column name → value. */
 export type SqlRow = Readonly<Record<string, unknown>>;
 
@@ -50,7 +53,9 @@ function tenantOf(row: SqlRow): string | undefined | 'invalid' {
 }
 
 /** The preset's patterns for one stored permission string, each checked; `[]` when none is usable (reported). */
-function patternsOf(preset: SqlPreset, raw: unknown, effect: Effect, where: string, report: BadPatternReport): string[] {
+function patternsOf(preset: RowPreset, raw: unknown, effect: Effect, where: string, report: BadPatternReport): string[] {
+  // An empty permission string is a row that grants nothing by design (RuoYi's directories and menus): not reported.
+  if (effect === 'grant' && typeof raw === 'string' && raw.trim() === '') return [];
   const mapped = typeof raw === 'string' ? preset.codes(raw) : [];
   const usable = mapped.filter((code) => isPattern(code));
   if (usable.length === mapped.length && usable.length > 0) return usable;
@@ -61,7 +66,7 @@ function patternsOf(preset: SqlPreset, raw: unknown, effect: Effect, where: stri
 }
 
 /** The preset's name for one stored role, or undefined when it is not a usable role name (reported). */
-function roleOf(preset: SqlPreset, raw: unknown, where: string, report: BadPatternReport): string | undefined {
+function roleOf(preset: RowPreset, raw: unknown, where: string, report: BadPatternReport): string | undefined {
   const name = typeof raw === 'string' ? preset.role(raw) : undefined;
   if (name !== undefined && ROLE_NAME.test(name)) return name;
   report({ where, pattern: shown(raw), reason: `is not a role name (${ROLE_NAME.source}) once mapped by the ${preset.name} preset`, replacedBy: undefined });
@@ -74,7 +79,7 @@ function roleOf(preset: SqlPreset, raw: unknown, where: string, report: BadPatte
  * @example rowsToSubject(springSecurity, 'carol', [{ role: 'ROLE_ADMIN' }], [{ code: 'order:read' }], report)
  *   → { roles: [{ role: 'ADMIN' }], grants: [{ code: 'order:read' }], denies: [] }
  */
-export function rowsToSubject(preset: SqlPreset, subject: string, roleRows: readonly SqlRow[], grantRows: readonly SqlRow[], report: BadPatternReport): SubjectRecord {
+export function rowsToSubject(preset: RowPreset, subject: string, roleRows: readonly SqlRow[], grantRows: readonly SqlRow[], report: BadPatternReport): SubjectRecord {
   const where = `subject ${shown(subject)}`;
   const roles: RoleBinding[] = [];
   const grants: PermissionEntry[] = [];
@@ -116,7 +121,7 @@ function scoped<T extends object>(value: T, tenant: string | undefined, expiresA
  * named only as a parent is defined empty, so the role graph never meets an undefined role; the YAML `rbac` section
  * may give it grants.
  */
-export function rowsToRoles(preset: SqlPreset, grantRows: readonly SqlRow[], parentRows: readonly SqlRow[], report: BadPatternReport): Map<string, RoleDefinition> {
+export function rowsToRoles(preset: RowPreset, grantRows: readonly SqlRow[], parentRows: readonly SqlRow[], report: BadPatternReport): Map<string, RoleDefinition> {
   const built = new Map<string, { grants: Set<string>; denies: Set<string>; inherits: Set<string> }>();
   const role = (name: string) => {
     let entry = built.get(name);
