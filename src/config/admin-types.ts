@@ -13,6 +13,13 @@ export interface AdminConfig extends ListenConfig {
   readonly jwt: boolean;
   /** Failed authentications one client address may make per window before it is refused (429) until the window ends. */
   readonly failureLimit: Rate;
+  /** The browser console at /console/ (issue 15); it is off whenever the admin API is, whatever this says. */
+  readonly console: boolean;
+}
+
+/** Whether the console answers with this config: asked for, and the admin API on. */
+export function consoleEnabled(admin: Pick<AdminConfig, 'token' | 'jwt' | 'console'>): boolean {
+  return admin.console && adminEnabled(admin);
 }
 
 /** Whether anybody at all may call the admin API with this config (`auth` present is checked by the config). */

@@ -14,5 +14,5 @@ export function checkAdmin(c: Checker, admin: NonNullable<ServerDocument['admin'
       'generate one with: openssl rand -base64 32 (or leave it empty: no admin token)',
     );
   }
-  return { host: admin.host!, port: admin.port!, token, jwt: admin.jwt!, failureLimit: rateOf(admin.failureLimit)! };
+  return { host: admin.host!, port: admin.port!, token, jwt: admin.jwt!, failureLimit: rateOf(admin.failureLimit)!, console: admin.console! };
 }
