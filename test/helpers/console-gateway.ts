@@ -30,6 +30,8 @@ upstreams:
 routes:
   - { path: /orders/:id, upstream: svc, methods: [GET, DELETE], permission: { GET: order:read, DELETE: order:delete } }
   - { path: /health, upstream: svc, auth: none }
+  - { path: /reports/**, upstream: svc, permission: report:read, sensitive: true }
+  - { path: /beta/**, upstream: svc, permission: beta:use, shadow: [authorize] }
 `;
 }
 

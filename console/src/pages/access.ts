@@ -76,7 +76,7 @@ export async function accessPage(root: HTMLElement): Promise<void> {
       field('Grants', grants, 'permission codes, comma or newline separated'),
       field('Denies', denies, 'permission codes'),
       field('Inherits', inherits, 'role names'),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Preview the change')));
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'r-submit' }, 'Preview the change')));
     editor.addEventListener('submit', async (event) => {
       event.preventDefault();
       const definition = { grants: words(grants.value), denies: words(denies.value), inherits: words(inherits.value) };
@@ -96,7 +96,7 @@ export async function accessPage(root: HTMLElement): Promise<void> {
     put(rolesBox,
       h('h2', { id: 'roles-h' }, 'Roles'),
       h('figure', {}, roleGraph(roles), h('figcaption', {}, 'An arrow points from a role to the role it inherits. Config roles are changed in the config file; roles made here can be edited.')),
-      table('Roles', ['Role', 'Source', 'Grants', 'Denies', 'Inherits', ''], roles.map((role) => [
+      table('Roles', ['Role', 'Source', 'Grants', 'Denies', 'Inherits', 'Change'], roles.map((role) => [
         h('code', {}, role.name), role.source, role.grants.join(', '), role.denies.join(', '), role.inherits.join(', '),
         role.source === 'admin' ? h('span', {}, h('button', { type: 'button', onclick: () => edit(role) }, `Edit ${role.name}`), ' ', h('button', { type: 'button', onclick: () => void remove(role) }, `Delete ${role.name}`)) : '',
       ])),
@@ -132,7 +132,7 @@ export async function accessPage(root: HTMLElement): Promise<void> {
       };
       return [kind === 'roles' ? 'role' : kind === 'grants' ? 'grant' : 'deny', h('code', {}, label), scopeText(item), editable ? h('button', { type: 'button', onclick: removeIt }, `Remove ${label}`) : 'config file'];
     });
-    const heads = ['Kind', 'Role or code', 'Scope', ''];
+    const heads = ['Kind', 'Role or code', 'Scope', 'Change'];
     const fromConfig = view.config ? [...rows('roles', false, view.config), ...rows('grants', false, view.config), ...rows('denies', false, view.config)] : [];
     const dynamic = [...rows('roles', true, current), ...rows('grants', true, current), ...rows('denies', true, current)];
 
@@ -149,7 +149,7 @@ export async function accessPage(root: HTMLElement): Promise<void> {
       field('Tenant (optional)', tenant),
       field('Expires (optional)', expires, 'a temporary grant ends by itself'),
       h('div', { class: 'field check' }, revoke, h('label', { for: 'a-revoke' }, 'Also revoke the tokens this subject holds now')),
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Preview the change')));
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'a-submit' }, 'Preview the change')));
     add.addEventListener('submit', (event) => {
       event.preventDefault();
       const scope = { ...(tenant.value.trim() ? { tenant: tenant.value.trim() } : {}), ...(isoOf(expires.value) ? { expires: isoOf(expires.value)! } : {}) };

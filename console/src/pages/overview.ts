@@ -21,7 +21,7 @@ interface Traffic {
 }
 
 const POLL_MS = 2_000;
-const POINTS = 90;
+const POINTS = 30;
 
 function state(text: string, good: boolean): HTMLElement {
   return h('span', { class: `badge ${good ? 'good' : 'bad'}` }, text);
