@@ -105,7 +105,7 @@ export function readinessProbe(deps: AdminApiDeps): ProbeDeps['readyz'] {
 
 export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
   const { current, rbac, audit, now } = deps;
-  const admin = buildAdminServer({ metrics: deps.metrics, store: deps.store, logger: deps.logger, readyz: readinessProbe(deps) });
+  const admin = buildAdminServer({ metrics: deps.metrics, store: deps.store, logger: deps.logger, readyz: readinessProbe(deps), tls: current().config.server.admin.tls });
   const jwt: AdminJwt = {
     identify: (token) => current().identify(token),
     // Admin codes are global (no tenant), and fail closed like a sensitive route.
