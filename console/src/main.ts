@@ -25,7 +25,7 @@ async function start(): Promise<void> {
   const page = PAGES[name] ?? PAGES['']!;
   document.title = `${page.title} · permgate console`;
   put(document.getElementById('title')!, page.title);
-  for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
+  for (const link of document.querySelectorAll<HTMLAnchorElement>('header nav a')) {
     if (link.getAttribute('href') === `/console/${name}`) link.setAttribute('aria-current', 'page');
   }
   const root = document.getElementById('page')!;

@@ -27,7 +27,8 @@ export async function auditPage(root: HTMLElement): Promise<void> {
   root.append(h('nav', { 'aria-label': 'Sections', class: 'toc' }, h('a', { href: '#trail-h' }, 'Trail'), ' · ', h('a', { href: '#shadow-h' }, 'Shadow'), ' · ', h('a', { href: '#unused-h' }, 'Least privilege'), ' · ', h('a', { href: '#coverage-h' }, 'Coverage')), trail, shadow, unused, coverage);
 
   // --- the trail ---------------------------------------------------------------------------------------------
-  const kind = h('select', { id: 'f-kind' }, h('option', { value: '' }, 'all'), h('option', { value: 'change' }, 'changes'), h('option', { value: 'denial' }, 'denials'));
+  // Changes first: "who changed a role yesterday" is the usual question; sampled denials are one choice away.
+  const kind = h('select', { id: 'f-kind' }, h('option', { value: 'change', selected: true }, 'changes'), h('option', { value: 'denial' }, 'denials'), h('option', { value: '' }, 'all'));
   const actor = h('input', { id: 'f-actor', autocomplete: 'off' });
   const action = h('input', { id: 'f-action', autocomplete: 'off', placeholder: 'rbac.binding.add' });
   const target = h('input', { id: 'f-target', autocomplete: 'off' });
