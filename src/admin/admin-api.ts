@@ -146,8 +146,12 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
     const { server, auth } = current().config;
     // A call with no Authorization header but the console's cookie is the console's own (its CSRF and origin rules
     // apply); a guessed cookie cannot succeed (256 random bits), so a stale one is not counted as a failed login.
-    const session = request.headers.authorization === undefined && consoleDeps.enabled() && sessionCookie(request) !== undefined;
+    const session = request.headers.authorization === undefined && sessionCookie(request) !== undefined;
     try {
+      if (session && !consoleDeps.enabled()) {
+        consoleDeps.sessions.clear();
+        throw new GatewayError('PG_ADMIN_UNAUTHORIZED', { detail: 'the console is off; its sessions have ended' });
+      }
       if (session) return await bySession(request, code);
       return await adminAuth(server.admin.token, auth !== undefined && server.admin.jwt ? jwt : undefined)(request, code);
     } catch (err) {

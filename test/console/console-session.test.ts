@@ -3,7 +3,8 @@
 // origin, refused otherwise with coded errors; logout ends it on the server; failed logins are throttled; and the
 // console is off when the admin API is, or when server.admin.console is false.
 import t from 'tap';
-import { consoleGateway, CONSOLE_ADMIN_TOKEN, login } from '../helpers/console-gateway.js';
+import { parseConfig } from '../../src/config/load.js';
+import { consoleGateway, consoleYaml, CONSOLE_ADMIN_TOKEN, login } from '../helpers/console-gateway.js';
 import { token } from '../helpers/tokens.js';
 
 type Reply = { status: number; json: Record<string, any>; headers: Headers };
@@ -153,4 +154,13 @@ t.test('the console is off when the admin API is off, and when server.admin.cons
   const disabled = await consoleGateway(t, `token: ${CONSOLE_ADMIN_TOKEN}, console: false`);
   t.match(await call(`${disabled.gw.adminUrl}/console/api/session`, 'POST', { origin: disabled.gw.adminUrl }, { credential: CONSOLE_ADMIN_TOKEN, name: 'x' }), { status: 404, json: { error: { code: 'PG_CONSOLE_DISABLED' } } });
   t.equal((await call(`${disabled.gw.adminUrl}/admin/audit`, 'GET', { authorization: `Bearer ${CONSOLE_ADMIN_TOKEN}` })).status, 200, 'the admin API itself stays on');
+});
+
+t.test('turning the console off by a reload ends its sessions: the cookie no longer reaches the admin API, and is not counted as a failed login', async (t) => {
+  const { gw, upstream } = await consoleGateway(t, `token: ${CONSOLE_ADMIN_TOKEN}, failureLimit: 2/min`);
+  const s = await login(gw.adminUrl, CONSOLE_ADMIN_TOKEN);
+  const loaded = parseConfig(consoleYaml(upstream.url, `token: ${CONSOLE_ADMIN_TOKEN}, failureLimit: 2/min, console: false`), 'test.yaml');
+  await gw.gateway.reload({ next: loaded });
+  for (let i = 0; i < 3; i++) t.match(await call(`${gw.adminUrl}/admin/audit`, 'GET', { cookie: s.cookie }), { status: 401, json: { error: { detail: /console is off/ } } });
+  t.equal((await call(`${gw.adminUrl}/admin/audit`, 'GET', { authorization: `Bearer ${CONSOLE_ADMIN_TOKEN}` })).status, 200, 'not throttled: those were not failed logins');
 });
