@@ -11,7 +11,10 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json
+# The admin console's browser code and pages (issue 15), built to dist/console/.
+COPY console ./console
+COPY scripts/build-console.mjs ./scripts/build-console.mjs
+RUN npx tsc -p tsconfig.json && node scripts/build-console.mjs
 
 FROM node:24-bookworm-slim AS deps
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -24,6 +27,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/console ./dist/console
 COPY package.json ./
 COPY gateway.config.yaml /etc/permgate/gateway.config.yaml
 # The editor schema its first line names, so a mounted copy edited in place still completes and validates.

@@ -24,10 +24,13 @@ export const ERRORS = {
   PG_ADMIN_UNAUTHORIZED: { status: 401, message: 'the admin API requires the admin token or an admin\'s token' },
   PG_FORBIDDEN: { status: 403, message: 'the caller lacks a permission this route requires' },
   PG_ADMIN_FORBIDDEN: { status: 403, message: 'the admin API refused this change to this caller' },
+  PG_CONSOLE_CSRF: { status: 403, message: 'a console change must carry the session\'s CSRF token in X-CSRF-Token' },
+  PG_CONSOLE_CROSS_ORIGIN: { status: 403, message: 'the console accepts requests from its own origin only' },
   // 404/405: deny by default
   PG_ROUTE_NOT_FOUND: { status: 404, message: 'no route matches this path' },
   PG_METHOD_NOT_ALLOWED: { status: 405, message: 'this route does not accept this method' },
   PG_ADMIN_NOT_FOUND: { status: 404, message: 'the admin API has no such entry' },
+  PG_CONSOLE_DISABLED: { status: 404, message: 'the console is off on this gateway' },
   PG_ADMIN_CONFLICT: { status: 409, message: 'the admin change conflicts with the current state' },
   // 408: the client was too slow (server.timeouts)
   PG_REQUEST_TIMEOUT: { status: 408, message: 'the request was not received in time' },
@@ -52,6 +55,7 @@ export const ERRORS = {
   PG_UPSTREAM_CIRCUIT_OPEN: { status: 503, message: 'the upstream is failing and its circuit breaker is open; retry after the time in Retry-After' },
   PG_OVERLOADED: { status: 503, message: 'the gateway is handling as many requests as it may; retry shortly' },
   PG_SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down; retry on another instance' },
+  PG_CONSOLE_NOT_BUILT: { status: 503, message: 'the console\'s files are missing from this installation' },
   PG_ADMIN_DISABLED: { status: 503, message: 'the admin API is disabled: no admin token is configured and JWT admins are off' },
   PG_UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -7,7 +7,8 @@
 // address used up its failed authentications → 429. Every failed authentication is logged (address, reason; never
 // the credential) and, when it is a 401, counted against the address.
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { adminEnabled } from '../config/admin-types.js';
+import { createHash } from 'node:crypto';
+import { adminEnabled, consoleEnabled } from '../config/admin-types.js';
 import { bodyProblem } from '../config/schema/body-problem.js';
 import { compileSchema } from '../config/schema/schema-ajv.js';
 import { GatewayError } from '../errors.js';
@@ -18,7 +19,10 @@ import { PolicyEditor } from '../rbac/policy-editor.js';
 import type { RbacAuthorizer } from '../rbac/rbac-authorizer.js';
 import type { Runtime } from '../runtime.js';
 import type { Store } from '../stores/store.js';
-import { adminAuth, type AdminAuth, type AdminJwt } from './admin-auth.js';
+import { adminAuth, proveAdmin, type AdminAuth, type AdminJwt } from './admin-auth.js';
+import { consoleAuth, registerConsole, type ConsoleDeps } from './console/console-routes.js';
+import { sessionCookie } from './console/console-guard.js';
+import { ConsoleSessions } from './console/console-sessions.js';
 import { buildAdminServer, type ProbeDeps } from './admin-server.js';
 import { registerFailureThrottle } from './failure-throttle.js';
 import { readiness, readinessCode, type WorkerReadiness } from './readiness.js';
@@ -27,6 +31,8 @@ import { registerCoverageRoutes } from './coverage-routes.js';
 import type { RouteCoverage } from '../coverage/route-coverage.js';
 import { registerRbacRoutes } from './rbac-routes.js';
 import { registerReloadRoute } from './reload-route.js';
+import { registerRouteTableRoute } from './route-table-route.js';
+import { registerStatusRoutes } from './status-routes.js';
 import { registerRevocationRoutes } from './revocation-routes.js';
 import { registerUnusedGrantsRoute } from './unused-grants-route.js';
 import type { GrantUsageStore } from '../privilege/grant-usage-store.js';
@@ -105,7 +111,7 @@ export function readinessProbe(deps: AdminApiDeps): ProbeDeps['readyz'] {
 
 export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
   const { current, rbac, audit, now } = deps;
-  const admin = buildAdminServer({ metrics: deps.metrics, store: deps.store, logger: deps.logger, readyz: readinessProbe(deps) });
+  const admin = buildAdminServer({ metrics: deps.metrics, store: deps.store, logger: deps.logger, readyz: readinessProbe(deps), tls: current().config.server.admin.tls });
   const jwt: AdminJwt = {
     identify: (token) => current().identify(token),
     // Admin codes are global (no tenant), and fail closed like a sensitive route.
@@ -117,23 +123,49 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
     if (!adminEnabled(current().config.server.admin)) throw new GatewayError('PG_ADMIN_DISABLED');
     await throttle.refuseIfBlocked(request);
   });
-  const refused = async (request: FastifyRequest, err: GatewayError): Promise<void> => {
+  const refused = async (request: FastifyRequest, err: GatewayError, count = true): Promise<void> => {
     // The address, the route and why; never the Authorization header or any part of it
     // (docs/security-rules.md rule 11).
     const what = err.status === 401 ? 'admin authentication failed' : 'admin call refused: missing permission';
     request.log.warn({ address: request.ip, route: request.routeOptions.url, method: request.method, reason: err.code, detail: err.detail }, what);
     deps.metrics.adminRefusals.inc({ code: err.code });
-    if (err.status === 401) await throttle.countFailure(request);
+    if (err.status === 401 && count) await throttle.countFailure(request);
   };
+  const jwtAdmins = (): boolean => current().config.auth !== undefined && current().config.server.admin.jwt;
+  const prove = (given: string, codes: Parameters<ReturnType<typeof proveAdmin>>[1]) => proveAdmin(current().config.server.admin.token, jwtAdmins() ? jwt : undefined)(given, codes);
+  const consoleDeps: ConsoleDeps = {
+    sessions: new ConsoleSessions(now),
+    enabled: () => consoleEnabled(current().config.server.admin),
+    prove,
+    adminTokenDigest: () => {
+      const token = current().config.server.admin.token;
+      return token === '' ? undefined : createHash('sha256').update(token).digest();
+    },
+    jwtAdmins,
+    throttle,
+    audit,
+    refused,
+    now,
+  };
+  const bySession = consoleAuth(consoleDeps);
   const authorize: AdminAuth = async (request, code) => {
     const { server, auth } = current().config;
+    // A call with no Authorization header but the console's cookie is the console's own (its CSRF and origin rules
+    // apply); a guessed cookie cannot succeed (256 random bits), so a stale one is not counted as a failed login.
+    const session = request.headers.authorization === undefined && sessionCookie(request) !== undefined;
     try {
+      if (session && !consoleDeps.enabled()) {
+        consoleDeps.sessions.clear();
+        throw new GatewayError('PG_ADMIN_UNAUTHORIZED', { detail: 'the console is off; its sessions have ended' });
+      }
+      if (session) return await bySession(request, code);
       return await adminAuth(server.admin.token, auth !== undefined && server.admin.jwt ? jwt : undefined)(request, code);
     } catch (err) {
-      if (err instanceof GatewayError && (err.status === 401 || err.status === 403)) await refused(request, err);
+      if (err instanceof GatewayError && (err.status === 401 || err.status === 403)) await refused(request, err, !session);
       throw err;
     }
   };
+  registerConsole(admin, consoleDeps);
   // Route body schemas are checked by permgate's own Ajv set-up (no coercion, no defaults, no field silently
   // dropped), and a body that fails one is the admin API's usual 400 PG_ADMIN_BAD_INPUT, naming the field.
   admin.setValidatorCompiler(({ schema }) => {
@@ -155,9 +187,12 @@ export function buildAdminApi(deps: AdminApiDeps): FastifyInstance {
     routes: () => current().loaded.routes,
     paths: () => current().config.server.paths,
     verify: (token) => current().verify(token),
+    tokenRoles: () => current().config.auth?.jwt.claims.roles !== undefined,
     now,
   });
   registerReloadRoute(admin, { authorize, reload: deps.reload });
+  registerStatusRoutes(admin, { authorize, readyz: readinessProbe(deps), metrics: deps.metrics, startedAt: now(), now, sessions: () => consoleDeps.sessions.size });
+  registerRouteTableRoute(admin, { authorize, loaded: () => current().loaded, metrics: deps.metrics });
   registerAuditRoutes(admin, { audit, authorize });
   if (deps.coverage) registerCoverageRoutes(admin, { coverage: deps.coverage, authorize, routes: () => current().loaded.routes });
   registerUnusedGrantsRoute(admin, { authorize, authorizer: rbac, config: () => current().config.rbac, usage: deps.grantUsage, now });

@@ -32,16 +32,33 @@ function unauthorized(detail: string): GatewayError {
 }
 
 export function adminAuth(token: string, jwt: AdminJwt | undefined): AdminAuth {
-  const expected = token === '' ? undefined : createHash('sha256').update(token).digest();
+  const prove = proveAdmin(token, jwt);
   return async (request, code) => {
-    if (expected === undefined && jwt === undefined) throw new GatewayError('PG_ADMIN_DISABLED');
     const header = request.headers.authorization ?? '';
-    const given = header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : '';
+    return (await prove(header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : '', [code])).actor;
+  };
+}
+
+/** What a credential proves: who it is, and for a JWT the identity and token it was proven with. */
+export interface ProvenAdmin {
+  readonly actor: AdminActor;
+  readonly identity?: Identity;
+}
+
+/**
+ * Checks one credential (the admin token, or an admin's JWT holding at least one of `codes`): the bearer token of an
+ * admin API call, or what a person gives the console's login (console/console-routes.ts). Throws PG_ADMIN_UNAUTHORIZED,
+ * PG_ADMIN_FORBIDDEN or PG_ADMIN_DISABLED.
+ */
+export function proveAdmin(token: string, jwt: AdminJwt | undefined): (given: string, codes: readonly AdminCode[]) => Promise<ProvenAdmin> {
+  const expected = token === '' ? undefined : createHash('sha256').update(token).digest();
+  return async (given, codes) => {
+    if (expected === undefined && jwt === undefined) throw new GatewayError('PG_ADMIN_DISABLED');
     if (given === '') throw unauthorized('no bearer token');
     if (expected !== undefined) {
       // Hashing first gives equal lengths, so timingSafeEqual never throws and the length does not leak.
       const digest = createHash('sha256').update(given).digest();
-      if (timingSafeEqual(digest, expected)) return ADMIN_TOKEN;
+      if (timingSafeEqual(digest, expected)) return { actor: ADMIN_TOKEN };
     }
     // Not the admin token: only a JWT can still get in. Anything that does not look like one is simply refused.
     if (jwt === undefined || given.split('.').length !== 3) throw unauthorized(jwt === undefined ? 'not the admin token' : 'neither the admin token nor a JWT');
@@ -52,9 +69,9 @@ export function adminAuth(token: string, jwt: AdminJwt | undefined): AdminAuth {
       if (err instanceof GatewayError && err.status === 401) throw new GatewayError('PG_ADMIN_UNAUTHORIZED', { detail: `${err.code}${err.detail ? `: ${err.detail}` : ''}`, headers: CHALLENGE, cause: err });
       throw err;
     }
-    if (!(await jwt.holds(identity, code as string as PermissionCode))) {
-      throw new GatewayError('PG_ADMIN_FORBIDDEN', { detail: `missing permission ${code}` });
-    }
-    return { kind: 'person', name: identity.subject, subject: identity.subject, tokenRoles: identity.roles };
+    let held = false;
+    for (const code of codes) if (!held) held = await jwt.holds(identity, code as string as PermissionCode);
+    if (!held) throw new GatewayError('PG_ADMIN_FORBIDDEN', { detail: `missing permission ${codes.length === 1 ? codes[0] : `(any of) ${codes.join(', ')}`}` });
+    return { actor: { kind: 'person', name: identity.subject, subject: identity.subject, tokenRoles: identity.roles }, identity };
   };
 }

@@ -5,6 +5,8 @@ import { SUBJECT_MAX_LENGTH } from '../auth/subject-name.js';
 import { errorBody, GatewayError, isGatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Store } from '../stores/store.js';
+import type { ListenerTlsConfig } from '../config/listen-types.js';
+import { ListenerCertificates } from '../tls/listener-certificates.js';
 
 /** What the probes answer: /readyz's status code and body (admin-api.ts builds it with readiness.ts). */
 export interface ProbeDeps {
@@ -16,6 +18,8 @@ export interface AdminDeps extends Partial<Pick<ProbeDeps, 'readyz'>> {
   readonly metrics: GatewayMetrics;
   readonly store: Store;
   readonly logger: FastifyServerOptions['logger'];
+  /** `server.admin.tls`: the listener speaks HTTPS (read once: a change needs a restart). */
+  readonly tls?: ListenerTlsConfig | undefined;
 }
 
 /**
@@ -53,7 +57,9 @@ function fastifyRefusal(err: { code?: string; statusCode?: number }): GatewayErr
 }
 
 export function buildAdminServer(deps: AdminDeps): FastifyInstance {
+  const https = deps.tls === undefined ? {} : { https: new ListenerCertificates(deps.tls).serverOptions() };
   const admin = Fastify({
+    ...(https as object),
     logger: deps.logger ?? false,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: ADMIN_BODY_LIMIT,

@@ -4,7 +4,13 @@
 // patterns, known roles and expiries here. The caller is authorized before the body is looked at.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { subjectProblem } from '../auth/subject-name.js';
-import { BindingChangeSchema, DecisionBodySchema, GrantChangeSchema, SubjectChangeSchema, type BindingChange, type DecisionBody, type GrantChange, type SubjectChange } from '../config/schema/admin-body-schema.js';
+import { BindingChangeSchema, DecisionBodySchema, DryRunBodySchema, GrantChangeSchema, SubjectChangeSchema, type BindingChange, type DecisionBody, type DryRunBody, type GrantChange, type SubjectChange } from '../config/schema/admin-body-schema.js';
+import { diffAccess } from '../diff/access-diff.js';
+import type { PolicySide } from '../diff/policy-side.js';
+import { diffRbac } from '../diff/rbac-diff.js';
+import { readStoredPolicy } from '../lint/store-policy.js';
+import { mergeRoles } from '../rbac/rbac-authorizer.js';
+import { RoleCycleError, UnknownRoleError } from '../rbac/role-graph.js';
 import { parseExpiry } from '../config/schema/formats.js';
 import { RoleSchema, type BindingBody, type GrantBody, type RoleBody } from '../config/schema/rbac-schema.js';
 import { GatewayError } from '../errors.js';
@@ -13,7 +19,7 @@ import type { VerifiedToken } from '../auth/claims.js';
 import { ConditionError, compileCondition, type ConditionSpec } from '../rbac/condition.js';
 import { explainRequest, type ExplainedContext } from '../rbac/explain-request.js';
 import { isIP } from 'node:net';
-import { NAME, ROLE_NAME, splitRoleGrants, writtenRole, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
+import { EMPTY_SUBJECT, NAME, ROLE_NAME, splitRoleGrants, writtenRole, type PermissionEntry, type RoleBinding, type RoleDefinition, type SubjectRecord } from '../rbac/model.js';
 import { PatternError, parsePermissionPattern } from '../rbac/permission-pattern.js';
 import type { PolicyEditor } from '../rbac/policy-editor.js';
 import type { RbacAuthorizer } from '../rbac/rbac-authorizer.js';
@@ -34,6 +40,8 @@ export interface RbacRouteDeps {
   readonly paths: () => NormalizeOptions;
   /** Verifies a token for `POST /admin/decision` (its identity and claims, as the data plane would see them). */
   readonly verify: (token: string) => Promise<VerifiedToken>;
+  /** Token roles count in the config in force (`auth.jwt.claims.roles`): holders of a role by token gain and lose too. */
+  readonly tokenRoles: () => boolean;
   readonly now: () => number;
 }
 
@@ -71,6 +79,20 @@ function pattern(value: unknown): string {
 
 function patterns(value: readonly string[] | undefined): string[] {
   return (value ?? []).map(pattern);
+}
+
+/** A role as the admin API writes it: its conditional grants apart, every pattern and condition checked. */
+function roleDefinition(role: string, body: RoleBody): RoleDefinition {
+  const written = splitRoleGrants(body.grants ?? []);
+  written.conditional.forEach((grant, i) => condition(grant.when, `grants[${i}]`));
+  return {
+    name: role,
+    grants: patterns(written.grants),
+    ...(written.conditional.length > 0 ? { conditionalGrants: written.conditional.map((grant) => ({ code: pattern(grant.code), when: grant.when })) } : {}),
+    denies: patterns(body.denies),
+    inherits: body.inherits ?? [],
+    description: body.description,
+  };
 }
 
 /** A `when` that compiles, or a 400 naming the key that does not. */
@@ -160,16 +182,7 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
   admin.put('/admin/rbac/roles/:role', { schema: { body: RoleSchema }, ...guarded('permgate:admin:rbac:write', roleParam) }, async (request) => {
     const role = roleParam(request);
     const body = request.body as RoleBody;
-    const written = splitRoleGrants(body.grants ?? []);
-    written.conditional.forEach((grant, i) => condition(grant.when, `grants[${i}]`));
-    const definition: RoleDefinition = {
-      name: role,
-      grants: patterns(written.grants),
-      ...(written.conditional.length > 0 ? { conditionalGrants: written.conditional.map((grant) => ({ code: pattern(grant.code), when: grant.when })) } : {}),
-      denies: patterns(body.denies),
-      inherits: body.inherits ?? [],
-      description: body.description,
-    };
+    const definition = roleDefinition(role, body);
     return editor.putRole(actorOf(request), role, definition);
   });
 
@@ -268,6 +281,62 @@ export function registerRbacRoutes(admin: FastifyInstance, deps: RbacRouteDeps):
       }, undefined);
     });
   }
+
+  // --- a change previewed ------------------------------------------------------------------------------------
+  // What a role or subject change would do, before it is made: its entries as a diff, who gains and loses which codes
+  // (the reload diff's engine, diff/access-diff.ts, over the policy in force with the change applied), and the refusal
+  // the write would meet from this caller (the editor's own self-edit and config-role rules). Nothing is written.
+  admin.post('/admin/rbac/dry-run', { schema: { body: DryRunBodySchema }, ...guarded('permgate:admin:rbac:read') }, async (request) => {
+    const body = request.body as DryRunBody;
+    const now = deps.now();
+    const stored = await readStoredPolicy(authorizer.store);
+    const configured = deps.config().policy;
+    const before: PolicySide = { configured, stored, tokenRoles: deps.tokenRoles() };
+    let after: PolicySide;
+    let target: { subject: string } | { role: string };
+    let entries: readonly { change: '+' | '-'; entry: string }[];
+    if (body.role !== undefined && body.subject === undefined && body.record === undefined && (body.definition === undefined) === (body.delete === true)) {
+      const role = name(body.role, 'the role', ROLE_NAME);
+      target = { role };
+      const roles = new Map(stored.roles);
+      if (body.definition === undefined) roles.delete(role);
+      else roles.set(role, roleDefinition(role, body.definition));
+      try {
+        mergeRoles(configured.roles, roles);
+      } catch (err) {
+        if (err instanceof RoleCycleError || err instanceof UnknownRoleError) throw badInput(err.message);
+        throw err;
+      }
+      after = { ...before, stored: { roles, subjects: stored.subjects } };
+      const diff = diffRbac(before, after, now).roles;
+      entries = [...diff.added, ...diff.removed, ...diff.changed].flatMap((change) => change.entries);
+    } else if (body.subject !== undefined && body.record !== undefined && body.role === undefined && body.definition === undefined && body.delete === undefined) {
+      const who = subject(body.subject, '"subject"');
+      target = { subject: who };
+      const record: SubjectRecord = {
+        roles: (body.record.roles ?? []).map(binding),
+        grants: (body.record.grants ?? []).map(entry),
+        denies: (body.record.denies ?? []).map(denyEntry),
+      };
+      const subjects = new Map(stored.subjects);
+      if (record.roles.length + record.grants.length + record.denies.length === 0) subjects.delete(who);
+      else subjects.set(who, record);
+      after = { ...before, stored: { roles: stored.roles, subjects } };
+      // The entries as the reload diff writes them, for this one record.
+      const one = (r: SubjectRecord | undefined): PolicySide => ({ ...before, configured: { roles: configured.roles, subjects: new Map([[who, editor.live(r ?? EMPTY_SUBJECT)]]) } });
+      entries = diffRbac(one(stored.subjects.get(who)), one(record), now).subjects.changed.flatMap((change) => change.entries);
+    } else {
+      throw badInput('give "role" with "definition" or "delete": true, or "subject" with "record"');
+    }
+    const routes = deps.routes();
+    const refusal = await editor.refusal(actorOf(request), target);
+    return {
+      target,
+      entries,
+      access: diffAccess({ side: before, routes }, { side: after, routes }, [], now),
+      refusal: refusal === undefined ? null : { code: refusal.code, detail: refusal.detail ?? refusal.message },
+    };
+  });
 
   // --- decisions ---------------------------------------------------------------------------------------------
   const decision = async (identity: Identity, method: unknown, path: unknown, context: ExplainedContext) => {

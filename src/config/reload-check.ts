@@ -43,6 +43,7 @@ export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): 
     ...listenerChecks(current.server.listeners, n.server.listeners),
     [['server', 'admin', 'host'], current.server.admin.host, n.server.admin.host],
     [['server', 'admin', 'port'], current.server.admin.port, n.server.admin.port],
+    [['server', 'admin', 'tls'], JSON.stringify(current.server.admin.tls ?? null), JSON.stringify(n.server.admin.tls ?? null)],
     [['server', 'status'], listenerText(current.server.status), listenerText(n.server.status)],
     [['server', 'limits', 'headerSize'], current.server.limits.headerSize, n.server.limits.headerSize],
     [['server', 'workers'], current.server.workers, n.server.workers],

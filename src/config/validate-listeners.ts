@@ -43,7 +43,7 @@ function checkListener(c: Checker, doc: ListenerDocument, path: KeyPath, configF
   };
 }
 
-function checkTls(c: Checker, doc: NonNullable<ListenerDocument['tls']>, path: KeyPath, configFile: string): ListenerTlsConfig {
+export function checkTls(c: Checker, doc: NonNullable<ListenerDocument['tls']>, path: KeyPath, configFile: string): ListenerTlsConfig {
   const dir = dirname(configFile);
   const certs: CertificateFiles[] = [];
   doc.certs.forEach((entry, i) => {

@@ -54,7 +54,7 @@ function checkServer(c: Checker, s: Server, file: string): ServerConfig {
   return {
     listeners: checkListeners(c, s.listen!, file),
     trustProxy: s.trustProxy!,
-    admin: checkAdmin(c, s.admin!),
+    admin: checkAdmin(c, s.admin!, file),
     paths: checkPaths(c, s.paths!),
     logs: checkLogs(s.logs!),
     limits: {

@@ -20,7 +20,8 @@ import { RoleCycleError, RoleGraph, UnknownRoleError } from './role-graph.js';
  * authenticated by a JWT, who may change nothing that alters what they hold themselves (see #refuseSelfEdit).
  */
 export type Actor =
-  | { readonly kind: 'admin-token'; readonly name: 'admin-token' }
+  /** `admin-token`, or `admin-token:NAME` for a console session opened with it (the name its user gave). */
+  | { readonly kind: 'admin-token'; readonly name: string }
   | {
       readonly kind: 'person';
       /** Written to the audit trail as "who": the JWT's subject. */
@@ -100,9 +101,7 @@ export class PolicyEditor {
     change: (current: SubjectRecord) => SubjectRecord,
     options: ChangeOptions = {},
   ): Promise<{ before: SubjectRecord; after: SubjectRecord }> {
-    if (actor.kind === 'person' && actor.subject === subject) {
-      throw new GatewayError('PG_ADMIN_FORBIDDEN', { detail: 'nobody may change their own roles or grants' });
-    }
+    refuseOwnRecord(actor, subject);
     return this.#serially(`subject:${subject}`, () => this.#updateSubject(actor, subject, action, change, options));
   }
 
@@ -131,6 +130,27 @@ export class PolicyEditor {
       return { before, after };
     }
     throw new GatewayError('PG_ADMIN_CONFLICT', { detail: 'the subject kept changing; try again' });
+  }
+
+  /**
+   * What the same rules would answer to this actor changing this subject or role now, without changing anything: the
+   * refusal (self-edit, a config role), or undefined. The console shows it beside a change before it is confirmed.
+   */
+  async refusal(actor: Actor, target: { readonly subject: string } | { readonly role: string }): Promise<GatewayError | undefined> {
+    try {
+      if ('subject' in target) refuseOwnRecord(actor, target.subject);
+      else {
+        const configured = this.config().policy.roles;
+        if (configured.has(target.role)) return new GatewayError('PG_ADMIN_CONFLICT', { detail: `role "${target.role}" is defined in the config file; change it there` });
+        const deadline = this.deps.now() + GIVE_UP_AFTER_MS;
+        const dynamic = (await read(() => this.store.loadRoles(), deadline, this.deps.now)).value ?? new Map();
+        await this.#refuseSelfEdit(actor, target.role, configured, dynamic, deadline);
+      }
+      return undefined;
+    } catch (err) {
+      if (err instanceof GatewayError && err.status === 403) return err;
+      throw err;
+    }
   }
 
   /** Creates or replaces a dynamic role (undefined deletes it). Config roles are read-only here. */
@@ -218,6 +238,13 @@ export class PolicyEditor {
     const before = Math.floor(this.deps.now() / 1000); // tokens issued in this second or earlier (revocation-list.ts)
     await revocations.revokeSubject({ subject, before });
     await this.deps.audit.record({ at: this.deps.now(), actor: actor.name, action: 'revocation.subject', target: subject, after: { subject, before } });
+  }
+}
+
+/** The self-edit rule for subjects: a person may not change their own record. */
+function refuseOwnRecord(actor: Actor, subject: string): void {
+  if (actor.kind === 'person' && actor.subject === subject) {
+    throw new GatewayError('PG_ADMIN_FORBIDDEN', { detail: 'nobody may change their own roles or grants' });
   }
 }
 

@@ -52,3 +52,22 @@ t.test('failureLimit is a rate, 10/min by default', async (t) => {
   t.match(issuesOf(doc('{ port: 0, failureLimit: lots }')), [{ keyPath: 'server.admin.failureLimit', hint: /10\/min/ }]);
   t.match(issuesOf(doc('{ port: 0, failurelimit: 5/min }')), [{ keyPath: 'server.admin.failurelimit', hint: 'did you mean "failureLimit"?' }]);
 });
+
+t.test('console is on by default, and can be turned off; it counts as off whenever the admin API is', async (t) => {
+  const { consoleEnabled } = await import('../../src/config/admin-types.js');
+  const on = parseConfig(doc('{ port: 0, token: an-admin-token-that-is-32-bytes-long!! }'), 'gw.yaml').config.server.admin;
+  t.equal(on.console, true);
+  t.equal(consoleEnabled(on), true);
+  const off = parseConfig(doc('{ port: 0, token: an-admin-token-that-is-32-bytes-long!!, console: false }'), 'gw.yaml').config.server.admin;
+  t.equal(consoleEnabled(off), false);
+  const noAdmin = parseConfig(doc('{ port: 0 }'), 'gw.yaml').config.server.admin;
+  t.equal(noAdmin.console, true, 'asked for');
+  t.equal(consoleEnabled(noAdmin), false, 'but the admin API is off, so the console is too');
+  t.match(issuesOf(doc('{ port: 0, console: maybe }')), [{ keyPath: 'server.admin.console' }]);
+});
+
+t.test('admin tls names certificate files that must read; clientSubject is refused there', async (t) => {
+  t.match(issuesOf(doc('{ port: 0, tls: { certs: [{ cert: /nonexistent/c.pem, key: /nonexistent/k.pem }] } }')), [{ keyPath: /^server\.admin\.tls\.certs\[0\]/ }]);
+  const issues = issuesOf(doc('{ port: 0, tls: { certs: [{ cert: /nonexistent/c.pem, key: /nonexistent/k.pem }], clientSubject: true } }'));
+  t.ok(issues.some((issue) => issue.keyPath === 'server.admin.tls.clientSubject'), 'clientSubject names data-plane callers only');
+});

@@ -3,7 +3,7 @@
 // a 400 PG_ADMIN_BAD_INPUT naming the field (body-problem.ts).
 import { Type, type Static } from './type.js';
 import { formatted, integer, mapping, optional, text } from './kinds.js';
-import { BindingSchema, GrantSchema, SubjectSchema } from './rbac-schema.js';
+import { BindingSchema, GrantSchema, RoleNameSchema, RoleSchema, SubjectSchema } from './rbac-schema.js';
 
 const RevokeTokensSchema = Type.Union([Type.Boolean(), Type.Enum(['true', 'false'])], {
   description: 'Also revoke every token the subject holds now (it may also be given in the query)',
@@ -34,6 +34,16 @@ export const DecisionBodySchema = mapping({
   at: optional(formatted('zoned-date-time', 'When the request would be made (for time and days conditions); absent: now')),
 }, 'A decision to explain: the caller\'s token and the request', { title: 'a decision request' });
 
+/** A change to preview (POST /admin/rbac/dry-run): a role's new definition or its deletion, or a subject's new record. */
+export const DryRunBodySchema = mapping({
+  role: optional(RoleNameSchema),
+  definition: optional(RoleSchema),
+  delete: optional(Type.Boolean({ description: 'The role would be deleted' })),
+  subject: optional(text('The subject whose dynamic record would change', { maxLength: 1024 })),
+  record: optional(SubjectSchema),
+}, 'A role or subject change to preview, written as the PUT that would make it', { title: 'a dry run' });
+
+export type DryRunBody = Static<typeof DryRunBodySchema>;
 export type BindingChange = Static<typeof BindingChangeSchema>;
 export type GrantChange = Static<typeof GrantChangeSchema>;
 export type SubjectChange = Static<typeof SubjectChangeSchema>;

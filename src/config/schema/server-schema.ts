@@ -59,6 +59,8 @@ export const AdminSchema = mapping({
   token: optional(text('Bearer token of the admin API, at least 32 bytes; empty: no admin token', { default: '', allowEmpty: true })),
   jwt: optional(flag('People whose JWT subject holds permgate:admin:… codes may call the admin API (needs `auth`)', false)),
   failureLimit: optional(rate('Failed admin authentications one address may make per window before 429', '10/min')),
+  tls: optional(ListenerTlsSchema),
+  console: optional(flag('The browser console at /console/ on this listener (log in with the admin token or an admin JWT); off whenever the admin API is', true)),
 }, 'The admin listener and who may call the admin API; off while the token is empty and jwt is false', { default: {} });
 
 export const ServerSchema = mapping({
