@@ -6,7 +6,9 @@ import { api, describe, query } from '../api.js';
 import { confirmDialog, field, h, isoOf, notice, put, table, when, words } from '../dom.js';
 import { roleGraph } from '../graph.js';
 
-interface Role { name: string; grants: string[]; denies: string[]; inherits: string[]; description?: string; source: 'config' | 'admin' }
+/** A role's grant as the admin API writes it: a code, or a code held only under a condition. */
+type Grant = string | { code: string; when: Record<string, unknown> };
+interface Role { name: string; grants: Grant[]; denies: string[]; inherits: string[]; description?: string; source: 'config' | 'admin' }
 interface Scoped { tenant?: string; expires?: string }
 interface Binding extends Scoped { role: string }
 interface Entry extends Scoped { code: string }
@@ -77,15 +79,19 @@ export async function accessPage(root: HTMLElement): Promise<void> {
       field('Denies', denies, 'permission codes'),
       field('Inherits', inherits, 'role names'),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'r-submit' }, 'Preview the change')));
+    // Conditional grants are shown, not edited here: a change of the role keeps them as they are.
+    let keptConditional: Grant[] = [];
     editor.addEventListener('submit', async (event) => {
       event.preventDefault();
-      const definition = { grants: words(grants.value), denies: words(denies.value), inherits: words(inherits.value) };
+      const kept = roles.find((r) => r.name === name.value.trim()) ? keptConditional : [];
+      const definition = { grants: [...words(grants.value), ...kept], denies: words(denies.value), inherits: words(inherits.value) };
       const role = name.value.trim();
       if (await confirmed(`role ${role}`, { role, definition }, () => api('PUT', `/admin/rbac/roles/${enc(role)}`, definition), status)) await drawRoles();
     });
     const edit = (role: Role) => {
       name.value = role.name;
-      grants.value = role.grants.join('\n');
+      grants.value = role.grants.filter((g): g is string => typeof g === 'string').join('\n');
+      keptConditional = role.grants.filter((g) => typeof g !== 'string');
       denies.value = role.denies.join('\n');
       inherits.value = role.inherits.join(', ');
       name.focus();
@@ -97,7 +103,7 @@ export async function accessPage(root: HTMLElement): Promise<void> {
       h('h2', { id: 'roles-h' }, 'Roles'),
       h('figure', {}, roleGraph(roles), h('figcaption', {}, 'An arrow points from a role to the role it inherits. Config roles are changed in the config file; roles made here can be edited.')),
       table('Roles', ['Role', 'Source', 'Grants', 'Denies', 'Inherits', 'Change'], roles.map((role) => [
-        h('code', {}, role.name), role.source, role.grants.join(', '), role.denies.join(', '), role.inherits.join(', '),
+        h('code', {}, role.name), role.source, role.grants.map(grantText).join(', '), role.denies.join(', '), role.inherits.join(', '),
         role.source === 'admin' ? h('span', {}, h('button', { type: 'button', onclick: () => edit(role) }, `Edit ${role.name}`), ' ', h('button', { type: 'button', onclick: () => void remove(role) }, `Delete ${role.name}`)) : '',
       ])),
       editor);
@@ -183,4 +189,9 @@ export async function accessPage(root: HTMLElement): Promise<void> {
     put(known, notice('error', describe(err)));
   }
   if (given !== '') await drawSubject(given).catch((err) => put(detail, notice('error', describe(err))));
+}
+
+/** A grant as text: a code, or a code with its condition (`when` as JSON). */
+function grantText(grant: Grant): string {
+  return typeof grant === 'string' ? grant : `${grant.code} when ${JSON.stringify(grant.when)}`;
 }
