@@ -4,10 +4,9 @@
 // refused on two instances by the NOTIFY of the preset's triggers.
 import t, { type Test } from 'tap';
 import { casbinPreset } from '../../../src/rbac/sql/presets/casbin.js';
-import { startGateway, type GatewayUnderTest } from '../../helpers/gateway-under-test.js';
-import { startRecordingUpstream } from '../../helpers/recording-upstream.js';
-import { createDatabase, sqlFixture, type SqlDatabase } from '../../helpers/sql-database.js';
-import { statusAs, timeUntil } from '../../helpers/sql-gateways.js';
+import type { GatewayUnderTest } from '../../helpers/gateway-under-test.js';
+import { sqlFixture, type SqlDatabase } from '../../helpers/sql-database.js';
+import { sqlGateways, statusAs, timeUntil } from '../../helpers/sql-gateways.js';
 import { hsAuth } from '../../helpers/tokens.js';
 
 const FIXTURE = sqlFixture('casbin-pg.sql');
@@ -31,19 +30,7 @@ routes:
 `;
 }
 
-async function setUp(t: Test, count: number): Promise<{ db: SqlDatabase; gateways: GatewayUnderTest[] }> {
-  const db = await createDatabase('postgres', FIXTURE);
-  t.teardown(() => db.drop());
-  await db.query(casbinPreset.triggers('postgres', 'permgate_rbac'));
-  const upstream = await startRecordingUpstream();
-  const gateways: GatewayUnderTest[] = [];
-  t.teardown(async () => {
-    for (const gw of gateways) await gw.close();
-    await upstream.close();
-  });
-  for (let i = 0; i < count; i++) gateways.push(await startGateway(yaml(upstream.url), { RBAC_DATABASE_URL: db.url }));
-  return { db, gateways };
-}
+const setUp = (t: Test, count: number): Promise<{ db: SqlDatabase; gateways: GatewayUnderTest[] }> => sqlGateways(t, 'postgres', FIXTURE, yaml, count, casbinPreset.triggers('postgres', 'permgate_rbac'));
 
 t.test("Casbin's rules authorize through the gateway", async (t) => {
   const { gateways: [gw] } = await setUp(t, 1);

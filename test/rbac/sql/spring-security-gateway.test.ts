@@ -4,10 +4,9 @@
 // SQL is refused on two instances within one poll interval (MariaDB has no LISTEN: the preset's version query, here
 // without triggers, is polled).
 import t, { type Test } from 'tap';
-import { startGateway, type GatewayUnderTest } from '../../helpers/gateway-under-test.js';
-import { startRecordingUpstream } from '../../helpers/recording-upstream.js';
-import { createDatabase, sqlFixture, type SqlDatabase } from '../../helpers/sql-database.js';
-import { statusAs, timeUntil } from '../../helpers/sql-gateways.js';
+import type { GatewayUnderTest } from '../../helpers/gateway-under-test.js';
+import { sqlFixture, type SqlDatabase } from '../../helpers/sql-database.js';
+import { sqlGateways, statusAs, timeUntil } from '../../helpers/sql-gateways.js';
 import { hsAuth } from '../../helpers/tokens.js';
 
 const FIXTURE = sqlFixture('spring-security-mariadb.sql');
@@ -37,18 +36,7 @@ routes:
 `;
 }
 
-async function setUp(t: Test, count: number): Promise<{ db: SqlDatabase; gateways: GatewayUnderTest[] }> {
-  const db = await createDatabase('mysql', FIXTURE);
-  t.teardown(() => db.drop());
-  const upstream = await startRecordingUpstream();
-  const gateways: GatewayUnderTest[] = [];
-  t.teardown(async () => {
-    for (const gw of gateways) await gw.close();
-    await upstream.close();
-  });
-  for (let i = 0; i < count; i++) gateways.push(await startGateway(yaml(upstream.url), { RBAC_DATABASE_URL: db.url }));
-  return { db, gateways };
-}
+const setUp = (t: Test, count: number): Promise<{ db: SqlDatabase; gateways: GatewayUnderTest[] }> => sqlGateways(t, 'mysql', FIXTURE, yaml, count);
 
 t.test("Spring Security's users are authorized by its own conventions, with role grants from the YAML", async (t) => {
   const { gateways: [gw] } = await setUp(t, 1);
