@@ -26,6 +26,8 @@ abstract class KeyedMetric<L extends string, S extends { readonly labels: Record
   abstract readonly type: 'counter' | 'histogram';
   readonly aggregator = 'sum';
   protected readonly series = new Map<string, S>();
+  /** Counts resets: a series handed out before one is no longer in `series`. */
+  protected generation = 0;
   readonly #labelNames: readonly L[];
 
   constructor(options: Options<L>) {
@@ -59,6 +61,7 @@ abstract class KeyedMetric<L extends string, S extends { readonly labels: Record
 
   reset(): void {
     this.series.clear();
+    this.generation++;
   }
 }
 
@@ -72,6 +75,21 @@ export class KeyedCounter<L extends string> extends KeyedMetric<L, CounterSeries
 
   inc(labels: Labels<L>, value = 1): void {
     this.seriesOf(labels, (copy) => ({ labels: copy, value: 0 })).value += value;
+  }
+
+  /** One series, found once: for a count taken on every decision, where even building the key shows. */
+  child(labels: Labels<L>): { inc(value?: number): void } {
+    let series: CounterSeries | undefined;
+    let generation = -1;
+    return {
+      inc: (value = 1): void => {
+        if (generation !== this.generation || series === undefined) {
+          series = this.seriesOf(labels, (copy) => ({ labels: copy, value: 0 }));
+          generation = this.generation;
+        }
+        series.value += value;
+      },
+    };
   }
 
   protected values(): MetricValue[] {

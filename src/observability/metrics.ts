@@ -120,7 +120,7 @@ export class GatewayMetrics {
     labelNames: ['route', 'stage', 'code'] as const,
     registers: [this.own],
   });
-  readonly rbacCache = new Counter({
+  readonly rbacCache = new KeyedCounter({
     name: 'permgate_rbac_cache_lookups_total',
     help: 'Compiled-permission lookups by result: hit (no I/O) or miss (the subject is read from the store)',
     labelNames: ['result'] as const,

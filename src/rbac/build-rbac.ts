@@ -24,10 +24,13 @@ export async function buildRbac(
   // With a SQL source, the engine reads both (sql/layered-rbac-store.ts); admin writes still go to the store.
   const sql = config.source?.sql;
   const rbacStore = sql === undefined ? stored : new LayeredRbacStore(stored, await buildSqlSource(sql, { cacheSize: config.cacheSize, locate, metrics, log, now }));
+  // Series found once: this count is taken on every decision.
+  const cacheHit = metrics.rbacCache.child({ result: 'hit' });
+  const cacheMiss = metrics.rbacCache.child({ result: 'miss' });
   const authorizer = new RbacAuthorizer(config, rbacStore, {
     now,
     grantUse,
-    onCache: (result) => metrics.rbacCache.inc({ result }),
+    onCache: (result) => (result === 'hit' ? cacheHit : cacheMiss).inc(),
     onBadPattern: (bad) => log.warn(bad, 'stored RBAC pattern not compiled as written (a grant grants nothing, a deny is widened)'),
     onResync: (reason) => {
       metrics.rbacResyncs.inc({ reason });

@@ -23,7 +23,19 @@ interface SubjectEntry {
   readonly resyncs: number;
   /** Compiled permissions per tenant and token (roles, scopes), which is what they depend on beyond the record. */
   readonly variants: Map<string, Variant>;
+  /**
+   * The variant the last request used, and for which identity object and tenant: the next request of the same
+   * token (the token cache hands out the same Identity) and tenant takes it without building the variant's key.
+   * Fields of the entry rather than an object of their own: at 100,000 subjects each hop is a cache miss.
+   * Cleared with any variant it may name (dropVariants, #evictHolders).
+   */
+  recentIdentity: Identity | undefined;
+  recentTenant: string | undefined;
+  recentCompiled: CompiledPermissions | undefined;
+  /** this.#now() when the LRU last heard of a use (see TOUCH_INTERVAL). */
+  touchedAt: number;
 }
+
 
 interface Variant {
   readonly compiled: CompiledPermissions;
@@ -42,6 +54,11 @@ interface Loading {
 
 /** Variants kept per subject: a subject seen with many tenants or tokens starts over rather than growing. */
 const MAX_VARIANTS = 32;
+/**
+ * A cached subject's use moves it up the LRU at most this often (ms). Moving it on every hit wrote the LRU's links
+ * at random places of a 100,000-entry list on every decision; recency to the second is as good for eviction.
+ */
+const TOUCH_INTERVAL = 1_000;
 const RETRY = { 'retry-after': '1' };
 
 export interface RbacAuthorizerOptions {
@@ -163,8 +180,12 @@ export class RbacAuthorizer implements Authorizer {
       throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'permissions cannot be confirmed current; this route fails closed', headers: RETRY });
     }
     const subject = request.identity.subject;
-    const entry = this.#subjects.get(subject);
+    const entry = this.#subjects.peek(subject);
     if (entry !== undefined && entry.resyncs === this.#resyncs && this.#usable(entry, now)) {
+      if (now - entry.touchedAt >= TOUCH_INTERVAL) {
+        entry.touchedAt = now;
+        this.#subjects.get(subject);
+      }
       this.#options.onCache?.('hit');
       return this.#decide(entry, request, now);
     }
@@ -242,22 +263,12 @@ export class RbacAuthorizer implements Authorizer {
 
   #decide(entry: SubjectEntry, request: AuthorizationRequest, now: number): Decision {
     const identity = request.identity;
-    let tokenKey = this.#tokenKeys.get(identity);
-    if (tokenKey === undefined) {
-      // JSON, not a join: a token role named `a,b` must not share the variant of a token naming `a` and `b`.
-      tokenKey = JSON.stringify([identity.tenant ?? null, identity.roles, this.#config.tokenScopes ? identity.scopes : []]);
-      this.#tokenKeys.set(identity, tokenKey);
-    }
-    const key = `${request.tenant ?? ''}\u0000${tokenKey}`;
-    let variant = entry.variants.get(key);
-    if (variant === undefined || variant.compiled.validUntil <= now) {
-      const who = this.#who(identity, request.tenant);
-      const compiled = compile(collectSources(who, this.#config.policy.subjects.get(who.subject), entry.record.value, this.#graph, now), this.#graph);
-      if (entry.variants.size >= MAX_VARIANTS) entry.variants.clear();
-      variant = { compiled, tokenRoles: identity.roles };
-      entry.variants.set(key, variant);
-    }
-    const decision = decide(variant.compiled, request.codes, request.mode, request.facts, now);
+    let compiled =
+      entry.recentIdentity === identity && entry.recentTenant === request.tenant && entry.recentCompiled !== undefined
+        ? entry.recentCompiled
+        : this.#variant(entry, request, now).compiled;
+    if (compiled.validUntil <= now) compiled = this.#compileVariant(entry, request, this.#variantKey(request), now).compiled;
+    const decision = decide(compiled, request.codes, request.mode, request.facts, now);
     const usage = this.#options.grantUse;
     if (usage !== undefined && decision.allowed && usage.wants(identity.subject, decision.codes, now)) {
       // The first time today this subject is allowed these codes: which grants did it? (The sources are collected
@@ -267,6 +278,37 @@ export class RbacAuthorizer implements Authorizer {
       usage.record(identity.subject, decision.codes, sources, now);
     }
     return decision;
+  }
+
+  /** The variant for this request's tenant and token, compiled if there is none yet. */
+  #variant(entry: SubjectEntry, request: AuthorizationRequest, now: number): Variant {
+    const key = this.#variantKey(request);
+    const variant = entry.variants.get(key);
+    if (variant === undefined) return this.#compileVariant(entry, request, key, now);
+    remember(entry, request, variant);
+    return variant;
+  }
+
+  #variantKey(request: AuthorizationRequest): string {
+    const identity = request.identity;
+    let tokenKey = this.#tokenKeys.get(identity);
+    if (tokenKey === undefined) {
+      // JSON, not a join: a token role named `a,b` must not share the variant of a token naming `a` and `b`.
+      tokenKey = JSON.stringify([identity.tenant ?? null, identity.roles, this.#config.tokenScopes ? identity.scopes : []]);
+      this.#tokenKeys.set(identity, tokenKey);
+    }
+    return `${request.tenant ?? ''}\u0000${tokenKey}`;
+  }
+
+  #compileVariant(entry: SubjectEntry, request: AuthorizationRequest, key: string, now: number): Variant {
+    const identity = request.identity;
+    const who = this.#who(identity, request.tenant);
+    const compiled = compile(collectSources(who, this.#config.policy.subjects.get(who.subject), entry.record.value, this.#graph, now), this.#graph);
+    if (entry.variants.size >= MAX_VARIANTS) dropVariants(entry);
+    const variant = { compiled, tokenRoles: identity.roles };
+    entry.variants.set(key, variant);
+    remember(entry, request, variant);
+    return variant;
   }
 
   #load(subject: string): Promise<SubjectEntry> {
@@ -279,7 +321,17 @@ export class RbacAuthorizer implements Authorizer {
         (stored) => {
           // Stored patterns are checked before anything compiles them (issue 10 §1).
           const record = { ...stored, value: safeSubject(subject, stored.value, this.#badPattern) };
-          const entry: SubjectEntry = { record, loadedAt: this.#now(), resyncs, variants: new Map() };
+          const loadedAt = this.#now();
+          const entry: SubjectEntry = {
+            record,
+            loadedAt,
+            resyncs,
+            variants: new Map(),
+            recentIdentity: undefined,
+            recentTenant: undefined,
+            recentCompiled: undefined,
+            touchedAt: loadedAt,
+          };
           if (!loading.stale) this.#subjects.set(subject, entry);
           return entry;
         },
@@ -320,7 +372,7 @@ export class RbacAuthorizer implements Authorizer {
           const dynamic = { ...loaded, value: loaded.value && safeRoles(loaded.value, this.#badPattern) };
           this.#graph = mergeRoles(this.#config.policy.roles, dynamic.value ?? new Map(), before);
           this.#dynamicRoles = dynamic;
-          if (anyRole) for (const entry of this.#subjects.values()) entry.variants.clear();
+          if (anyRole) for (const entry of this.#subjects.values()) dropVariants(entry);
           else this.#evictHolders(changed, before);
         } while (this.#reloadAgain || this.#pendingRoles.size > 0);
       } finally {
@@ -339,10 +391,30 @@ export class RbacAuthorizer implements Authorizer {
     }
     for (const entry of this.#subjects.values()) {
       for (const [key, variant] of entry.variants) {
-        if (holdsAny(variant.compiled.roles, affected) || namesAny(variant.tokenRoles, affected)) entry.variants.delete(key);
+        if (holdsAny(variant.compiled.roles, affected) || namesAny(variant.tokenRoles, affected)) {
+          entry.variants.delete(key);
+          if (entry.recentCompiled === variant.compiled) forget(entry);
+        }
       }
     }
   }
+}
+
+function remember(entry: SubjectEntry, request: AuthorizationRequest, variant: Variant): void {
+  entry.recentIdentity = request.identity;
+  entry.recentTenant = request.tenant;
+  entry.recentCompiled = variant.compiled;
+}
+
+function forget(entry: SubjectEntry): void {
+  entry.recentIdentity = undefined;
+  entry.recentTenant = undefined;
+  entry.recentCompiled = undefined;
+}
+
+function dropVariants(entry: SubjectEntry): void {
+  entry.variants.clear();
+  forget(entry);
 }
 
 function holdsAny(roles: ReadonlySet<string>, affected: ReadonlySet<string>): boolean {

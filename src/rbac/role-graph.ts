@@ -1,14 +1,16 @@
 // Roles and their inheritance, closed once: each role knows every role it holds (itself included), so expanding a
 // subject's roles costs a lookup per bound role, not a graph walk per request.
 import { ConditionCache, ConditionError, type CompiledCondition } from './condition.js';
+import { GrantIndex } from './grant-index.js';
 import type { RoleDefinition } from './model.js';
 import { namesSubject } from './permission-pattern.js';
 import { PermissionTrie } from './permission-trie.js';
 
-/** A role with everything it inherits, compiled: built on first use, shared by every subject that holds the role. */
+/**
+ * What a role holds beyond its plain grants and denies (those are in the graph's GrantIndex), with everything it
+ * inherits: built on first use, shared by every subject that holds the role.
+ */
 export interface CompiledRole {
-  readonly grants: PermissionTrie;
-  readonly denies: PermissionTrie;
   /** Grants with a `{subject}` part: filled in for each holder when its permissions are compiled. */
   readonly subjectGrants: readonly SubjectGrant[];
   /** Denies with a `{subject}` part, filled in the same way (widened to `*` there for a name that cannot be a part). */
@@ -21,6 +23,12 @@ export interface CompiledRole {
 export interface SubjectGrant {
   readonly pattern: string;
   readonly when: CompiledCondition | undefined;
+}
+
+/** A role's plain grants and denies with all it inherits, for a binding under a condition. */
+export interface RoleTries {
+  readonly grants: PermissionTrie;
+  readonly denies: PermissionTrie;
 }
 
 export interface ConditionalTrie {
@@ -49,6 +57,11 @@ export class RoleGraph {
   /** role → every role that holds it (itself included): whose holders a change to it affects. */
   readonly #holders = new Map<string, Set<string>>();
   readonly #compiled = new Map<string, CompiledRole>();
+  readonly #tries = new Map<string, RoleTries>();
+  /** Every role's plain grants and denies, indexed on first use of the role (grant-index.ts). */
+  readonly index = new GrantIndex();
+  /** Role name → its id in the index; a role is indexed when it has one. */
+  readonly #ids = new Map<string, number>();
   /** Conditions of this policy's roles and bindings, compiled once each (sources.ts compiles bindings' here too). */
   readonly conditions = new ConditionCache();
 
@@ -90,25 +103,17 @@ export class RoleGraph {
     return this.#closure.get(name) ?? [];
   }
 
-  /** The role's grants and denies with all it inherits, compiled once per graph (a role change makes a new graph). */
+  /** What the role holds beyond its plain grants and denies, with all it inherits, compiled once per graph. */
   compiled(name: string): CompiledRole {
     let compiled = this.#compiled.get(name);
     if (compiled === undefined) {
-      const grants = new PermissionTrie();
-      const denies = new PermissionTrie();
       const subjectGrants: SubjectGrant[] = [];
       const subjectDenies: string[] = [];
       const conditional = new Map<CompiledCondition, PermissionTrie>();
       for (const held of this.expand(name)) {
         const role = this.roles.get(held)!;
-        for (const pattern of role.grants) {
-          if (namesSubject(pattern)) subjectGrants.push({ pattern, when: undefined });
-          else grants.add(pattern);
-        }
-        for (const pattern of role.denies) {
-          if (namesSubject(pattern)) subjectDenies.push(pattern);
-          else denies.add(pattern);
-        }
+        for (const pattern of role.grants) if (namesSubject(pattern)) subjectGrants.push({ pattern, when: undefined });
+        for (const pattern of role.denies) if (namesSubject(pattern)) subjectDenies.push(pattern);
         for (const grant of role.conditionalGrants ?? []) {
           const when = this.condition(grant.when);
           // A condition that does not compile (a store edited by hand) grants nothing.
@@ -122,9 +127,53 @@ export class RoleGraph {
         }
       }
       const tries = [...conditional].map(([when, trie]) => ({ grants: trie, when }));
-      this.#compiled.set(name, (compiled = { grants, denies, subjectGrants, subjectDenies, conditional: tries }));
+      this.#compiled.set(name, (compiled = { subjectGrants, subjectDenies, conditional: tries }));
     }
     return compiled;
+  }
+
+  /**
+   * The role's plain grants and denies with all it inherits, as tries of their own: for a role bound under a
+   * condition, whose grants hold only while the binding's condition does (the index cannot say that).
+   */
+  tries(name: string): RoleTries {
+    let tries = this.#tries.get(name);
+    if (tries === undefined) {
+      const grants = new PermissionTrie();
+      const denies = new PermissionTrie();
+      for (const held of this.expand(name)) {
+        const role = this.roles.get(held)!;
+        for (const pattern of role.grants) if (!namesSubject(pattern)) grants.add(pattern);
+        for (const pattern of role.denies) if (!namesSubject(pattern)) denies.add(pattern);
+      }
+      this.#tries.set(name, (tries = { grants, denies }));
+    }
+    return tries;
+  }
+
+  /**
+   * The index ids of `names` and every role they inherit, sorted: what a subject holding them is checked with
+   * against `index`. Each role's own plain grants and denies are indexed the first time a subject holds it.
+   */
+  heldIds(names: Iterable<string>): Int32Array {
+    const ids = new Set<number>();
+    for (const name of names) {
+      for (const held of this.expand(name)) {
+        let id = this.#ids.get(held);
+        if (id === undefined) {
+          id = this.#ids.size;
+          this.#ids.set(held, id);
+          const role = this.roles.get(held)!;
+          this.index.add(
+            id,
+            role.grants.filter((pattern) => !namesSubject(pattern)),
+            role.denies.filter((pattern) => !namesSubject(pattern)),
+          );
+        }
+        ids.add(id);
+      }
+    }
+    return Int32Array.from(ids).sort();
   }
 
   /** A `when` compiled (shared with every equal one), or undefined when it does not compile: it then never holds. */
