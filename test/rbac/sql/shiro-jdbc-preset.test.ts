@@ -84,6 +84,7 @@ for (const dialect of ['postgres', 'mysql'] as const) {
         { sql: "DELETE FROM users WHERE username = 'jack'", notified: [{ subjects: ['jack'], roles: [] }] },
         { sql: "UPDATE roles_permissions SET permission = 'printer:*' WHERE role_name = 'printer-user'", notified: [{ subjects: [], roles: ['printer-user'] }] },
         { sql: "UPDATE user_roles SET role_name = 'admin' WHERE username = 'alice'", notified: [{ subjects: ['alice'], roles: [] }] },
+        { sql: "UPDATE user_roles SET role_name = 'Guest' WHERE username = 'leo' AND role_name = 'guest'", notified: [{ subjects: ['leo'], roles: [] }] },
         ...(dialect === 'postgres' ? [{ sql: 'TRUNCATE roles_permissions', notified: [{ all: true } as const] }] : []),
       ]),
     );
