@@ -39,6 +39,7 @@ routes:
   - { path: /reports/export, upstream: svc, methods: [GET], permission: report:export }
   - { path: /catalog, upstream: svc, methods: [GET], permission: catalog:view }
   - { path: /newsletter, upstream: svc, methods: [POST], permission: newsletter:send }
+  - { path: "/profiles/:name/edit", upstream: svc, methods: [POST], permission: "profile:edit:{name}" }
 `;
 }
 
@@ -50,8 +51,11 @@ async function printedTriggers(t: Test): Promise<string> {
   return run.stdout;
 }
 
+/** A permission string that is permgate syntax but a literal to Shiro: `{subject}` is no placeholder there. */
+const LITERAL_BRACES = "INSERT INTO roles_permissions (role_name, permission) VALUES ('guest', 'profile:edit:{subject}');";
+
 async function setUp(t: Test, count: number): Promise<{ db: SqlDatabase; gateways: GatewayUnderTest[] }> {
-  return sqlGateways(t, 'mysql', FIXTURE, yaml, count, await printedTriggers(t));
+  return sqlGateways(t, 'mysql', FIXTURE + LITERAL_BRACES, yaml, count, await printedTriggers(t));
 }
 
 t.test("JdbcRealm's users are authorized by Shiro's wildcard permissions", async (t) => {
@@ -74,6 +78,7 @@ t.test("JdbcRealm's users are authorized by Shiro's wildcard permissions", async
     ['kim', 'GET', '/reports/export', 200, 'Report:Export, lowercased as Shiro compares it'],
     ['leo', 'GET', '/catalog', 200, "guest; legacy-api's unmappable permissions take nothing away"],
     ['leo', 'POST', '/newsletter', 403, "'newsletter:send, preview' holds a space inside: no check in Shiro ever meets it"],
+    ['leo', 'POST', '/profiles/leo/edit', 403, "guest's profile:edit:{subject} is a literal to Shiro, never the holder's own name"],
     ['zoe', 'GET', '/catalog', 403, 'roles left behind by a user deleted from users count for nothing (she was admin)'],
     ['mona', 'GET', '/catalog', 403, 'a user without roles'],
     ['nobody', 'GET', '/catalog', 403, 'a user the database does not know'],

@@ -28,6 +28,8 @@ t.test('a Shiro permission maps to the permgate pattern covering what Shiro impl
     ['newsletter:send, preview', undefined],
     ['/api/orders/**', undefined],
     ['printer::print', undefined],
+    ['profile:edit:{subject}', undefined],
+    ['profile:edit:{SUBJECT}', undefined],
     ['', undefined],
   ];
   for (const [shiro, permgate] of cases) t.equal(shiroPattern(shiro), permgate, `${JSON.stringify(shiro)} → ${permgate}`);

@@ -2,7 +2,7 @@
 // read by username as JdbcRealm reads them, for users that still exist in `users`; role names are taken as stored.
 // Shiro has no role inheritance and no direct grants, so roleParents and subjectGrants are absent.
 import type { SqlDialect, SqlPreset, SqlQueries } from '../sql-preset.js';
-import { parsePermissionPattern } from '../../permission-pattern.js';
+import { namesSubject, parsePermissionPattern } from '../../permission-pattern.js';
 import { changeTriggers } from './change-triggers.js';
 import { versionQuery } from './version-query.js';
 import type { WatchedTable } from './watched-table.js';
@@ -28,7 +28,8 @@ function queries(dialect: SqlDialect): SqlQueries {
  * already. Shiro compares case-insensitively by default (it lowercases both sides), so the pattern is lowercased:
  * route codes must be written in lowercase to meet it. A part whose list holds `*` is `*` to Shiro, and so here.
  * Shiro trims the whole string but not its parts, so a space inside (`a: b`) is a literal no check ever meets: such a
- * permission is refused (reported) rather than read as `a:b`.
+ * permission is refused (reported) rather than read as `a:b`. So is a `{subject}` part: a literal to Shiro, which no
+ * check ever meets, but to permgate the holder's own name (`doc:edit:{subject}` would let alice edit `doc:edit:alice`).
  * @example shiroPattern('printer:print') → 'printer:print:*'; shiroPattern('*') → '*';
  *   shiroPattern('Printer:query,print:lp7200') → 'printer:query,print:lp7200:*'; shiroPattern('/api/x') → undefined
  */
@@ -39,6 +40,7 @@ export function shiroPattern(raw: string): string | undefined {
   });
   if (parts.at(-1) !== '*') parts.push('*');
   const pattern = parts.join(':');
+  if (namesSubject(pattern)) return undefined;
   try {
     parsePermissionPattern(pattern);
     return pattern;
