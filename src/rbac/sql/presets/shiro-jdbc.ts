@@ -1,5 +1,6 @@
 // Apache Shiro's JdbcRealm default schema (users, user_roles, roles_permissions) as a permission source. Roles are
-// read by username as JdbcRealm reads them, for users that still exist in `users`; role names are taken as stored.
+// read by username as JdbcRealm reads them, for users that still exist in `users`; a binding meets a role's permissions
+// as JdbcRealm's query meets them, by the database's collation.
 // Shiro has no role inheritance and no direct grants, so roleParents and subjectGrants are absent.
 import type { SqlDialect, SqlPreset, SqlQueries } from '../sql-preset.js';
 import { namesSubject, parsePermissionPattern } from '../../permission-pattern.js';
@@ -13,9 +14,18 @@ const TABLES: readonly WatchedTable[] = [
   { table: 'roles_permissions', columns: ['role_name', 'permission'], touches: (r) => ({ subjects: [], roles: [`${r}.role_name`] }) },
 ];
 
+const USER_ROLES = 'FROM users u JOIN user_roles ur ON ur.username = u.username';
+
 function queries(dialect: SqlDialect): SqlQueries {
   return {
-    subjectRoles: 'SELECT ur.role_name AS role FROM users u JOIN user_roles ur ON ur.username = u.username WHERE u.username = :subject',
+    // JdbcRealm finds a role's permissions with `WHERE role_name = ?`, so the database's collation decides which rows
+    // belong to a binding. MySQL/MariaDB collations ignore case and trailing spaces by default: there a binding to
+    // `GUEST` holds the permissions of `guest`, and the role is named as roles_permissions spells it (every spelling
+    // it has, as Shiro would read them all). PostgreSQL compares exactly, as permgate's own role lookup does.
+    subjectRoles:
+      dialect === 'mysql'
+        ? `SELECT DISTINCT COALESCE(rp.role_name, ur.role_name) AS role ${USER_ROLES} LEFT JOIN roles_permissions rp ON rp.role_name = ur.role_name WHERE u.username = :subject`
+        : `SELECT ur.role_name AS role ${USER_ROLES} WHERE u.username = :subject`,
     roleGrants: 'SELECT role_name AS role, permission AS code FROM roles_permissions',
     version: versionQuery(dialect, TABLES),
   };
