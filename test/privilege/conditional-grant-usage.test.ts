@@ -35,8 +35,8 @@ const SUBJECTS: Record<string, Partial<SubjectRecord>> = {
 };
 
 interface Setup {
-  /** Authorizes one code as `subject` from `address` at `now`; whether it was allowed. */
-  ask(subject: string, code: string, address: string | undefined, now: number): Promise<boolean>;
+  /** Authorizes one code as `subject` from `address` at `now` (with the token's `scopes`); whether it was allowed. */
+  ask(subject: string, code: string, address: string | undefined, now: number, scopes?: readonly string[]): Promise<boolean>;
   /** The grant keys `subject` has used, after a flush. */
   used(subject: string): Promise<string[]>;
   readonly recorder: GrantUsageRecorder;
@@ -47,7 +47,7 @@ async function setUp(t: Test): Promise<Setup> {
   const recorder = new GrantUsageRecorder(store, { flushInterval: 3_600_000, maxSubjects: 100, maxPending: 1_000 });
   let clock = 0;
   const records = new Map(Object.entries(SUBJECTS).map(([name, r]) => [name, { roles: [], grants: [], denies: [], ...r }]));
-  const rbac = new RbacAuthorizer({ ...defaultRbac(), policy: { roles: ROLES, subjects: records } }, new MemoryRbacStore(), { now: () => clock, grantUse: recorder });
+  const rbac = new RbacAuthorizer({ ...defaultRbac(), tokenScopes: true, policy: { roles: ROLES, subjects: records } }, new MemoryRbacStore(), { now: () => clock, grantUse: recorder });
   await rbac.start();
   t.teardown(async () => {
     await rbac.close();
@@ -55,9 +55,9 @@ async function setUp(t: Test): Promise<Setup> {
   });
   return {
     recorder,
-    async ask(subject, code, address, now) {
+    async ask(subject, code, address, now, scopes = []) {
       clock = now;
-      const identity: Identity = { subject, roles: [], tenant: undefined, scopes: [] };
+      const identity: Identity = { subject, roles: [], tenant: undefined, scopes };
       const facts: RequestFacts = { subject, address, claims: undefined, param: () => undefined };
       const decision = await rbac.authorize({ identity, tenant: undefined, codes: [code as PermissionCode], mode: 'all', sensitive: false, facts });
       return decision.allowed;
@@ -88,6 +88,12 @@ t.test('a conditional grant whose condition held, and no unconditional grant cov
   const { ask, used } = await setUp(t);
   t.ok(await ask('ann', 'order:write', INSIDE, at('10:00')));
   t.same(await used('ann'), ['role:clerk order:*']);
+});
+
+t.test("a code the token's scope allows credits no conditional grant (and the scope is nothing to record)", async (t) => {
+  const { ask, used } = await setUp(t);
+  t.ok(await ask('ann', 'order:write', INSIDE, at('10:00'), ['order:write']), 'order:* held, but the scope alone allowed it');
+  t.same(await used('ann'), []);
 });
 
 t.test("a role bound under a condition: its grants are credited only when the binding's condition held and nothing unconditional covered the code", async (t) => {
