@@ -46,7 +46,7 @@ async function recorderBytes(grants: number): Promise<number> {
   const now = Date.now();
   for (let s = 0; s < SUBJECTS; s++) {
     const subject = `user-${s}@example.com`;
-    for (const code of codes) if (recorder.wants(subject, [code], now)) recorder.record(subject, [code], sources, now);
+    for (const code of codes) if (recorder.wants(subject, [code], now)) recorder.record(subject, [code], sources, undefined, now);
   }
   await recorder.flush();
   const after = heap();

@@ -37,6 +37,12 @@ export interface SqlSourceConfig {
   readonly preset: SqlPresetName | 'none';
   /** The preset's queries with the config's overrides, `version` included (from `changes.version` if written). */
   readonly queries: SqlQueries & { readonly version: string };
+  /**
+   * The preset's count of the rows its queries skip (presets/unmapped-rows.ts), run at start and on every full reload;
+   * absent when the preset has none, or when a query that reads rows is the operator's own (the count would not be
+   * about the queries in use).
+   */
+  readonly unmapped?: string | undefined;
   readonly changes: SqlChanges;
   readonly pool: number;
   readonly statementTimeout: Milliseconds;

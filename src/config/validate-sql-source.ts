@@ -3,6 +3,7 @@
 // see changes that the database supports. The queries themselves are run once at start (rbac/sql/sql-check.ts).
 import { toPositional } from '../rbac/sql/named-params.js';
 import { presetByName, presetNames } from '../rbac/sql/presets/index.js';
+import { reportsUnmappedRows } from '../rbac/sql/presets/unmapped-rows.js';
 import { dialectOf } from '../rbac/sql/sql-client.js';
 import type { SqlPresetName, SqlQueries } from '../rbac/sql/sql-preset.js';
 import { Checker, ms, type KeyPath } from './checker.js';
@@ -52,12 +53,15 @@ export function checkSqlSource(c: Checker, s: SqlSection, syncInterval: Millisec
     c.fail([...PATH, 'changes', 'version'], 'is needed: no preset gives a version query', 'one row, one column `version` that changes with every write');
   }
   const changes = checkChanges(c, s.changes ?? {}, dialect, syncInterval);
+  const ownReads = (['subjectRoles', 'roleGrants', 'roleParents', 'subjectGrants'] as const).some((key) => written[key] !== undefined);
+  const unmapped = preset !== undefined && reportsUnmappedRows(preset) && !ownReads && dialect !== undefined ? preset.unmapped(dialect) : undefined;
   if (dialect === undefined || changes === undefined || queries.subjectRoles === undefined || queries.roleGrants === undefined || queries.version === undefined) return undefined;
   return {
     url: s.url,
     dialect,
     preset: presetName,
     queries: { ...queries, subjectRoles: queries.subjectRoles, roleGrants: queries.roleGrants, version: queries.version },
+    unmapped,
     changes,
     pool: s.pool!,
     statementTimeout: ms(s.statementTimeout)!,

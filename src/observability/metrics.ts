@@ -80,8 +80,14 @@ export class GatewayMetrics {
   });
   readonly rbacSqlQueries = new Counter({
     name: 'permgate_rbac_sql_queries_total',
-    help: 'Queries the SQL source ran, by query (subjectRoles, subjectGrants, roleGrants, roleParents, version) and outcome (ok, error)',
+    help: 'Queries the SQL source ran, by query (subjectRoles, subjectGrants, roleGrants, roleParents, version, unmapped) and outcome (ok, error)',
     labelNames: ['query', 'outcome'] as const,
+    registers: [this.own],
+  });
+  readonly rbacSqlUnmappedRows = new Gauge({
+    name: 'permgate_rbac_sql_unmapped_rows',
+    help: "Rows of the SQL source's tables its preset cannot map and leaves out (Casbin: g2 and other ptypes, rows of shapes it does not read), as last counted at start or a full reload, by preset",
+    labelNames: ['preset'] as const,
     registers: [this.own],
   });
   readonly rbacSqlQueryDuration = new Histogram({

@@ -4,10 +4,17 @@
 // written to the store every `flushInterval` in one batch, so each instance writes each (subject, grant) at most once
 // a day while the subject stays among the `maxSubjects` most recently seen. Memory is bounded by `maxSubjects`, the
 // codes and grants kept per subject, and `maxPending`; what a full queue cannot take is counted, never blocks.
+//
+// Only grants that allowed the request are credited: an unconditional grant whenever it covers the code (then no
+// conditional one is, though its condition held: it was not needed), else each conditional grant whose condition held
+// for this request. A code allowed through one condition while another conditional grant covering it did not hold is
+// not settled for the day: a later request may meet that other condition (a day shift and a night shift), so the code
+// is checked again, at most MAX_RECHECKS_PER_SUBJECT times per subject and day.
 import { LRUCache } from 'lru-cache';
 import type { GrantUseSink } from '../rbac/authorizer.js';
+import type { CompiledCondition, RequestFacts } from '../rbac/condition.js';
 import { forSubject, namesSubject, parsePermissionPattern, patternCovers, type PatternPart } from '../rbac/permission-pattern.js';
-import type { PermissionSource } from '../rbac/sources.js';
+import type { GrantHolder, PermissionSource } from '../rbac/sources.js';
 import { grantKey } from './grant-key.js';
 import { dayOf, type Day, type GrantUsageStore } from './grant-usage-store.js';
 
@@ -30,13 +37,18 @@ export interface GrantUsageRecorderOptions {
  */
 interface SeenToday {
   day: Day;
+  /** Codes settled for the day: every grant that could be credited for them was. */
   readonly codes: string[];
   readonly grants: string[];
+  /** Checks of codes that were not settled (see above). */
+  rechecks: number;
 }
 
 /** Per subject and day; a subject that uses more is started over (it then costs re-checks, never more memory). */
 const MAX_CODES_PER_SUBJECT = 256;
 const MAX_GRANTS_PER_SUBJECT = 256;
+/** Checks per subject and day of codes left unsettled by a conditional grant that did not hold; then they are settled. */
+export const MAX_RECHECKS_PER_SUBJECT = 64;
 /** Parsed patterns kept for coverage checks, and grant keys interned. */
 const MAX_PATTERNS = 10_000;
 const MAX_KEYS = 100_000;
@@ -72,30 +84,57 @@ export class GrantUsageRecorder implements GrantUseSink {
     return false;
   }
 
-  record(subject: string, codes: readonly string[], sources: readonly PermissionSource[], now: number): void {
+  record(subject: string, codes: readonly string[], sources: readonly PermissionSource[], facts: RequestFacts | undefined, now: number): void {
     const day = dayOf(now);
     let seen = this.#seen.get(subject);
-    if (seen === undefined || seen.day !== day) this.#seen.set(subject, (seen = { day, codes: [], grants: [] }));
+    if (seen === undefined || seen.day !== day) this.#seen.set(subject, (seen = { day, codes: [], grants: [], rechecks: 0 }));
     for (const code of codes) {
       if (seen.codes.includes(code)) continue;
+      if (!this.#credit(subject, code, sources, facts, now, seen) && ++seen.rechecks <= MAX_RECHECKS_PER_SUBJECT) continue;
       if (seen.codes.length >= MAX_CODES_PER_SUBJECT) seen.codes.length = 0;
       seen.codes.push(code);
-      for (const source of sources) {
-        const holder = source.holder;
-        if (holder.kind === 'scope') continue; // a token's scope is nothing an operator can revoke here
-        // A conditional grant that covers the code counts as used (the decision does not say which condition held).
-        const conditional = source.conditionalGrants ?? [];
-        const patterns = conditional.length === 0 ? source.grants : [...source.grants, ...conditional.map((grant) => grant.pattern)];
-        for (const pattern of patterns) {
-          if (!this.#covers(namesSubject(pattern) ? forSubject(pattern, subject) : pattern, code)) continue;
-          const key = this.#intern(grantKey(holder, pattern));
-          if (seen.grants.includes(key)) continue;
-          if (seen.grants.length >= MAX_GRANTS_PER_SUBJECT) seen.grants.length = 0;
-          seen.grants.push(key);
-          this.#queue(subject, key, day, holder.kind === 'role');
-        }
+    }
+  }
+
+  /**
+   * Credits the grants that allowed `code` for this request (see the top of the file). Returns whether the code is
+   * settled for the day: false while a conditional grant covering it did not hold and was not credited today.
+   */
+  #credit(subject: string, code: string, sources: readonly PermissionSource[], facts: RequestFacts | undefined, now: number, seen: SeenToday): boolean {
+    const covers = (pattern: string) => this.#covers(namesSubject(pattern) ? forSubject(pattern, subject) : pattern, code);
+    let unconditional = false;
+    for (const source of sources) {
+      if (source.when !== undefined) continue; // a role bound under a condition: its grants are conditional
+      for (const pattern of source.grants) {
+        if (!covers(pattern)) continue;
+        unconditional = true;
+        // A token's scope allows, but is nothing an operator can revoke here: it is not credited.
+        if (source.holder.kind !== 'scope') this.#use(subject, source.holder, pattern, seen);
       }
     }
+    if (unconditional) return true;
+    let settled = true;
+    const conditional = (holder: Exclude<GrantHolder, { kind: 'scope' }>, pattern: string, when: CompiledCondition): void => {
+      if (!covers(pattern)) return;
+      if (facts !== undefined && when.test(facts, now)) this.#use(subject, holder, pattern, seen);
+      else if (!seen.grants.includes(this.#intern(grantKey(holder, pattern)))) settled = false;
+    };
+    for (const source of sources) {
+      const holder = source.holder;
+      if (holder.kind === 'scope') continue;
+      if (source.when !== undefined) for (const pattern of source.grants) conditional(holder, pattern, source.when);
+      // Each carries the binding's condition too, when there is one (sources.ts).
+      for (const grant of source.conditionalGrants ?? []) conditional(holder, grant.pattern, grant.when);
+    }
+    return settled;
+  }
+
+  #use(subject: string, holder: Exclude<GrantHolder, { kind: 'scope' }>, pattern: string, seen: SeenToday): void {
+    const key = this.#intern(grantKey(holder, pattern));
+    if (seen.grants.includes(key)) return;
+    if (seen.grants.length >= MAX_GRANTS_PER_SUBJECT) seen.grants.length = 0;
+    seen.grants.push(key);
+    this.#queue(subject, key, seen.day, holder.kind === 'role');
   }
 
   /** Writes what is queued; resolves when it is written (or dropped). One flush at a time. */

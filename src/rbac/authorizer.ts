@@ -24,11 +24,12 @@ export interface Authorizer {
 
 /**
  * Told of allowed decisions, so the grants in use can be recorded (privilege/grant-usage-recorder.ts). `wants` is a
- * lookup on the request path; `record` gets the decision's sources only when `wants` said yes.
+ * lookup on the request path; `record` gets the decision's sources only when `wants` said yes, with the request's
+ * facts, so that only conditional grants whose condition held for the request are credited.
  */
 export interface GrantUseSink {
   wants(subject: string, codes: readonly PermissionCode[], now: number): boolean;
-  record(subject: string, codes: readonly PermissionCode[], sources: readonly PermissionSource[], now: number): void;
+  record(subject: string, codes: readonly PermissionCode[], sources: readonly PermissionSource[], facts: RequestFacts | undefined, now: number): void;
 }
 
 /** The authorizer of a gateway that cannot authenticate anyone: every permission is missing. */

@@ -275,7 +275,7 @@ export class RbacAuthorizer implements Authorizer {
       // again rather than kept with every compiled variant, which would cost memory for every cached subject.)
       const who = this.#who(identity, request.tenant);
       const sources = collectSources(who, this.#config.policy.subjects.get(who.subject), entry.record.value, this.#graph, now).sources;
-      usage.record(identity.subject, decision.codes, sources, now);
+      usage.record(identity.subject, decision.codes, sources, request.facts, now);
     }
     return decision;
   }

@@ -12,6 +12,8 @@ import { SqlRbacSource } from './sql-rbac-source.js';
 import { AS_WRITTEN, type RowMapping } from './sql-rows.js';
 
 const PATH = ['rbac', 'source', 'sql'] as const;
+/** Kinds of unmapped row named in the log line (the table's own values, e.g. Casbin ptypes; the total counts all). */
+const MAX_KINDS_LOGGED = 20;
 
 /** The preset's mappings, or the strings as written for `none`. */
 export function mappingOf(config: SqlSourceConfig): RowMapping {
@@ -30,6 +32,8 @@ export async function buildSqlSource(
     message,
     hint,
   });
+  // The unmapped count is logged when it first comes, and again only when a full reload finds it different.
+  let lastUnmapped: string | undefined;
   let source: SqlRbacSource;
   try {
     source = await SqlRbacSource.open(config, mappingOf(config), {
@@ -46,6 +50,16 @@ export async function buildSqlSource(
         },
         onRow: (where, reason) => log.warn({ source: 'sql', where, reason }, 'RBAC SQL row not read as written'),
         onTrouble: (message, reason) => log.warn({ source: 'sql', reason }, message),
+        onUnmapped(counts) {
+          const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
+          metrics.rbacSqlUnmappedRows.set({ preset: config.preset }, total);
+          const kinds = Object.fromEntries([...counts].slice(0, MAX_KINDS_LOGGED).map(([what, n]) => [what.slice(0, 64), n]));
+          const text = JSON.stringify(kinds);
+          if (text === lastUnmapped) return;
+          lastUnmapped = text;
+          if (total === 0) return;
+          log.warn({ source: 'sql', preset: config.preset, unmapped: total, kinds }, `RBAC SQL rows the ${config.preset} preset cannot map: ${total} left out, granting and denying nothing`);
+        },
       },
     });
   } catch (err) {

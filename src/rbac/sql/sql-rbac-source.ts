@@ -19,15 +19,23 @@ export class SqlQueryProblem extends Error {
   }
 }
 
+/** The queries the source runs: the configured ones, and the preset's count of rows it cannot map. */
+export type SourceQuery = QueryKey | 'unmapped';
+
 export interface SqlSourceEvents {
   /** One query run: which, how it ended, how long it took. */
-  readonly onQuery?: (query: QueryKey, outcome: 'ok' | 'error', seconds: number) => void;
+  readonly onQuery?: (query: SourceQuery, outcome: 'ok' | 'error', seconds: number) => void;
   /** The source became current (true) or stopped being current (false). */
   readonly onUp?: (up: boolean) => void;
   /** A row that was left out or read as a deny. */
   readonly onRow?: RowReport;
   /** Something the operator should know: a lost connection, a failed reload, an unreadable notification. */
   readonly onTrouble?: (message: string, reason: string) => void;
+  /**
+   * The rows the preset cannot map, counted by kind (`config.unmapped`), at start and after every full reload; never
+   * called for a source without that query.
+   */
+  readonly onUnmapped?: (counts: ReadonlyMap<string, number>) => void;
 }
 
 /** The subject the start-up check runs the per-subject queries with. */
@@ -168,7 +176,7 @@ export class SqlRbacSource {
 
   readonly #report: RowReport = (where, reason) => this.#events.onRow?.(where, reason);
 
-  async #run(key: QueryKey, sql: string, params?: Readonly<Record<string, string>>): Promise<SqlResult> {
+  async #run(key: SourceQuery, sql: string, params?: Readonly<Record<string, string>>): Promise<SqlResult> {
     const started = performance.now();
     try {
       const result = await this.#client.query(sql, params);
@@ -228,11 +236,13 @@ export class SqlRbacSource {
         const changed = await this.#reloadRoles();
         this.#version = version;
         this.#up();
-        if (reason === undefined) return;
-        // Changed roles are named as well: a resync alone re-reads subjects but evicts no holder of a role, so a
-        // subject re-read while the engine still swaps its roles in would keep the old role's grants.
-        for (const name of changed) this.#onChange({ kind: 'role', name, version: numeric(version) });
-        this.#onChange({ kind: 'resync', reason });
+        if (reason !== undefined) {
+          // Changed roles are named as well: a resync alone re-reads subjects but evicts no holder of a role, so a
+          // subject re-read while the engine still swaps its roles in would keep the old role's grants.
+          for (const name of changed) this.#onChange({ kind: 'role', name, version: numeric(version) });
+          this.#onChange({ kind: 'resync', reason });
+        }
+        await this.#countUnmapped();
       } catch (err) {
         this.#down(`${reason === undefined ? 'reading at start' : 'resynchronizing'} failed: ${errorText(err)}`);
       } finally {
@@ -310,6 +320,29 @@ export class SqlRbacSource {
       },
       (err: unknown) => this.#down(`reloading roles after a notification failed: ${errorText(err)}`),
     );
+  }
+
+  /**
+   * Runs the preset's count of the rows it cannot map, so they are reported rather than dropped silently. Once per
+   * full read (start, resync), not per change: on a large table it is a full scan, like roleGrants. A failure is
+   * reported and changes nothing else: the count describes the policy, it is not part of it.
+   */
+  async #countUnmapped(): Promise<void> {
+    const sql = this.#config.unmapped;
+    if (sql === undefined) return;
+    let rows: readonly Readonly<Record<string, unknown>>[];
+    try {
+      rows = (await this.#run('unmapped', sql)).rows;
+    } catch (err) {
+      this.#events.onTrouble?.('counting the rows the preset cannot map failed', errorText(err));
+      return;
+    }
+    const counts = new Map<string, number>();
+    for (const row of rows) {
+      const what = String(row['what'] ?? '');
+      counts.set(what, (counts.get(what) ?? 0) + (Number(row['count']) || 0));
+    }
+    this.#events.onUnmapped?.(counts);
   }
 
   async #readVersion(): Promise<string> {

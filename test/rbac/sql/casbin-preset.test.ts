@@ -80,6 +80,9 @@ for (const dialect of ['mysql', 'postgres'] as const) {
       checkTriggers(t, db, preset, dialect, "UPDATE casbin_rule SET v2 = 'delete' WHERE ptype = 'p' AND v0 = 'viewer' AND v1 = 'catalog'", [
         { sql: row('g', 'kim', 'viewer'), notified: [{ subjects: ['kim'], roles: ['kim'] }] },
         { sql: row('g', 'kim', 'member', 'acme'), notified: [{ subjects: ['kim'], roles: ['kim', 'kim@acme', 'member@acme'] }] },
+        // Casbin compares names exactly: a change of case alone is a revocation, though MariaDB's collation calls both equal.
+        { sql: "UPDATE casbin_rule SET v1 = 'Viewer' WHERE ptype = 'g' AND v0 = 'kim' AND v1 = 'viewer'", notified: [{ subjects: ['kim'], roles: ['kim'] }] },
+        { sql: "UPDATE casbin_rule SET v1 = 'Viewer ' WHERE ptype = 'g' AND v0 = 'kim' AND v1 = 'Viewer'", notified: [{ subjects: ['kim'], roles: ['kim'] }] },
         { sql: "UPDATE casbin_rule SET v2 = 'write' WHERE ptype = 'p' AND v0 = 'bob'", notified: [{ subjects: ['bob'], roles: ['bob', 'bob@report'] }] },
         { sql: "DELETE FROM casbin_rule WHERE ptype = 'g2'", notified: [], moves: true },
         ...(dialect === 'postgres'

@@ -28,6 +28,8 @@ t.test('a Shiro permission maps to the permgate pattern covering what Shiro impl
     ['newsletter:send, preview', undefined],
     ['/api/orders/**', undefined],
     ['printer::print', undefined],
+    ['profile:edit:{subject}', undefined],
+    ['profile:edit:{SUBJECT}', undefined],
     ['', undefined],
   ];
   for (const [shiro, permgate] of cases) t.equal(shiroPattern(shiro), permgate, `${JSON.stringify(shiro)} → ${permgate}`);
@@ -77,6 +79,17 @@ for (const dialect of ['postgres', 'mysql'] as const) {
       t.notOk(await allowed('mona', 'catalog:view'));
     });
 
+    await t.test("role names compare as JdbcRealm's permission query compares them: by the database's collation", async (t) => {
+      // hank's binding spells the role as no roles_permissions row does. JdbcRealm asks `... WHERE role_name = ?`: on
+      // MariaDB (a case- and trailing-space-insensitive collation) that finds guest's permissions, on PostgreSQL not.
+      await db.query("INSERT INTO user_roles (username, role_name) VALUES ('hank', 'GUEST'), ('hank', 'Reporting ')");
+      const allowed = await decider(t, await loadPolicy(db, preset, dialect, ['hank']));
+      t.equal(await allowed('hank', 'catalog:view'), dialect === 'mysql', `GUEST is guest on ${dialect === 'mysql' ? 'MariaDB' : 'PostgreSQL only when spelled so'}`);
+      t.equal(await allowed('hank', 'report:export'), dialect === 'mysql', "'Reporting ' is reporting where trailing spaces do not count");
+      t.ok(await allowed('hank', 'employee:read'), 'his binding spelled as stored still holds');
+      await db.query("DELETE FROM user_roles WHERE username = 'hank' AND role_name IN ('GUEST', 'Reporting ')");
+    });
+
     await t.test('the printed triggers bump the version on every change the preset reads and announce it', (t) =>
       checkTriggers(t, db, preset, dialect, "UPDATE roles_permissions SET permission = 'printer:query' WHERE role_name = 'printer-user'", [
         { sql: "INSERT INTO user_roles (username, role_name) VALUES ('mona', 'guest')", notified: [{ subjects: ['mona'], roles: [] }] },
@@ -84,6 +97,7 @@ for (const dialect of ['postgres', 'mysql'] as const) {
         { sql: "DELETE FROM users WHERE username = 'jack'", notified: [{ subjects: ['jack'], roles: [] }] },
         { sql: "UPDATE roles_permissions SET permission = 'printer:*' WHERE role_name = 'printer-user'", notified: [{ subjects: [], roles: ['printer-user'] }] },
         { sql: "UPDATE user_roles SET role_name = 'admin' WHERE username = 'alice'", notified: [{ subjects: ['alice'], roles: [] }] },
+        { sql: "UPDATE user_roles SET role_name = 'Guest' WHERE username = 'leo' AND role_name = 'guest'", notified: [{ subjects: ['leo'], roles: [] }] },
         ...(dialect === 'postgres' ? [{ sql: 'TRUNCATE roles_permissions', notified: [{ all: true } as const] }] : []),
       ]),
     );

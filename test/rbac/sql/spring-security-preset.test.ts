@@ -65,6 +65,8 @@ for (const dialect of ['mysql', 'postgres'] as const) {
       checkTriggers(t, db, preset, dialect, "UPDATE authorities SET authority = 'order:delete' WHERE username = 'alice' AND authority = 'order:write'", [
         { sql: "UPDATE users SET enabled = FALSE WHERE username = 'alice'", notified: [{ subjects: ['alice'], roles: [] }] },
         { sql: "UPDATE users SET password = 'changed' WHERE username = 'bob'", notified: [] },
+        // hasRole() reads the ROLE_ prefix exactly: a change of case alone unbinds the role (MariaDB's collation notwithstanding).
+        { sql: "UPDATE authorities SET authority = 'role_ADMIN' WHERE username = 'carol' AND authority = 'ROLE_ADMIN'", notified: [{ subjects: ['carol'], roles: [] }] },
         { sql: "INSERT INTO authorities (username, authority) VALUES ('bob', 'order:write')", notified: [{ subjects: ['bob'], roles: [] }] },
         { sql: "DELETE FROM group_members WHERE username = 'hank' AND group_id = 3", notified: [{ subjects: ['hank'], roles: [] }] },
         { sql: "UPDATE group_authorities SET authority = 'stock:audit' WHERE group_id = 2 AND authority = 'stock:write'", notified: [{ subjects: [], roles: ['group.warehouse'] }] },

@@ -94,8 +94,11 @@ function mysqlTriggers(prefix: string, tables: readonly WatchedTable[]): string 
   ];
   for (const table of tables) {
     const name = quoteIdentifier('mysql', table.table);
-    // An UPDATE that leaves every column the preset reads as it was (a password change) does not count.
-    const changed = table.columns.map((c) => `OLD.${quoteIdentifier('mysql', c)} <=> NEW.${quoteIdentifier('mysql', c)}`).join(' AND ');
+    // An UPDATE that leaves every column the preset reads as it was (a password change) does not count. "As it was"
+    // byte for byte: the column's collation calls `Viewer` and `viewer ` equal to `viewer`, but a preset that compares
+    // exactly (Casbin's names, Spring's ROLE_ prefix) or permgate's role lookup reads them as different.
+    const same = (c: string) => `CAST(OLD.${quoteIdentifier('mysql', c)} AS BINARY) <=> CAST(NEW.${quoteIdentifier('mysql', c)} AS BINARY)`;
+    const changed = table.columns.map(same).join(' AND ');
     for (const [event, condition] of [['INSERT', ''], ['UPDATE', ` AND NOT (${changed})`], ['DELETE', '']] as const) {
       const trigger = `permgate_rbac_${prefix}_${table.table}_${event.toLowerCase()}`;
       out.push(`DROP TRIGGER IF EXISTS ${trigger};`, `CREATE TRIGGER ${trigger} AFTER ${event} ON ${name} FOR EACH ROW ${bump}${condition};`);
