@@ -89,14 +89,14 @@ function scope(row: Readonly<Record<string, unknown>>): { tenant?: string; expir
 }
 
 /** Rows whose column names a driver returned in another case (`ROLE`), with lowercase names as the mapping reads them. */
-function lowercased(rows: readonly Readonly<Record<string, unknown>>[]): readonly SqlRow[] {
+export function lowercased(rows: readonly Readonly<Record<string, unknown>>[]): readonly SqlRow[] {
   const first = rows[0];
   if (first === undefined || Object.keys(first).every((key) => key === key.toLowerCase())) return rows;
   return rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key.toLowerCase(), value])));
 }
 
 /** The mapping's reports as the source logs them: where, and why, with what replaced a deny. */
-function reporting(report: RowReport): BadPatternReport {
+export function reporting(report: RowReport): BadPatternReport {
   return (bad) => report(bad.where, `${bad.pattern}: ${bad.reason}${bad.replacedBy === undefined ? ' (left out)' : ` (replaced by ${bad.replacedBy})`}`);
 }
 
