@@ -15,8 +15,8 @@ import type { Milliseconds } from './units.js';
 type SqlSection = Static<typeof SqlSourceSchema>;
 
 const PATH: KeyPath = ['rbac', 'source', 'sql'];
-/** Queries read per subject take `:subject`; the others read everything and take nothing. */
-const PER_SUBJECT = new Set(['subjectRoles', 'subjectGrants']);
+/** Queries read per subject take `:subject`, those read per role `:role`; the others read everything and take nothing. */
+const PARAMETER: Readonly<Record<string, string>> = { subjectRoles: 'subject', subjectGrants: 'subject', roleGrantsOf: 'role', roleParentsOf: 'role' };
 
 export function checkSqlSource(c: Checker, s: SqlSection, syncInterval: Milliseconds): SqlSourceConfig | undefined {
   const dialect = dialectOf(s.url);
@@ -34,7 +34,11 @@ export function checkSqlSource(c: Checker, s: SqlSection, syncInterval: Millisec
   const queries: Record<string, string | undefined> = {
     subjectRoles: written.subjectRoles ?? base.subjectRoles,
     roleGrants: written.roleGrants ?? base.roleGrants,
+    // A preset's per-role query reads one role of its own full query: with that query overridden it would read
+    // another schema's rows, so it is left out (a role change then reads every role, as without one).
+    roleGrantsOf: written.roleGrantsOf ?? (written.roleGrants === undefined ? base.roleGrantsOf : undefined),
     roleParents: written.roleParents ?? base.roleParents,
+    roleParentsOf: written.roleParentsOf ?? (written.roleParents === undefined ? base.roleParentsOf : undefined),
     subjectGrants: written.subjectGrants ?? base.subjectGrants,
     version: s.changes?.version ?? base.version,
   };
@@ -45,9 +49,16 @@ export function checkSqlSource(c: Checker, s: SqlSection, syncInterval: Millisec
     if (sql === undefined) continue;
     const path = key === 'version' ? [...PATH, 'changes', 'version'] : [...PATH, 'queries', key];
     const names = new Set(toPositional(sql, dialect ?? 'postgres').names);
-    const extra = [...names].filter((name) => name !== 'subject' || !PER_SUBJECT.has(key));
-    if (extra.length > 0) c.fail(path, `names ${extra.map((n) => `:${n}`).join(', ')}, which the source does not supply`, PER_SUBJECT.has(key) ? 'only :subject' : 'this query reads every row and takes no parameter');
-    else if (PER_SUBJECT.has(key) && !names.has('subject')) c.fail(path, 'does not name :subject, so every subject would get the same rows', 'e.g. … WHERE user_name = :subject');
+    const parameter = PARAMETER[key];
+    const extra = [...names].filter((name) => name !== parameter);
+    if (extra.length > 0) c.fail(path, `names ${extra.map((n) => `:${n}`).join(', ')}, which the source does not supply`, parameter !== undefined ? `only :${parameter}` : 'this query reads every row and takes no parameter');
+    else if (parameter === 'subject' && !names.has(parameter)) c.fail(path, 'does not name :subject, so every subject would get the same rows', 'e.g. … WHERE user_name = :subject');
+    else if (parameter === 'role' && !names.has(parameter)) c.fail(path, 'does not name :role, so every role would get the same rows', 'e.g. … WHERE role_key = :role');
+  }
+  if (written.roleParentsOf !== undefined && queries.roleParents === undefined) {
+    c.fail([...PATH, 'queries', 'roleParentsOf'], 'reads one role\'s roleParents rows, but there is no roleParents query', 'write roleParents too, or leave roleParentsOf out');
+  } else if (written.roleParentsOf !== undefined && queries.roleGrantsOf === undefined) {
+    c.fail([...PATH, 'queries', 'roleParentsOf'], 'is only read beside roleGrantsOf (a role change reads both per role, or every role)', 'write roleGrantsOf too, or leave roleParentsOf out');
   }
   if (queries.version === undefined) {
     c.fail([...PATH, 'changes', 'version'], 'is needed: no preset gives a version query', 'one row, one column `version` that changes with every write');

@@ -80,7 +80,7 @@ export class GatewayMetrics {
   });
   readonly rbacSqlQueries = new Counter({
     name: 'permgate_rbac_sql_queries_total',
-    help: 'Queries the SQL source ran, by query (subjectRoles, subjectGrants, roleGrants, roleParents, version, unmapped) and outcome (ok, error)',
+    help: 'Queries the SQL source ran, by query (subjectRoles, subjectGrants, roleGrants, roleGrantsOf, roleParents, roleParentsOf, version, unmapped) and outcome (ok, error)',
     labelNames: ['query', 'outcome'] as const,
     registers: [this.own],
   });

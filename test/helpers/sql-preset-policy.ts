@@ -34,7 +34,9 @@ export async function databaseFor(t: Test, dialect: SqlDialect, sqlText: string)
 const SEAM: Record<keyof SqlQueries, { required: string[]; optional: string[] }> = {
   subjectRoles: { required: ['role'], optional: ['tenant', 'expires_at'] },
   roleGrants: { required: ['role', 'code'], optional: ['effect'] },
+  roleGrantsOf: { required: ['role', 'code'], optional: ['effect'] },
   roleParents: { required: ['role', 'parent'], optional: [] },
+  roleParentsOf: { required: ['role', 'parent'], optional: [] },
   subjectGrants: { required: ['code'], optional: ['effect', 'tenant', 'expires_at'] },
   version: { required: ['version'], optional: [] },
 };
@@ -45,10 +47,39 @@ export async function checkSeamColumns(t: Test, db: TestDatabase, preset: SqlPre
   for (const key of Object.keys(SEAM) as (keyof SqlQueries)[]) {
     const sql = queries[key];
     if (sql === undefined) continue;
-    const { columns } = await db.queryWithColumns(sql, sql.includes(':subject') ? { subject } : {});
+    const { columns } = await db.queryWithColumns(sql, sql.includes(':subject') ? { subject } : sql.includes(':role') ? { role: 'permgate:no-such-role' } : {});
     const { required, optional } = SEAM[key];
     t.same(columns.filter((c) => required.includes(c)), required, `${key} returns ${required.join(', ')}`);
     t.same(columns.filter((c) => !required.includes(c) && !optional.includes(c)), [], `${key} returns no column the seam does not name`);
+  }
+}
+
+/**
+ * Each role read alone (roleGrantsOf, roleParentsOf with `:role`) gives the rows the full query (roleGrants,
+ * roleParents) has for it, the role compared exactly as the source compares it (rows of another role a collation calls
+ * equal are ignored); so does a name with no rows, and names with `@` (Casbin's domain roles). `others`: more names.
+ */
+export async function checkRoleReads(t: Test, db: TestDatabase, preset: SqlPreset, dialect: SqlDialect, others: readonly string[] = []): Promise<void> {
+  const queries = preset.queries(dialect);
+  const key = (row: Record<string, unknown>) => JSON.stringify(Object.entries(row).sort(([a], [b]) => (a < b ? -1 : 1)));
+  for (const [whole, one] of [['roleGrants', 'roleGrantsOf'], ['roleParents', 'roleParentsOf']] as const) {
+    if (queries[whole] === undefined) continue;
+    if (queries[one] === undefined) {
+      t.fail(`${preset.name} has ${whole} but no ${one}: a role change would read every row`);
+      continue;
+    }
+    const all = await db.query(queries[whole]!);
+    const stored = all.map((r) => r['role']).filter((r): r is string => typeof r === 'string');
+    // Upper-cased and space-padded names: another role to PostgreSQL, the same to a MariaDB collation.
+    const names = new Set([...stored, ...stored.map((r) => r.toUpperCase()), ...stored.map((r) => `${r} `), 'permgate:no-such-role', 'a@b', 'a@b@c', ...others]);
+    let rows = 0;
+    for (const name of names) {
+      const expected = all.filter((r) => r['role'] === name).map(key).sort();
+      const got = (await db.query(queries[one]!, { role: name })).filter((r) => r['role'] === name).map(key).sort();
+      rows += got.length;
+      if (JSON.stringify(got) !== JSON.stringify(expected)) t.same(got, expected, `${one} ${JSON.stringify(name)} reads the rows ${whole} has for it`);
+    }
+    t.equal(rows, all.filter((r) => typeof r['role'] === 'string').length, `${one}, run for each of ${names.size} names, reads each of ${whole}'s ${all.length} rows once`);
   }
 }
 

@@ -84,7 +84,9 @@ export const SqlSourceSchema = mapping({
   queries: optional(mapping({
     subjectRoles: query('Roles bound to :subject; columns role [, tenant] [, expires_at]'),
     roleGrants: query('Every role\'s grants; columns role, code [, effect]'),
+    roleGrantsOf: query('One role\'s grants: the roleGrants rows whose role is :role (as roleGrants returns it); columns role, code [, effect]. Read per role a notification names instead of every role; without it a role change reads roleGrants'),
     roleParents: query('Role inheritance; columns role, parent'),
+    roleParentsOf: query('One role\'s parents: the roleParents rows whose role is :role; columns role, parent. Read with roleGrantsOf; without it a role change reads roleParents whole'),
     subjectGrants: query('Direct grants and denies of :subject; columns code [, effect] [, tenant] [, expires_at]'),
   }, 'Queries replacing the preset\'s, one by one', { default: {} })),
   changes: optional(mapping({

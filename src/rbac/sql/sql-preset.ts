@@ -10,14 +10,19 @@ export type SqlDialect = 'postgres' | 'mysql';
  * each returns are fixed (extra columns are an error, so a mistyped alias is caught at start):
  * - subjectRoles (`:subject`): `role` [, `tenant`] [, `expires_at`] — the roles bound to the subject;
  * - roleGrants: `role`, `code` [, `effect`: 'grant' | 'deny'] — every role's grants, read as one set;
+ * - roleGrantsOf (`:role`): roleGrants's columns — the roleGrants rows whose `role` is `:role`, the role name as
+ *   roleGrants returns it (before the preset's role()); run per role a notification names, instead of roleGrants;
  * - roleParents: `role`, `parent` — `role` inherits `parent`;
+ * - roleParentsOf (`:role`): roleParents's columns — the roleParents rows whose `role` is `:role`;
  * - subjectGrants (`:subject`): `code` [, `effect`] [, `tenant`] [, `expires_at`] — direct grants and denies;
  * - version: one row, one column `version` — changes whenever any of the above would read differently.
  */
 export interface SqlQueries {
   readonly subjectRoles: string;
   readonly roleGrants: string;
+  readonly roleGrantsOf?: string | undefined;
   readonly roleParents?: string | undefined;
+  readonly roleParentsOf?: string | undefined;
   readonly subjectGrants?: string | undefined;
   readonly version?: string | undefined;
 }

@@ -40,6 +40,8 @@ export interface SqlSourceEvents {
 
 /** The subject the start-up check runs the per-subject queries with. */
 export const PROBE_SUBJECT = 'permgate:start-up-probe';
+/** The role the start-up check runs the per-role queries with (an `@`, so a preset's domain branch runs too). */
+export const PROBE_ROLE = 'permgate:start-up-probe@permgate';
 /**
  * With polling, a changed version re-reads up to this many subjects this instance has read (announcing those whose
  * rows differ); beyond it, a resync has each re-read on its next use instead of all at once.
@@ -89,24 +91,26 @@ export class SqlRbacSource {
   }
 
   /**
-   * Runs every configured query once (the per-subject ones for a probe subject that matches nothing). Returns the
+   * Runs every configured query once (the per-subject and per-role ones for a probe that matches nothing). Returns the
    * queries that are wrong as written; `reachable` false when the database did not answer (not a config error).
    */
   async check(): Promise<{ readonly reachable: boolean; readonly problems: readonly SqlQueryProblem[] }> {
     const problems: SqlQueryProblem[] = [];
     const { queries } = this.#config;
-    const order: [QueryKey, string | undefined, boolean][] = [
-      ['version', queries.version, false],
-      ['roleGrants', queries.roleGrants, false],
-      ['roleParents', queries.roleParents, false],
-      ['subjectRoles', queries.subjectRoles, true],
-      ['subjectGrants', queries.subjectGrants, true],
+    const order: [QueryKey, string | undefined, Readonly<Record<string, string>> | undefined][] = [
+      ['version', queries.version, undefined],
+      ['roleGrants', queries.roleGrants, undefined],
+      ['roleGrantsOf', queries.roleGrantsOf, { role: PROBE_ROLE }],
+      ['roleParents', queries.roleParents, undefined],
+      ['roleParentsOf', queries.roleParentsOf, { role: PROBE_ROLE }],
+      ['subjectRoles', queries.subjectRoles, { subject: PROBE_SUBJECT }],
+      ['subjectGrants', queries.subjectGrants, { subject: PROBE_SUBJECT }],
     ];
-    for (const [key, sql, perSubject] of order) {
+    for (const [key, sql, params] of order) {
       if (sql === undefined) continue;
       let result: SqlResult;
       try {
-        result = await this.#run(key, sql, perSubject ? { subject: PROBE_SUBJECT } : undefined);
+        result = await this.#run(key, sql, params);
       } catch (err) {
         if (!isQueryError(err)) return { reachable: false, problems };
         problems.push(new SqlQueryProblem(key, `fails: ${errorText(err)}`));

@@ -12,7 +12,9 @@ export type QueryKey = keyof SqlQueries;
 export const COLUMNS: Readonly<Record<QueryKey, { readonly required: readonly string[]; readonly optional: readonly string[] }>> = {
   subjectRoles: { required: ['role'], optional: ['tenant', 'expires_at'] },
   roleGrants: { required: ['role', 'code'], optional: ['effect'] },
+  roleGrantsOf: { required: ['role', 'code'], optional: ['effect'] },
   roleParents: { required: ['role', 'parent'], optional: [] },
+  roleParentsOf: { required: ['role', 'parent'], optional: [] },
   subjectGrants: { required: ['code'], optional: ['effect', 'tenant', 'expires_at'] },
   version: { required: ['version'], optional: [] },
 };

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import { casbinPreset as preset } from '../../../src/rbac/sql/presets/casbin.js';
 import type { SqlDialect } from '../../../src/rbac/sql/sql-preset.js';
-import { checkSeamColumns, checkTriggers, databaseFor, decider, fixture, loadPolicy } from '../../helpers/sql-preset-policy.js';
+import { checkRoleReads, checkSeamColumns, checkTriggers, databaseFor, decider, fixture, loadPolicy } from '../../helpers/sql-preset-policy.js';
 
 const FIXTURES: Record<SqlDialect, string> = { mysql: 'test/fixtures/sql/casbin-mariadb.sql', postgres: 'test/fixtures/sql/casbin-pg.sql' };
 const SUBJECTS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank', 'ivy', 'jack', 'mallory', 'BOB'];
@@ -21,6 +21,8 @@ for (const dialect of ['mysql', 'postgres'] as const) {
     const db = await databaseFor(t, dialect, fixture(FIXTURES[dialect]));
 
     await t.test('every query runs and returns the columns the seam names', (t) => checkSeamColumns(t, db, preset, dialect, 'alice'));
+
+    await t.test("one role's rows read alone are its rows in the full read", (t) => checkRoleReads(t, db, preset, dialect));
 
     await t.test('rows the preset does not read are counted for the report', async (t) => {
       const rows = await db.query(preset.unmapped(dialect));

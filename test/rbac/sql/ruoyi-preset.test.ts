@@ -8,6 +8,7 @@ import { startGateway, type GatewayUnderTest } from '../../helpers/gateway-under
 import { startRecordingUpstream } from '../../helpers/recording-upstream.js';
 import { createDatabase, sqlFixture, type SqlDatabase } from '../../helpers/sql-database.js';
 import { statusAs, timeUntil as timeUntilAs } from '../../helpers/sql-gateways.js';
+import { checkRoleReads, databaseFor } from '../../helpers/sql-preset-policy.js';
 import { hsAuth } from '../../helpers/tokens.js';
 
 const FIXTURE = sqlFixture('ruoyi-pg.sql');
@@ -76,6 +77,11 @@ t.test("RuoYi's users are authorized by RuoYi's own rules", async (t) => {
     ["admin' --", 'GET', '/biz/order/list', 403, 'a subject that would comment out the rest of a spliced query'],
   ];
   for (const [sub, method, path, expected, why] of cases) t.equal(await status(gw!, method, path, sub), expected, `${sub} ${method} ${path}: ${why}`);
+});
+
+t.test("one role's rows read alone (roleGrantsOf) are its rows in the full read", async (t) => {
+  const db = await databaseFor(t, 'postgres', FIXTURE);
+  await checkRoleReads(t, db, ruoyi, 'postgres');
 });
 
 /**

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { shiroJdbcPreset as preset, shiroPattern } from '../../../src/rbac/sql/presets/shiro-jdbc.js';
 import type { SqlDialect } from '../../../src/rbac/sql/sql-preset.js';
-import { checkSeamColumns, checkTriggers, databaseFor, decider, fixture, loadPolicy } from '../../helpers/sql-preset-policy.js';
+import { checkRoleReads, checkSeamColumns, checkTriggers, databaseFor, decider, fixture, loadPolicy } from '../../helpers/sql-preset-policy.js';
 
 const POSTGRES = fixture('test/fixtures/sql/shiro-jdbc-pg.sql');
 /** The MariaDB tables, then the PostgreSQL fixture's rows (portable SQL after its `-- rows:` line). */
@@ -40,6 +40,8 @@ for (const dialect of ['postgres', 'mysql'] as const) {
     const db = await databaseFor(t, dialect, FIXTURES[dialect]);
 
     await t.test('every query runs and returns the columns the seam names', (t) => checkSeamColumns(t, db, preset, dialect, 'alice'));
+
+    await t.test("one role's rows read alone are its rows in the full read", (t) => checkRoleReads(t, db, preset, dialect));
 
     await t.test('roles and permissions become roles and patterns; what cannot map is reported', async (t) => {
       const policy = await loadPolicy(db, preset, dialect, SUBJECTS);

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import type { RoleDefinition } from '../../../src/rbac/model.js';
 import { springSecurityPreset as preset } from '../../../src/rbac/sql/presets/spring-security.js';
 import type { SqlDialect } from '../../../src/rbac/sql/sql-preset.js';
-import { checkSeamColumns, checkTriggers, databaseFor, decider, fixture, loadPolicy } from '../../helpers/sql-preset-policy.js';
+import { checkRoleReads, checkSeamColumns, checkTriggers, databaseFor, decider, fixture, loadPolicy } from '../../helpers/sql-preset-policy.js';
 
 const FIXTURES: Record<SqlDialect, string> = {
   mysql: 'test/fixtures/sql/spring-security-mariadb.sql',
@@ -26,6 +26,8 @@ for (const dialect of ['mysql', 'postgres'] as const) {
     await db.query("INSERT INTO authorities (username, authority) VALUES ('jack', 'role_ADMIN'), ('ivy', '*')");
 
     await t.test('every query runs and returns the columns the seam names', (t) => checkSeamColumns(t, db, preset, dialect, 'alice'));
+
+    await t.test("one role's rows read alone are its rows in the full read", (t) => checkRoleReads(t, db, preset, dialect));
 
     await t.test('rows become roles and subject records as Spring reads them', async (t) => {
       const policy = await loadPolicy(db, preset, dialect, SUBJECTS);

@@ -64,6 +64,17 @@ t.test('a query that fails or returns the wrong columns is a config error naming
     'the preset version row without its triggers installed',
   );
   t.match(await startError(t, `${preset}  subjectGrants: SELECT 'x' AS code, 1 AS extra FROM sys_user WHERE user_name = :subject`, db.url), /subjectGrants: returns extra, which is not one of code, \[effect\], \[tenant\], \[expires_at\]/);
+  // The per-role queries run at start too, for a probe role that matches nothing.
+  t.match(
+    await startError(t, `${preset}  roleGrantsOf: SELECT r.role_key AS role, r.role_name AS permission FROM sys_role r WHERE r.role_key = :role`, db.url),
+    /test\.yaml:\d+:\d+: rbac\.source\.sql\.queries\.roleGrantsOf: returns no code column/,
+    'a per-role query with a mistyped alias',
+  );
+  t.match(
+    await startError(t, `${preset}  roleGrantsOf: SELECT role_key AS role, perms AS code FROM sys_roles WHERE role_key = :role`, db.url),
+    /rbac\.source\.sql\.queries\.roleGrantsOf: fails: relation "sys_roles" does not exist/,
+    'a per-role query that fails',
+  );
 });
 
 t.test('what the config alone shows wrong is refused before any database is asked', async (t) => {
@@ -84,6 +95,21 @@ t.test('what the config alone shows wrong is refused before any database is aske
   t.match(check('preset: ruoyi\nchanges: { notify: "x; DROP TABLE y" }'), /changes\.notify: a channel is lower-case letters, digits and _/);
   t.notMatch(check('preset: ruoyi', 'ftp://u:secret-password@h/db'), /secret-password/, 'the URL (and its password) is never repeated');
   t.equal(check('preset: ruoyi'), 'valid');
+  const own = 'preset: none\nchanges: { poll: 1s, version: SELECT 1 AS version }\nqueries:\n  subjectRoles: "SELECT role FROM r WHERE u = :subject"\n  roleGrants: SELECT role, code FROM g\n';
+  t.match(check(`${own}  roleGrantsOf: SELECT role, code FROM g`), /queries\.roleGrantsOf: does not name :role, so every role would get the same rows/);
+  t.match(check(`${own}  roleGrantsOf: "SELECT role, code FROM g WHERE u = :subject"`), /queries\.roleGrantsOf: names :subject, which the source does not supply \(only :role\)/);
+  t.match(check(`${own}  roleGrantsOf: "SELECT role, code FROM g WHERE role = :role"\n  roleParentsOf: "SELECT role, parent FROM p WHERE role = :role"`), /queries\.roleParentsOf: reads one role's roleParents rows, but there is no roleParents query/);
+  t.match(check(`${own}  roleParents: SELECT role, parent FROM p\n  roleParentsOf: "SELECT role, parent FROM p WHERE role = :role"`), /queries\.roleParentsOf: is only read beside roleGrantsOf/);
+  t.equal(check(`${own}  roleGrantsOf: "SELECT role, code FROM g WHERE role = :role"`), 'valid');
+});
+
+t.test("a preset's per-role query is used only with the preset's full query it reads a part of", async (t) => {
+  const queries = (sql: string) => parseConfig(yaml(sql), 'test.yaml', { RBAC_DATABASE_URL: 'postgres://u@127.0.0.1:1/db' }).config.rbac.source?.sql?.queries;
+  t.match(queries('preset: spring-security'), { roleGrantsOf: /:role/, roleParentsOf: /:role/ }, 'the preset gives both');
+  const overridden = queries('preset: spring-security\nqueries: { roleGrants: "SELECT a AS role, b AS code FROM mine" }');
+  t.equal(overridden?.roleGrantsOf, undefined, "roleGrants overridden: the preset's roleGrantsOf would read another query's rows, so a role change reads roleGrants");
+  t.match(overridden?.roleParentsOf, /:role/, 'roleParents is still the preset\'s, and so is its per-role form');
+  t.equal(queries('preset: spring-security\nqueries: { roleParents: "SELECT a AS role, b AS parent FROM mine" }')?.roleParentsOf, undefined);
 });
 
 t.test('a database unreachable at start: the gateway starts, protected routes answer 503, and it recovers without a restart', async (t) => {

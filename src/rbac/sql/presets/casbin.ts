@@ -53,21 +53,49 @@ function shapes(dialect: SqlDialect) {
   return { cat, plainP, domainP, g, inDomain, isSubject };
 }
 
+/**
+ * A role name `:role` is `v0` of a domain-free row or `v0@domain` of a row in a domain, and `v0` may hold an `@` itself
+ * (`alice@example.com@acme`): the rows of one role have as `v0` the name itself or its part before one of its `@`s.
+ * `within(column)` keeps the rows whose column is one of those (few) candidates, so the index on (ptype, v0) finds
+ * them; which of them belong to `:role` is decided by the role the full query computes, compared with `:role`.
+ */
+function candidates(dialect: SqlDialect): { readonly prelude: string; within(column: string): string } {
+  if (dialect === 'postgres') {
+    const cuts = `ARRAY(SELECT left(:role, p - 1) FROM generate_series(1, length(:role) + 1) AS p WHERE p > length(:role) OR substr(:role, p, 1) = '@')`;
+    return { prelude: '', within: (column) => `${column} = ANY (${cuts})` };
+  }
+  // MariaDB reads `IN (… UNION …)` as a dependent subquery run per row of the table: the candidates are a CTE of
+  // their own, which it joins to the index instead.
+  return {
+    prelude:
+      "WITH RECURSIVE role_at (p) AS (SELECT LOCATE('@', :role) UNION ALL SELECT LOCATE('@', :role, p + 1) FROM role_at WHERE p > 0), " +
+      'role_cut (v) AS (SELECT LEFT(:role, p - 1) FROM role_at WHERE p > 0 UNION SELECT :role) ',
+    within: (column) => `${column} IN (SELECT v FROM role_cut)`,
+  };
+}
+
 function queries(dialect: SqlDialect): SqlQueries {
   const { cat, plainP, domainP, g, inDomain, isSubject } = shapes(dialect);
   const at = `'@'`;
   const colon = `':'`;
-  // Both shapes of p row, as (sub, dom, code, effect); dom is NULL for a domain-free row.
-  const p =
-    `SELECT v0 AS sub, NULL AS dom, ${cat('v1', colon, 'v2')} AS code, CASE WHEN v3 = 'deny' THEN 'deny' ELSE 'grant' END AS effect FROM casbin_rule WHERE ${plainP} ` +
-    `UNION ALL SELECT v0, v1, ${cat('v2', colon, 'v3')}, CASE WHEN v4 = 'deny' THEN 'deny' ELSE 'grant' END FROM casbin_rule WHERE ${domainP}`;
+  // Both shapes of p row, as (sub, dom, code, effect); dom is NULL for a domain-free row. `and` narrows both.
+  const p = (and = '') =>
+    `SELECT v0 AS sub, NULL AS dom, ${cat('v1', colon, 'v2')} AS code, CASE WHEN v3 = 'deny' THEN 'deny' ELSE 'grant' END AS effect FROM casbin_rule WHERE ${plainP}${and} ` +
+    `UNION ALL SELECT v0, v1, ${cat('v2', colon, 'v3')}, CASE WHEN v4 = 'deny' THEN 'deny' ELSE 'grant' END FROM casbin_rule WHERE ${domainP}${and}`;
+  const roleGrants = (and = '') => `SELECT CASE WHEN dom IS NULL THEN sub ELSE ${cat('sub', at, 'dom')} END AS role, code, effect FROM (${p(and)}) rules`;
+  // A g row makes its v0 (in its domain) inherit its v1 (in its domain); `role@domain` inherits `role`.
+  const roleParents = (and0 = '', and1 = '') =>
+    `SELECT CASE WHEN ${inDomain('v2')} THEN ${cat('v0', at, 'v2')} ELSE v0 END AS role, CASE WHEN ${inDomain('v2')} THEN ${cat('v1', at, 'v2')} ELSE v1 END AS parent FROM casbin_rule WHERE ${g}${and0} ` +
+    `UNION SELECT ${cat('v1', at, 'v2')} AS role, v1 AS parent FROM casbin_rule WHERE ${g} AND ${inDomain('v2')}${and1}`;
+  const { prelude, within } = candidates(dialect);
   return {
     subjectRoles: `SELECT CASE WHEN ${inDomain('v2')} THEN ${cat('v1', at, 'v2')} ELSE v1 END AS role, NULLIF(v2, '') AS tenant FROM casbin_rule WHERE ${g} AND ${isSubject('v0')}`,
-    subjectGrants: `SELECT code, effect, dom AS tenant FROM (${p}) rules WHERE ${isSubject('sub')}`,
-    roleGrants: `SELECT CASE WHEN dom IS NULL THEN sub ELSE ${cat('sub', at, 'dom')} END AS role, code, effect FROM (${p}) rules`,
-    roleParents:
-      `SELECT CASE WHEN ${inDomain('v2')} THEN ${cat('v0', at, 'v2')} ELSE v0 END AS role, CASE WHEN ${inDomain('v2')} THEN ${cat('v1', at, 'v2')} ELSE v1 END AS parent FROM casbin_rule WHERE ${g} ` +
-      `UNION SELECT ${cat('v1', at, 'v2')} AS role, v1 AS parent FROM casbin_rule WHERE ${g} AND ${inDomain('v2')}`,
+    subjectGrants: `SELECT code, effect, dom AS tenant FROM (${p()}) rules WHERE ${isSubject('sub')}`,
+    roleGrants: roleGrants(),
+    roleGrantsOf: `${prelude}SELECT role, code, effect FROM (${roleGrants(` AND ${within('v0')}`)}) one_role WHERE role = :role`,
+    roleParents: roleParents(),
+    // The second branch finds `role@domain` by v1: an index on (ptype, v1) keeps it from reading the table.
+    roleParentsOf: `${prelude}SELECT role, parent FROM (${roleParents(` AND ${within('v0')}`, ` AND ${within('v1')}`)}) one_role WHERE role = :role`,
     version: versionQuery(dialect, TABLES),
   };
 }

@@ -10,13 +10,17 @@ import { VERSION_QUERY, versionTableSql } from '../version-table.js';
 /** RuoYi's spelling of "every permission". */
 const SUPER = '*:*:*';
 
+const ROLE_GRANTS = `SELECT r.role_key AS role, m.perms AS code
+  FROM sys_role r JOIN sys_role_menu rm ON rm.role_id = r.role_id JOIN sys_menu m ON m.menu_id = rm.menu_id
+  WHERE r.status = '0' AND r.del_flag = '0' AND m.status = '0' AND m.perms IS NOT NULL AND m.perms <> ''`;
+
 const QUERIES: SqlQueries = {
   subjectRoles: `SELECT r.role_key AS role
   FROM sys_user u JOIN sys_user_role ur ON ur.user_id = u.user_id JOIN sys_role r ON r.role_id = ur.role_id
   WHERE u.user_name = :subject AND u.status = '0' AND u.del_flag = '0' AND r.status = '0' AND r.del_flag = '0'`,
-  roleGrants: `SELECT r.role_key AS role, m.perms AS code
-  FROM sys_role r JOIN sys_role_menu rm ON rm.role_id = r.role_id JOIN sys_menu m ON m.menu_id = rm.menu_id
-  WHERE r.status = '0' AND r.del_flag = '0' AND m.status = '0' AND m.perms IS NOT NULL AND m.perms <> ''`,
+  roleGrants: ROLE_GRANTS,
+  // sys_role (a row per role) is searched by role_key; sys_role_menu and sys_menu are read by their primary keys.
+  roleGrantsOf: `${ROLE_GRANTS} AND r.role_key = :role`,
   subjectGrants: `SELECT '${SUPER}' AS code FROM sys_user
   WHERE user_name = :subject AND user_id = 1 AND status = '0' AND del_flag = '0'`,
   version: VERSION_QUERY,

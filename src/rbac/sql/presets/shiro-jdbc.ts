@@ -27,6 +27,8 @@ function queries(dialect: SqlDialect): SqlQueries {
         ? `SELECT DISTINCT COALESCE(rp.role_name, ur.role_name) AS role ${USER_ROLES} LEFT JOIN roles_permissions rp ON rp.role_name = ur.role_name WHERE u.username = :subject`
         : `SELECT ur.role_name AS role ${USER_ROLES} WHERE u.username = :subject`,
     roleGrants: 'SELECT role_name AS role, permission AS code FROM roles_permissions',
+    // The primary key (role_name, permission) finds one role's rows.
+    roleGrantsOf: 'SELECT role_name AS role, permission AS code FROM roles_permissions WHERE role_name = :role',
     version: versionQuery(dialect, TABLES),
   };
 }

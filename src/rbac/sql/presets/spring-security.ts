@@ -33,14 +33,23 @@ function queries(dialect: SqlDialect): SqlQueries {
   const groupRole = pg ? `'${GROUP_ROLE_PREFIX}' || g.group_name` : `CONCAT('${GROUP_ROLE_PREFIX}', g.group_name)`;
   // One enabled user, or none: every subject query starts from it, so a disabled user holds nothing.
   const user = 'SELECT u.username FROM users u WHERE u.username = :subject AND u.enabled = TRUE';
+  // The group a role name `group.<name>` stands for; its group_authorities rows are found by group_id (index it).
+  const start = GROUP_ROLE_PREFIX.length + 1;
+  const ofGroup = pg
+    ? `g.group_name = substr(:role, ${start}) AND left(:role, ${GROUP_ROLE_PREFIX.length}) = '${GROUP_ROLE_PREFIX}'`
+    : `g.group_name = SUBSTRING(:role, ${start}) AND LEFT(:role, ${GROUP_ROLE_PREFIX.length}) = '${GROUP_ROLE_PREFIX}'`;
+  const roleGrants = `SELECT ${groupRole} AS role, ga.authority AS code FROM ${groups} g JOIN group_authorities ga ON ga.group_id = g.id WHERE NOT (${isRole('ga.authority')})`;
+  const roleParents = `SELECT ${groupRole} AS role, ga.authority AS parent FROM ${groups} g JOIN group_authorities ga ON ga.group_id = g.id WHERE ${isRole('ga.authority')}`;
   return {
     subjectRoles:
       `SELECT a.authority AS role FROM (${user}) s JOIN authorities a ON a.username = s.username WHERE ${isRole('a.authority')} ` +
       `UNION SELECT ${groupRole} AS role FROM (${user}) s ` +
       `JOIN group_members m ON m.username = s.username JOIN ${groups} g ON g.id = m.group_id`,
     subjectGrants: `SELECT a.authority AS code FROM (${user}) s JOIN authorities a ON a.username = s.username WHERE NOT (${isRole('a.authority')})`,
-    roleGrants: `SELECT ${groupRole} AS role, ga.authority AS code FROM ${groups} g JOIN group_authorities ga ON ga.group_id = g.id WHERE NOT (${isRole('ga.authority')})`,
-    roleParents: `SELECT ${groupRole} AS role, ga.authority AS parent FROM ${groups} g JOIN group_authorities ga ON ga.group_id = g.id WHERE ${isRole('ga.authority')}`,
+    roleGrants,
+    roleGrantsOf: `${roleGrants} AND ${ofGroup}`,
+    roleParents,
+    roleParentsOf: `${roleParents} AND ${ofGroup}`,
     version: versionQuery(dialect, TABLES),
   };
 }
