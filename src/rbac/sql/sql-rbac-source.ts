@@ -1,7 +1,8 @@
 // The SQL permission source (issue 16): reads roles, bindings and grants from a legacy database through the configured
-// queries, keeps every role in memory (one roleGrants read per change), reads a subject when the engine asks for it
-// (its cold miss), and turns the database's changes into RbacChange announcements: LISTEN/NOTIFY payloads naming
-// subjects and roles, or a polled version that changed. It is "current" only while it reached the database last time
+// queries, keeps every role in memory (read whole at start and on a resync; a role a notification names is read alone
+// when there is a roleGrantsOf query), reads a subject when the engine asks for it (its cold miss), and turns the
+// database's changes into RbacChange announcements: LISTEN/NOTIFY payloads naming subjects and roles, or a polled
+// version that changed. It is "current" only while it reached the database last time
 // it tried and, with notify, holds its LISTEN connection; otherwise it keeps retrying, and a resync follows recovery.
 import { LRUCache } from 'lru-cache';
 import type { SqlSourceConfig } from '../../config/rbac-types.js';
@@ -9,7 +10,8 @@ import type { RoleDefinition, SubjectRecord } from '../model.js';
 import type { RbacChange } from '../rbac-store.js';
 import { openSqlClient, type SqlClient, type SqlListener, type SqlResult } from './sql-client.js';
 import { errorText, isQueryError } from './sql-errors.js';
-import { columnProblem, rolesFromRows, sameRole, subjectFromRows, type QueryKey, type RowMapping, type RowReport } from './sql-rows.js';
+import { SqlRoles, type ParentRows } from './sql-roles.js';
+import { columnProblem, subjectFromRows, type QueryKey, type RowMapping, type RowReport } from './sql-rows.js';
 
 /** A configured query that fails as written or returns the wrong columns: a config error naming `key`. */
 export class SqlQueryProblem extends Error {
@@ -43,6 +45,11 @@ export const PROBE_SUBJECT = 'permgate:start-up-probe';
 /** The role the start-up check runs the per-role queries with (an `@`, so a preset's domain branch runs too). */
 export const PROBE_ROLE = 'permgate:start-up-probe@permgate';
 /**
+ * A notification naming at most this many roles has them read one by one (roleGrantsOf); naming more (a bulk change),
+ * every role is read at once instead: beyond this, one pass over the table costs less than the queries per role.
+ */
+export const ROLE_READ_LIMIT = 50;
+/**
  * With polling, a changed version re-reads up to this many subjects this instance has read (announcing those whose
  * rows differ); beyond it, a resync has each re-read on its next use instead of all at once.
  */
@@ -56,7 +63,9 @@ export class SqlRbacSource {
   readonly #now: () => number;
   /** Subjects read through this source, with their rows' fingerprint: what a polled change compares. */
   readonly #read: LRUCache<string, string>;
-  #roles: ReadonlyMap<string, RoleDefinition> | undefined;
+  readonly #roles: SqlRoles;
+  /** Whether every role was read once: before that there is nothing to replace a few roles in. */
+  #rolesRead = false;
   #version: string | undefined;
   /** A version the check saw that no notification has brought yet: missed if the next check still sees it. */
   #unannounced: string | undefined;
@@ -67,7 +76,8 @@ export class SqlRbacSource {
   #onChange: (change: RbacChange) => void = () => {};
   #timer: NodeJS.Timeout | undefined;
   #rolesReload: Promise<ReadonlySet<string>> | undefined;
-  #reloadAgain = false;
+  /** What the next role read must read: every role, or these stored role names. */
+  #rolesWanted: 'all' | Set<string> = new Set();
   #syncing: Promise<void> | undefined;
   #closed = false;
 
@@ -78,6 +88,7 @@ export class SqlRbacSource {
     this.#events = events;
     this.#now = now;
     this.#read = new LRUCache({ max: cacheSize });
+    this.#roles = new SqlRoles(mapping, this.#report);
   }
 
   /** Opens the pool (importing the driver: SqlDriverMissing when it is not installed). Connects lazily. */
@@ -152,8 +163,8 @@ export class SqlRbacSource {
 
   /** Every role as last read. Throws while the roles were never read (the database was down since start). */
   roles(): ReadonlyMap<string, RoleDefinition> {
-    if (this.#roles === undefined) throw new Error('the SQL source has not read its roles yet');
-    return this.#roles;
+    if (!this.#rolesRead) throw new Error('the SQL source has not read its roles yet');
+    return this.#roles.roles;
   }
 
   /**
@@ -237,7 +248,7 @@ export class SqlRbacSource {
           this.#listener = await this.#client.listen!(changes.channel, (payload) => this.#notified(payload), (err) => this.#down(`the LISTEN connection was lost: ${errorText(err)}`));
         }
         const version = seen ?? (await this.#readVersion());
-        const changed = await this.#reloadRoles();
+        const changed = await this.#reloadRoles('all');
         this.#version = version;
         this.#up();
         if (reason !== undefined) {
@@ -258,7 +269,8 @@ export class SqlRbacSource {
 
   /** Polling saw a new version: changed roles are announced; subjects read here are re-read and announced if they differ. */
   async #polledChange(version: string): Promise<void> {
-    const changed = await this.#reloadRoles();
+    // Nothing says which roles changed: every role is read.
+    const changed = await this.#reloadRoles('all');
     for (const name of changed) this.#onChange({ kind: 'role', name, version: numeric(version) });
     const subjects = [...this.#read.keys()];
     if (subjects.length > REREAD_LIMIT) {
@@ -279,7 +291,10 @@ export class SqlRbacSource {
     this.#version = version;
   }
 
-  /** A NOTIFY payload: `{ version, subjects: [...], roles: [...] }`, or `{ version, resync: true }`. */
+  /**
+   * A NOTIFY payload: `{ version, subjects: [...], roles: [...] }`, or `{ version, resync: true }`. Roles are named as
+   * the database stores them (roleGrants's `role` before the preset's role()): that name is what roleGrantsOf reads.
+   */
   #notified(payload: string): void {
     let message: { version?: unknown; subjects?: unknown; roles?: unknown; resync?: unknown };
     try {
@@ -301,24 +316,26 @@ export class SqlRbacSource {
       this.#read.delete(raw);
       this.#onChange({ kind: 'subject', name: raw, version: numeric(version) });
     }
-    const roles = names(message.roles).map((raw) => this.#mapping.role(raw));
-    if (roles.length === 0) return;
+    const stored = names(message.roles);
+    if (stored.length === 0) return;
     // The notifications of one transaction arrive together: their roles are read again once, after the last of them.
     const first = this.#notifiedRoles.size === 0;
-    for (const role of roles) this.#notifiedRoles.add(role);
+    for (const name of stored) this.#notifiedRoles.add(name);
     this.#notifiedVersion = numeric(version);
     if (first) setImmediate(() => this.#reloadNotifiedRoles());
   }
 
+  /** Roles notified and not read yet, as the database stores their names. */
   readonly #notifiedRoles = new Set<string>();
   #notifiedVersion = 0;
 
   /** The roles are read again before they are announced: the engine reloads them from this source's snapshot. */
   #reloadNotifiedRoles(): void {
-    const roles = [...this.#notifiedRoles];
+    const stored = [...this.#notifiedRoles];
+    const roles = stored.map((name) => this.#mapping.role(name));
     const version = this.#notifiedVersion;
     this.#notifiedRoles.clear();
-    this.#reloadRoles().then(
+    this.#reloadRoles(stored).then(
       (changed) => {
         for (const name of new Set([...roles, ...changed])) this.#onChange({ kind: 'role', name, version });
       },
@@ -357,33 +374,72 @@ export class SqlRbacSource {
     return value instanceof Date ? String(value.getTime()) : String(value);
   }
 
-  /** Reads every role again, one read at a time (a request meanwhile runs once more after it); returns the roles that differ. */
-  #reloadRoles(): Promise<ReadonlySet<string>> {
-    if (this.#rolesReload !== undefined) {
-      this.#reloadAgain = true;
-      return this.#rolesReload;
-    }
+  /**
+   * Reads every role again, or the roles named (by their stored names), one read at a time: a request meanwhile is
+   * read once more after it, and the promise settles once it is. Returns the permgate names of the roles that differ.
+   * Named roles are read alone only with a roleGrantsOf query, after a first full read, and up to ROLE_READ_LIMIT.
+   */
+  #reloadRoles(which: 'all' | readonly string[]): Promise<ReadonlySet<string>> {
+    if (which === 'all') this.#rolesWanted = 'all';
+    else if (this.#rolesWanted !== 'all') for (const name of which) this.#rolesWanted.add(name);
+    if (this.#rolesReload !== undefined) return this.#rolesReload;
     this.#rolesReload = (async () => {
       const changed = new Set<string>();
       try {
-        do {
-          this.#reloadAgain = false;
-          const { queries } = this.#config;
-          const [grants, parents] = await Promise.all([
-            this.#run('roleGrants', queries.roleGrants),
-            queries.roleParents === undefined ? undefined : this.#run('roleParents', queries.roleParents),
-          ]);
-          const next = rolesFromRows(grants.rows, parents?.rows ?? [], this.#mapping, this.#report);
-          const before = this.#roles ?? new Map<string, RoleDefinition>();
-          for (const name of new Set([...before.keys(), ...next.keys()])) if (!sameRole(before.get(name), next.get(name))) changed.add(name);
-          this.#roles = next;
-        } while (this.#reloadAgain);
+        while (this.#rolesWanted === 'all' || this.#rolesWanted.size > 0) {
+          const wanted = this.#rolesWanted;
+          this.#rolesWanted = new Set();
+          const partial = wanted !== 'all' && this.#rolesRead && this.#config.queries.roleGrantsOf !== undefined && wanted.size <= ROLE_READ_LIMIT;
+          const differ = partial ? await this.#readRoles([...wanted]) : await this.#readAllRoles();
+          for (const name of differ) changed.add(name);
+        }
         return changed;
+      } catch (err) {
+        // What this read was to bring is owed still: the next read (a resync, once the source is current again) is full.
+        this.#rolesWanted = 'all';
+        throw err;
       } finally {
         this.#rolesReload = undefined;
       }
     })();
     return this.#rolesReload;
+  }
+
+  async #readAllRoles(): Promise<ReadonlySet<string>> {
+    const { queries } = this.#config;
+    const [grants, parents] = await Promise.all([
+      this.#run('roleGrants', queries.roleGrants),
+      queries.roleParents === undefined ? undefined : this.#run('roleParents', queries.roleParents),
+    ]);
+    const changed = this.#roles.replaceAll(grants.rows, parents?.rows ?? []);
+    this.#rolesRead = true;
+    return changed;
+  }
+
+  /** Reads the roles named, each with roleGrantsOf (and roleParentsOf), a few at a time through the pool. */
+  async #readRoles(stored: readonly string[]): Promise<ReadonlySet<string>> {
+    const { queries } = this.#config;
+    const grantRows: Readonly<Record<string, unknown>>[] = [];
+    const parentRows: Readonly<Record<string, unknown>>[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < stored.length) {
+        const role = stored[next++]!;
+        const [grants, parents] = await Promise.all([
+          this.#run('roleGrantsOf', queries.roleGrantsOf!, { role }),
+          queries.roleParentsOf === undefined ? undefined : this.#run('roleParentsOf', queries.roleParentsOf, { role }),
+        ]);
+        grantRows.push(...grants.rows);
+        if (parents !== undefined) parentRows.push(...parents.rows);
+      }
+    };
+    // Without a per-role form, every parent row is read (roleParents is small in every preset that has no roleParentsOf).
+    const [all] = await Promise.all([
+      queries.roleParents !== undefined && queries.roleParentsOf === undefined ? this.#run('roleParents', queries.roleParents) : undefined,
+      ...Array.from({ length: Math.min(this.#config.pool, stored.length) }, worker),
+    ]);
+    const parents: ParentRows = queries.roleParents === undefined ? undefined : all !== undefined ? { all: all.rows } : { of: parentRows };
+    return this.#roles.replace(stored, grantRows, parents);
   }
 
   #up(): void {

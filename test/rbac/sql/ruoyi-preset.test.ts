@@ -94,10 +94,19 @@ const BOUND = 1_000;
 t.test('a permission revoked in SQL is refused on two instances by the NOTIFY alone', async (t) => {
   const { db, gateways: [a, b] } = await setUp(t, 2, '{ notify: permgate_rbac, check: 1m }');
   for (const gw of [a!, b!]) t.equal(await status(gw, 'GET', '/biz/order/list', 'han_meimei'), 200, 'han_meimei compiled and cached on both');
+  const queries = async (gw: GatewayUnderTest, query: string): Promise<number> => {
+    const line = new RegExp(`permgate_rbac_sql_queries_total\\{query="${query}",outcome="ok"\\} (\\d+)`).exec(await gw.gateway.metrics.registry.metrics());
+    return Number(line?.[1] ?? 0);
+  };
+  const fullReads = await Promise.all([a!, b!].map((gw) => queries(gw, 'roleGrants')));
   // A menu's perms changed: the trigger announces the roles that hold it.
   await db.query("UPDATE sys_menu SET status = '1' WHERE perms = 'biz:order:list'");
   const [onA, onB] = await Promise.all([timeUntil(a!, 'han_meimei', '/biz/order/list', 403, 2_000), timeUntil(b!, 'han_meimei', '/biz/order/list', 403, 2_000)]);
   t.ok(onA < BOUND && onB < BOUND, `menu disabled: refused on a after ${onA.toFixed(1)} ms, on b after ${onB.toFixed(1)} ms`);
+  for (const gw of [a!, b!]) {
+    t.equal(await queries(gw, 'roleGrants'), fullReads[[a, b].indexOf(gw)], 'no roleGrants since start: the role change did not read every role');
+    t.ok((await queries(gw, 'roleGrantsOf')) >= 1, 'it read the roles the notification named, one by one (roleGrantsOf)');
+  }
   // A binding deleted: the trigger announces the subject.
   for (const gw of [a!, b!]) t.equal(await status(gw, 'GET', '/system/user/list', 'li_lei'), 200);
   await db.query("DELETE FROM sys_user_role WHERE user_id = (SELECT user_id FROM sys_user WHERE user_name = 'li_lei')");
