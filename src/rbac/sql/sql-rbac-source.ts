@@ -292,11 +292,12 @@ export class SqlRbacSource {
   }
 
   /**
-   * A NOTIFY payload: `{ version, subjects: [...], roles: [...] }`, or `{ version, resync: true }`. Roles are named as
-   * the database stores them (roleGrants's `role` before the preset's role()): that name is what roleGrantsOf reads.
+   * A NOTIFY payload: `{ version, subjects: [...], roles: [...] }`, or `{ version, resync: true }` (`{ all: true }`
+   * from the shared trigger builder, change-triggers.ts: a TRUNCATE, or a change too large to name). Roles are named
+   * as the database stores them (roleGrants's `role` before the preset's role()): that name is what roleGrantsOf reads.
    */
   #notified(payload: string): void {
-    let message: { version?: unknown; subjects?: unknown; roles?: unknown; resync?: unknown };
+    let message: { version?: unknown; subjects?: unknown; roles?: unknown; resync?: unknown; all?: unknown };
     try {
       message = JSON.parse(payload) as typeof message;
       if (message === null || typeof message !== 'object') throw new Error('not an object');
@@ -307,7 +308,7 @@ export class SqlRbacSource {
     }
     const version = message.version === undefined ? undefined : String(message.version);
     if (version !== undefined && (this.#version === undefined || !(numeric(version) < numeric(this.#version)))) this.#version = version;
-    if (message.resync === true) {
+    if (message.resync === true || message.all === true) {
       void this.#sync('announced resync', version);
       return;
     }

@@ -2,7 +2,8 @@
 // within 100 ms, where reading every role takes seconds at a million rows), on PostgreSQL with each preset's printed
 // triggers: after random writes through SQL (grants and denies added and removed, roles renamed, emptied, disabled,
 // given and stripped of parents), the source's roles equal what reading every row builds, while the full queries
-// (roleGrants, roleParents) ran only at start. Reads past ROLE_READ_LIMIT roles read every role at once.
+// (roleGrants, roleParents) ran only at start. Reads past ROLE_READ_LIMIT roles, and changes the triggers cannot name,
+// read every role: the safety net.
 import t, { type Test } from 'tap';
 import { Checker } from '../../../src/config/checker.js';
 import { checkSqlSource } from '../../../src/config/validate-sql-source.js';
@@ -172,7 +173,7 @@ for (const name of Object.keys(CHANGES) as (keyof typeof CHANGES)[]) {
   });
 }
 
-t.test('a role change reads that role alone and announces it; a bulk change reads every role', async (t) => {
+t.test('a role change reads that role alone and announces it; a bulk change or one the triggers cannot name reads every role', async (t) => {
   const { db, source, ran, changes } = await watched(t, 'shiro-jdbc', fixture(CHANGES['shiro-jdbc'].fixture));
   const settled = async (count: () => boolean) => {
     for (const end = Date.now() + 3_000; Date.now() < end && !count(); ) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -193,4 +194,12 @@ t.test('a role change reads that role alone and announces it; a bulk change read
   await settled(() => source.roles().has(`bulk-${ROLE_READ_LIMIT}`));
   t.equal(source.roles().get(`bulk-${ROLE_READ_LIMIT}`)?.grants[0], 'bulk:read:*');
   t.same([ran.get('roleGrants'), ran.get('roleGrantsOf')], [2, 1], `${ROLE_READ_LIMIT + 1} roles named: every role read at once`);
+
+  // TRUNCATE names no row: the triggers announce {"all": true}, a resync.
+  changes.length = 0;
+  await db.query('TRUNCATE roles_permissions');
+  await settled(() => changes.some((c) => c.kind === 'resync'));
+  t.same(changes.filter((c) => c.kind === 'resync'), [{ kind: 'resync', reason: 'announced resync' }], 'announced as a resync at once, not at the next version check');
+  t.same(source.roles(), new Map(), 'every role read: none is left');
+  t.equal(ran.get('roleGrants'), 3);
 });
