@@ -102,14 +102,24 @@ export function safeRole(role: RoleDefinition, report: BadPatternReport): RoleDe
 export function safeRoles(roles: ReadonlyMap<string, RoleDefinition>, report: BadPatternReport): ReadonlyMap<string, RoleDefinition> {
   let out: Map<string, RoleDefinition> | undefined;
   for (const [name, role] of roles) {
+    if (CLEAN.has(role)) continue;
     const safe =
       role !== null && typeof role === 'object'
         ? safeRole(role, report)
         : (report({ where: `role ${shown(name)}`, pattern: shown(role), reason: 'not a role', replacedBy: undefined }), { name, grants: [], denies: [], inherits: [] });
     if (safe !== role) (out ??= new Map(roles)).set(name, safe);
+    else CLEAN.add(role);
   }
   return out ?? roles;
 }
+
+/**
+ * Role objects found clean, not parsed again: every role change reloads every role, and parsing a million patterns
+ * each time took 1.3 s (issue 16, bench/rbac-sql.ts role change); a source that keeps an unchanged role's object (the
+ * SQL source, sql-roles.ts) has only the changed ones parsed. Role objects are never changed in place; one with a
+ * problem is not kept, so its problem is reported at every load, as before.
+ */
+const CLEAN = new WeakSet<object>();
 
 /** A stored subject record whose every grant and deny compiles at bounded cost. Returns `record` itself when nothing is wrong. */
 export function safeSubject(subject: string, record: SubjectRecord | undefined, report: BadPatternReport): SubjectRecord | undefined {

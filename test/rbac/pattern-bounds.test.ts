@@ -7,7 +7,7 @@ import t from 'tap';
 import { ConfigError } from '../../src/config/config-error.js';
 import { parseConfig } from '../../src/config/load.js';
 import { MAX_PATTERN_EXPANSION, PatternError, parsePermissionPattern } from '../../src/rbac/permission-pattern.js';
-import { safeRole, safeSubject, type BadPattern } from '../../src/rbac/stored-policy.js';
+import { safeRole, safeRoles, safeSubject, type BadPattern } from '../../src/rbac/stored-policy.js';
 import { gatewayWithUpstream, startGateway } from '../helpers/gateway-under-test.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
 import { startRecordingUpstream } from '../helpers/recording-upstream.js';
@@ -85,6 +85,19 @@ t.test('a stored grant that cannot be compiled is dropped, a stored deny widened
   const subject = safeSubject('mallory', { roles: [], grants: [{ code: EXPLOSIVE, tenant: 'acme' }], denies: [{ code: EXPLOSIVE, tenant: 'acme' }] }, report);
   t.same(subject, { roles: [], grants: [], denies: [{ code: Array(16).fill('*').join(':'), tenant: 'acme' }] }, 'a widened deny keeps its tenant');
   t.same(safeSubject('x', 'garbage' as never, report), { roles: [], grants: [], denies: [{ code: '*' }] }, 'a record that is not one denies everything');
+});
+
+t.test('a role with a bad pattern is reported at every load; a clean role object is kept as it is', async (t) => {
+  const reports: BadPattern[] = [];
+  const bad = { name: 'bad', grants: ['bad pattern!'], denies: [], inherits: [] };
+  const clean = { name: 'ok', grants: ['order:read'], denies: [], inherits: [] };
+  const roles = new Map([['bad', bad], ['ok', clean]]);
+  for (let load = 0; load < 2; load++) {
+    const safe = safeRoles(roles, (b) => void reports.push(b));
+    t.equal(safe.get('ok'), clean);
+    t.same(safe.get('bad')!.grants, []);
+  }
+  t.equal(reports.length, 2, 'the bad role is checked and reported again on the second load');
 });
 
 t.test('a hostile pattern already in Redis is skipped at load: the event loop stays responsive, requests are answered, it grants nothing', async (t) => {
