@@ -86,8 +86,8 @@ t.test("one role's rows read alone (roleGrantsOf) are its rows in the full read"
 
 /**
  * The bound asserted is the notification's, not the version check's: the check runs once a minute here, so only the
- * NOTIFY can have carried the change. Measured here: 10-50 ms from the commit to the refusal on both for a subject change,
- * 110-130 ms for a role change (it reads every role again first), on a loaded machine; the assertion allows 1 s because the test machine is shared (2 cores, often a load of 10 and more).
+ * NOTIFY can have carried the change. Measured here: 5-50 ms from the commit to the refusal on both for a subject change,
+ * 30-60 ms for a role change (it reads the roles named; 110-130 ms when it read every role), on a loaded machine; the assertion allows 1 s because the test machine is shared (2 cores, often a load of 10 and more).
  */
 const BOUND = 1_000;
 
