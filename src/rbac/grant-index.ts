@@ -249,12 +249,37 @@ export class GrantIndex {
   readonly #denies = new PatternIndex();
   /** Roles with denies of their own: a subject holding none of them skips the deny lookups. */
   readonly #denying = new Set<number>();
+  #nextId = 0;
+  /** Patterns indexed per id, and how many of them belong to retired ids (role-graph.ts carries an index over). */
+  readonly #patterns = new Map<number, number>();
+  #live = 0;
+  #retired = 0;
+
+  /** An id no role of any graph sharing this index has had. */
+  nextId(): number {
+    return this.#nextId++;
+  }
 
   /** Indexes one role's own unconditional grants and denies under `id` (`{subject}` patterns are not among them). */
   add(id: number, grants: readonly string[], denies: readonly string[]): void {
     for (const pattern of grants) this.#grants.add(id, pattern);
     for (const pattern of denies) this.#denies.add(id, pattern);
     if (denies.length > 0) this.#denying.add(id);
+    this.#patterns.set(id, grants.length + denies.length);
+    this.#live += grants.length + denies.length;
+  }
+
+  /** `id` is no longer any current role's (its role changed): its entries are left for older compiled subjects. */
+  retire(id: number): void {
+    const count = this.#patterns.get(id) ?? 0;
+    this.#patterns.delete(id);
+    this.#live -= count;
+    this.#retired += count;
+  }
+
+  /** Retired entries outweigh live ones: the next graph starts a new index rather than carrying this one over. */
+  get worn(): boolean {
+    return this.#retired > Math.max(this.#live, 10_000);
   }
 
   /** Of `held`, the roles whose denies must be looked at (sorted as `held` is). */
