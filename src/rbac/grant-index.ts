@@ -197,6 +197,10 @@ function expand(parts: readonly PatternPart[]): string[] {
   return keys;
 }
 
+/** A code of at most 16 literal parts (permission-pattern.ts: what parsePermissionPattern accepts with no `*` or list). */
+const PLAIN_CODE = /^[A-Za-z0-9._~@-]+(?::[A-Za-z0-9._~@-]+){0,15}$/;
+const MAX_PLAIN_LENGTH = 256;
+
 /** One side (grants or denies) of the index. */
 class PatternIndex {
   /** Concrete codes: a Map, whose hash of the code V8 computes natively and keeps with the string. */
@@ -208,6 +212,11 @@ class PatternIndex {
   }
 
   add(id: number, pattern: string): void {
+    // Most grants are plain codes: one test instead of a parse (indexing 1,000 roles of 900 grants took ~3 s parsed).
+    if (pattern.length <= MAX_PLAIN_LENGTH && PLAIN_CODE.test(pattern)) {
+      this.#exact.set(pattern, withHolder(this.#exact.get(pattern), id));
+      return;
+    }
     const parts = parsePermissionPattern(pattern);
     if (!parts.includes('*')) {
       // No `*`: the pattern is the code as written, or a list of codes.
