@@ -1,7 +1,8 @@
 // Micro-benchmark: the RBAC engine at scale — 100,000 subjects, 1,000 roles, 1,000,000 grants in total.
 // Measures what the design promises and what it costs: a cached decision is a walk of a few tries (one pair per bound
 // role, shared by its holders, and one for direct grants) whatever the size of the policy (decisions/s and ns per decision over a mix of allowed and refused codes across many subjects, with 40, 1,000
-// and RBAC_BENCH_CACHED subjects compiled, which shows how much the size of the compiled set itself costs); the heap
+// and RBAC_BENCH_CACHED subjects compiled, which shows how much the size of the compiled set itself costs, and once
+// more at that size with the subjects asking by Zipf's law, as real traffic does, rather than uniformly); the heap
 // the policy, the stored subjects and each compiled subject take; and a cache miss — one store read plus compiling
 // the subject's grants — on the embedded store and, when redis-server is installed, on a private Redis.
 //
@@ -234,6 +235,8 @@ interface HitRun {
 
 interface HitStep {
   readonly subjects: number;
+  /** Which subject each request comes from: uniformly at random, or by Zipf's law. */
+  readonly traffic: 'uniform' | 'zipf';
   /** Heap held by the compiled subjects (after gc, against the empty cache). */
   readonly heap: number;
   readonly rounds: readonly HitRun[];
@@ -278,6 +281,34 @@ function harness(all: readonly AuthorizationRequest[], order: Int32Array, n: num
     sink += request.identity.subject.charCodeAt(1) + code.charCodeAt(code.length - 1) + (request.tenant === undefined ? 0 : 1);
   }
   return { ns: Number(process.hrtime.bigint() - started) / n, sink };
+}
+
+/**
+ * `n` request indexes whose subjects follow Zipf's law (s = 1) over `subjects` subjects, ranked in a shuffled order;
+ * each request is one of its subject's REQUESTS_PER_SUBJECT at random.
+ */
+function zipfRequests(rng: () => number, subjects: number, n: number): Int32Array {
+  const rank = Int32Array.from({ length: subjects }, (_, i) => i);
+  for (let i = subjects - 1; i > 0; i--) {
+    const j = int(rng, i + 1);
+    [rank[i], rank[j]] = [rank[j]!, rank[i]!];
+  }
+  const cumulative = new Float64Array(subjects);
+  let sum = 0;
+  for (let k = 0; k < subjects; k++) cumulative[k] = sum += 1 / (k + 1);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rng() * sum;
+    let lo = 0;
+    let hi = subjects - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cumulative[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    order[i] = rank[lo]! * REQUESTS_PER_SUBJECT + int(rng, REQUESTS_PER_SUBJECT);
+  }
+  return order;
 }
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -353,17 +384,7 @@ async function main(): Promise<void> {
   let filled = 0;
   let fillNs = 0;
   const steps: HitStep[] = [];
-  for (const target of [...new Set([SMALL_STEP, CACHED_FIRST_STEP, CACHED])].filter((n) => n <= CACHED).sort((a, b) => a - b)) {
-    const fillStarted = process.hrtime.bigint();
-    for (; filled < target; filled++) {
-      const decision = authorizer.authorize(fixtures[filled * REQUESTS_PER_SUBJECT]!);
-      if ('then' in decision) await decision;
-    }
-    fillNs += Number(process.hrtime.bigint() - fillStarted);
-    const heap = heapUsed() - heapEmptyCache;
-    const requestsHeld = target * REQUESTS_PER_SUBJECT;
-    const order = new Int32Array(1 << 20);
-    for (let i = 0; i < order.length; i++) order[i] = int(rng, requestsHeld);
+  const timeRounds = async (order: Int32Array, target: number, heap: number, traffic: 'uniform' | 'zipf'): Promise<HitStep> => {
     misses = 0;
     hits(authorizer, fixtures, order, HIT_WARMUP); // warm-up: let the JIT settle before timing
     const rounds: HitRun[] = [];
@@ -386,14 +407,47 @@ async function main(): Promise<void> {
     }
     const byTime = [...rounds].sort((a, b) => a.nsPerDecision - b.nsPerDecision);
     const outcome = rounds.reduce((a, r) => ({ allowed: a.allowed + r.allowed, missing: a.missing + r.missing, denied: a.denied + r.denied }), { allowed: 0, missing: 0, denied: 0 });
-    steps.push({ subjects: target, heap, rounds, median: byTime[Math.floor(byTime.length / 2)]!, outcome, misses, harnessNs: harnessRounds[Math.floor(HIT_ROUNDS / 2)]! });
+    return { subjects: target, traffic, heap, rounds, median: byTime[Math.floor(byTime.length / 2)]!, outcome, misses, harnessNs: harnessRounds[Math.floor(HIT_ROUNDS / 2)]! };
+  };
+  for (const target of [...new Set([SMALL_STEP, CACHED_FIRST_STEP, CACHED])].filter((n) => n <= CACHED).sort((a, b) => a - b)) {
+    const fillStarted = process.hrtime.bigint();
+    for (; filled < target; filled++) {
+      const decision = authorizer.authorize(fixtures[filled * REQUESTS_PER_SUBJECT]!);
+      if ('then' in decision) await decision;
+    }
+    fillNs += Number(process.hrtime.bigint() - fillStarted);
+    const heap = heapUsed() - heapEmptyCache;
+    const requestsHeld = target * REQUESTS_PER_SUBJECT;
+    const order = new Int32Array(1 << 20);
+    for (let i = 0; i < order.length; i++) order[i] = int(rng, requestsHeld);
+    steps.push(await timeRounds(order, target, heap, 'uniform'));
   }
+  // Real traffic is skewed: the same subjects over Zipf's law (s = 1; the most active 1 % of subjects send about 60 % of
+  // the requests), the popular ones scattered over the cache rather than compiled first.
+  const zipfOrder = zipfRequests(rng, CACHED, 1 << 20);
+  steps.push(await timeRounds(zipfOrder, CACHED, steps.at(-1)!.heap, 'zipf'));
   gcObserver.disconnect();
   const fillSeconds = fillNs / 1e9;
   const first = steps.find((st) => st.subjects === CACHED_FIRST_STEP)!;
-  const full = steps.at(-1)!;
+  const full = steps.findLast((st) => st.traffic === 'uniform')!;
   const perCompiled = (full.heap - first.heap) / (CACHED - CACHED_FIRST_STEP);
   const rss = process.memoryUsage().rss;
+
+  // -- 4. a role change: the graph that replaces this one, and indexing every role again as subjects are recompiled --
+  const changed = new Map(roles);
+  const r1 = roles.get('r1')!;
+  changed.set('r1', { ...r1, grants: [...r1.grants, 'm1:write:1'] });
+  const names = [...roles.keys()];
+  const roleChange = (carry: boolean): { graphMs: number; reindexMs: number } => {
+    const started = performance.now();
+    const next = new RoleGraph(changed, carry ? graph : undefined);
+    const built = performance.now();
+    next.heldIds(names);
+    return { graphMs: built - started, reindexMs: performance.now() - built };
+  };
+  const roleChangeFresh = roleChange(false);
+  const roleChangeCarried = roleChange(true);
+
   // Drop every compiled subject, so the Redis misses below are not timed against a heap gigabytes larger (major GCs).
   authorizer.apply({ kind: 'resync', reason: 'bench: done with the embedded store' });
   await authorizer.close();
@@ -453,7 +507,7 @@ async function main(): Promise<void> {
     out(
       row(
         [
-          fmt(st.subjects),
+          st.traffic === 'zipf' ? `${fmt(st.subjects)}, Zipf` : fmt(st.subjects),
           mb(st.heap),
           fmt(st.median.nsPerDecision),
           fmt(1e9 / st.median.nsPerDecision),
@@ -480,6 +534,10 @@ async function main(): Promise<void> {
   out(row(['rss at the end of the fill', mb(rss)], w));
   out(`patterns a subject holds through its roles and grants (sampled; role tries are shared, not copied): mean ${fmt(patterns.mean)}, median ${fmt(patterns.median)}, max ${fmt(patterns.max)}\n`);
   out(`cache fill: ${fmt(CACHED)} subjects in ${fillSeconds.toFixed(1)} s (${fmt((fillSeconds * 1e6) / CACHED)} µs each)\n`);
+  out(
+    `a role change (r1 gains a grant): the new graph in ${roleChangeCarried.graphMs.toFixed(1)} ms; every role indexed again for it in ` +
+      `${roleChangeCarried.reindexMs.toFixed(1)} ms with the index carried over (only r1 is), ${roleChangeFresh.reindexMs.toFixed(0)} ms from scratch\n`,
+  );
 
   out(`\ncache miss: authorize() on an evicted subject until its decision (${fmt(MISS_SAMPLES)} subjects after ${MISS_WARMUP} warm-up), µs\n`);
   w = [34, 10, 10, 10];
@@ -519,6 +577,7 @@ async function main(): Promise<void> {
       cacheMisses: hitMisses,
       steps: steps.map((st) => ({
         compiledSubjects: st.subjects,
+        traffic: st.traffic,
         compiledHeapBytes: st.heap,
         nsPerDecision: st.median.nsPerDecision,
         decisionsPerSecond: 1e9 / st.median.nsPerDecision,
@@ -540,6 +599,7 @@ async function main(): Promise<void> {
       rss,
     },
     fillSeconds,
+    roleChange: { fresh: roleChangeFresh, carried: roleChangeCarried },
     miss: { memory: missMemory, redis: redisResult },
     seconds,
   };

@@ -435,7 +435,7 @@ export function mergeRoles(configured: ReadonlyMap<string, RoleDefinition>, dyna
   const all = new Map(configured);
   for (const [name, role] of dynamic) if (!all.has(name)) all.set(name, role);
   try {
-    return new RoleGraph(all);
+    return new RoleGraph(all, fallback);
   } catch (err) {
     if (fallback !== undefined) return fallback;
     throw err;

@@ -58,15 +58,25 @@ export class RoleGraph {
   readonly #holders = new Map<string, Set<string>>();
   readonly #compiled = new Map<string, CompiledRole>();
   readonly #tries = new Map<string, RoleTries>();
-  /** Every role's plain grants and denies, indexed on first use of the role (grant-index.ts). */
-  readonly index = new GrantIndex();
+  /**
+   * Every role's plain grants and denies, indexed on first use of the role (grant-index.ts). Shared with the graph
+   * this one replaces when built with `previous`: its roles that did not change keep their ids and entries.
+   */
+  readonly index: GrantIndex;
   /** Role name → its id in the index; a role is indexed when it has one. */
   readonly #ids = new Map<string, number>();
   /** Conditions of this policy's roles and bindings, compiled once each (sources.ts compiles bindings' here too). */
   readonly conditions = new ConditionCache();
 
-  /** @throws RoleCycleError or UnknownRoleError */
-  constructor(roles: ReadonlyMap<string, RoleDefinition>) {
+  /**
+   * `previous`: the graph this one replaces. Its index is carried over for the roles whose grants and denies are
+   * unchanged, so a role change re-indexes that role only, not every role as subjects are compiled again (at 1,000
+   * roles of 900 grants, ~2.5 s of work after every change). A changed role gets a new id; its old entries stay for
+   * the compiled subjects that still use the old graph, and are counted: once they outweigh the live ones the
+   * index starts over.
+   * @throws RoleCycleError or UnknownRoleError
+   */
+  constructor(roles: ReadonlyMap<string, RoleDefinition>, previous?: RoleGraph) {
     this.roles = roles;
     for (const name of roles.keys()) this.#close(name, []);
     for (const [name, held] of this.#closure) {
@@ -74,6 +84,15 @@ export class RoleGraph {
         let holders = this.#holders.get(role);
         if (holders === undefined) this.#holders.set(role, (holders = new Set()));
         holders.add(name);
+      }
+    }
+    this.index = previous === undefined || previous.index.worn ? new GrantIndex() : previous.index;
+    if (this.index === previous?.index) {
+      for (const [name, id] of previous.#ids) {
+        const was = previous.roles.get(name)!;
+        const now = roles.get(name);
+        if (now !== undefined && samePlain(was, now)) this.#ids.set(name, id);
+        else this.index.retire(id);
       }
     }
   }
@@ -161,7 +180,7 @@ export class RoleGraph {
       for (const held of this.expand(name)) {
         let id = this.#ids.get(held);
         if (id === undefined) {
-          id = this.#ids.size;
+          id = this.index.nextId();
           this.#ids.set(held, id);
           const role = this.roles.get(held)!;
           this.index.add(
@@ -190,4 +209,15 @@ export class RoleGraph {
   heirs(name: string): ReadonlySet<string> {
     return this.#holders.get(name) ?? new Set([name]);
   }
+}
+
+/** Whether two definitions of a role hold the same grants and denies (what the index holds of them). */
+function samePlain(a: RoleDefinition, b: RoleDefinition): boolean {
+  return a === b || (sameList(a.grants, b.grants) && sameList(a.denies, b.denies));
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { GrantIndex } from '../../src/rbac/grant-index.js';
+import { RoleGraph } from '../../src/rbac/role-graph.js';
 import { parsePermissionPattern, patternCovers } from '../../src/rbac/permission-pattern.js';
 
 const WORDS = ['a', 'b', 'c', 'permgate', 'admin', 'x.y'];
@@ -63,4 +64,36 @@ t.test('a `*` first part never reaches the admin namespace; a pattern naming per
   t.notOk(index.granted('permgate:admin', Int32Array.of(0)));
   t.ok(index.granted('permgate:admin:rbac:write', Int32Array.of(1)));
   t.ok(index.granted('permgate:adminx:y:z', Int32Array.of(0)), 'permgate:adminx is not the admin namespace');
+});
+
+t.test('a graph built from the one it replaces keeps the index of its unchanged roles and re-indexes a changed one', async (t) => {
+  const role = (name: string, grants: string[], denies: string[] = []) => [name, { name, grants, denies, inherits: [] }] as const;
+  const first = new RoleGraph(new Map([role('clerk', ['order:read']), role('auditor', ['log:read:*'], ['log:read:secret'])]));
+  const clerkBefore = first.heldIds(['clerk']);
+  const auditorBefore = first.heldIds(['auditor']);
+  const second = new RoleGraph(new Map([role('clerk', ['order:read', 'order:write']), role('auditor', ['log:read:*'], ['log:read:secret'])]), first);
+  t.equal(second.index, first.index, 'the index is carried over');
+  t.same([...second.heldIds(['auditor'])], [...auditorBefore], 'the unchanged role keeps its id');
+  const clerkAfter = second.heldIds(['clerk']);
+  t.not(clerkAfter[0], clerkBefore[0], 'the changed role has a new id');
+  t.ok(second.index.granted('order:write', clerkAfter), 'the new grant holds under the new id');
+  t.notOk(second.index.granted('order:write', clerkBefore), 'a subject compiled against the old graph decides as it did');
+  t.ok(second.index.denied('log:read:secret', second.index.denying(second.heldIds(['auditor']))), 'the carried-over deny holds');
+  const third = new RoleGraph(new Map([role('auditor', ['log:read:*'], ['log:read:secret'])]), second);
+  t.same([...third.heldIds(['auditor'])], [...auditorBefore], 'still the same id once clerk is deleted');
+  t.same([...third.heldIds(['clerk'])], [], 'a deleted role holds nothing');
+});
+
+t.test('an index mostly of retired roles is not carried over', async (t) => {
+  const big = Array.from({ length: 20_000 }, (_, i) => `order:read:${i}`);
+  let graph = new RoleGraph(new Map([['bulk', { name: 'bulk', grants: big, denies: [], inherits: [] }]]));
+  graph.heldIds(['bulk']);
+  const index = graph.index;
+  graph = new RoleGraph(new Map([['bulk', { name: 'bulk', grants: big.slice(1), denies: [], inherits: [] }]]), graph);
+  t.equal(graph.index, index, 'nothing retired yet: carried over');
+  graph.heldIds(['bulk']);
+  graph = new RoleGraph(new Map([['bulk', { name: 'bulk', grants: big.slice(2), denies: [], inherits: [] }]]), graph);
+  t.not(graph.index, index, 'retired entries outweigh the live ones: a new index');
+  t.ok(graph.index.granted('order:read:5', graph.heldIds(['bulk'])));
+  t.notOk(graph.index.granted('order:read:1', graph.heldIds(['bulk'])));
 });

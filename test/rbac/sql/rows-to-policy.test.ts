@@ -2,6 +2,7 @@
 // is reported and resolved toward denying (a grant dropped, a deny widened or kept everywhere), never guessed at.
 import t from 'tap';
 import { casbinPreset } from '../../../src/rbac/sql/presets/casbin.js';
+import { ruoyi } from '../../../src/rbac/sql/presets/ruoyi.js';
 import { springSecurityPreset } from '../../../src/rbac/sql/presets/spring-security.js';
 import { rowsToRoles, rowsToSubject } from '../../../src/rbac/sql/rows-to-policy.js';
 import type { BadPattern } from '../../../src/rbac/stored-policy.js';
@@ -72,4 +73,22 @@ t.test('a grant that maps to nothing is dropped; a deny that maps to nothing bec
   t.same(problems.map((p) => p.replacedBy), [undefined, '*', undefined]);
   const roles = rowsToRoles(casbinPreset, [{ role: 'r', code: 'a:b,c', effect: 'deny' }], [], report);
   t.same(roles.get('r')!.denies, ['*'], 'a literal comma list is no code to Casbin: its deny is widened');
+});
+
+t.test('RuoYi perms are exact strings but for *:*:*: another * or a {subject} part grants nothing and is reported', async (t) => {
+  const { report, problems } = collect();
+  const roles = rowsToRoles(
+    ruoyi,
+    [
+      { role: 'ops', code: 'system:user:list, system:user:query' },
+      { role: 'ops', code: 'system:user:*' },
+      { role: 'ops', code: 'user:edit:{subject}' },
+      { role: 'admin', code: '*:*:*' },
+    ],
+    [],
+    report,
+  );
+  t.same(roles.get('ops')!.grants, ['system:user:list', 'system:user:query']);
+  t.same(roles.get('admin')!.grants, ['*'], 'RuoYi\'s own wildcard');
+  t.same(problems.map((p) => p.pattern), ['system:user:*', 'user:edit:{subject}']);
 });

@@ -6,6 +6,7 @@
 // The subject is `sys_user.user_name`; a role is named by its `role_key`.
 import type { SqlDialect, SqlPreset, SqlQueries } from '../sql-preset.js';
 import { VERSION_QUERY, versionTableSql } from '../version-table.js';
+import { literalCodes } from './literal-codes.js';
 
 /** RuoYi's spelling of "every permission". */
 const SUPER = '*:*:*';
@@ -27,16 +28,19 @@ const QUERIES: SqlQueries = {
 };
 
 /**
+ * RuoYi-Vue compares a permission string exactly (its only wildcard is `*:*:*`), so any other `*`, and a `{subject}`
+ * part, is a literal there: read as permgate's wildcard or holder placeholder it would grant what RuoYi never did.
+ * Such a code maps to nothing and is reported.
  * @example codes('system:user:list') → ['system:user:list']
  * @example codes('biz:order:audit, biz:order:approve') → ['biz:order:audit', 'biz:order:approve']
- * @example codes('*:*:*') → ['*']; codes('') → []
+ * @example codes('*:*:*') → ['*']; codes('') → []; codes('system:user:*') → []; codes('user:edit:{subject}') → []
  */
 function codes(raw: string): readonly string[] {
   return raw
     .split(',')
     .map((code) => code.trim())
     .filter((code) => code !== '')
-    .map((code) => (code === SUPER ? '*' : code));
+    .flatMap((code) => (code === SUPER ? ['*'] : literalCodes(code)));
 }
 
 /** PostgreSQL: each trigger names the subjects and roles its row touches; the announce function does the rest. */
