@@ -1,13 +1,13 @@
 // A subject's effective permissions, compiled: the ids of the roles it holds (inherited ones included) in the role
-// graph's GrantIndex, shared by every subject, plus one trie pair for its direct grants and denies. A check is a
-// lookup of the code in the index and a scan of a few ids, then the subject's own tries; its cost depends on the
+// graph's GrantIndex, shared by every subject, plus its own grants and denies (OwnPatterns). A check is a lookup of
+// the code in the index and a scan of a few ids, then the subject's own patterns; its cost depends on the
 // code, never on how many grants the roles hold or how many roles there are. Sharing the roles' grants is what keeps
 // 100,000 subjects of 1,000 large roles in memory (bench/RESULTS.md: a subject copy of its roles' grants cost ~460 KiB
 // each), and one index rather than a trie per role is what keeps a check to a few cache misses at that size.
 //
 // Conditional grants (`when`) are kept apart, one trie per condition: a request pays for them only when no
 // unconditional grant covers its code and a conditional trie does, and a policy without conditions pays one length
-// check. `{subject}` grants are filled in here, per subject, into the subject's own trie.
+// check. `{subject}` grants are filled in here, per subject, among the subject's own patterns.
 import type { PermissionCode } from '../routing/permission-template.js';
 import { allOf, type CompiledCondition, type RequestFacts } from './condition.js';
 import type { GrantIndex } from './grant-index.js';
@@ -91,7 +91,7 @@ export type Decision =
 export function compile(collected: CollectedSources, graph: RoleGraph): CompiledPermissions {
   const conditional: ConditionalGrants[] = [];
   const subject = collected.subject;
-  // The subject's own tries: direct grants and denies, and every `{subject}` grant filled in with its name.
+  // The subject's own patterns: direct grants and denies, and every `{subject}` grant filled in with its name.
   const own: string[] = [];
   const ownDenies: string[] = [];
   const ownConditional = new Map<CompiledCondition, PermissionTrie>();

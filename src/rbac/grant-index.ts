@@ -59,6 +59,11 @@ function has(held: Int32Array, id: number): boolean {
   return sortedHas(held, id);
 }
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const STAR = 42;
+const COLON = 58;
+
 /**
  * Form keys → their holders, in an open-addressed table of typed arrays: a slot holds the key's hash, the role id
  * when one role holds it (most keys) and the key's number. A lookup is one slot read, and no key text is made: the
@@ -66,15 +71,11 @@ function has(held: Int32Array, id: number): boolean {
  * subject holds.
  */
 class CodeTable {
-  /** Per slot: [hash, code number + 1 (0: empty), role id, or -1 - n for holders `#several[n]`]. */
+  /** Per slot: [hash, key number + 1 (0: empty), role id, or -1 - n for holders `#several[n]`]. */
   #slots = new Int32Array(3 * 1024);
   #mask = 1023;
   readonly #codes: string[] = [];
   readonly #several: number[][] = [];
-
-  get size(): number {
-    return this.#codes.length;
-  }
 
   add(code: string, id: number): void {
     const hash = hashCode(code);
@@ -136,11 +137,6 @@ function hashCode(code: string): number {
   for (let i = 0; i < code.length; i++) h = Math.imul(h ^ code.charCodeAt(i), FNV_PRIME);
   return h | 0;
 }
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-const STAR = 42;
-const COLON = 58;
 
 /**
  * The form of a wildcard pattern: how many parts it has, which of them are `*`, and whether it ends in `*` (and so
@@ -206,10 +202,6 @@ class PatternIndex {
   /** Concrete codes: a Map, whose hash of the code V8 computes natively and keeps with the string. */
   readonly #exact = new Map<string, Holders>();
   readonly #forms: Form[] = [];
-
-  get size(): number {
-    return this.#exact.size + this.#forms.length;
-  }
 
   add(id: number, pattern: string): void {
     // Most grants are plain codes: one test instead of a parse (indexing 1,000 roles of 900 grants took ~3 s parsed).
