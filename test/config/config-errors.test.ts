@@ -174,3 +174,12 @@ t.test('the shipped gateway.config.yaml loads, with the defaults the README prom
   t.same(config.auth?.jwt.algorithms, ['HS256']);
   await t.rejects(loadConfig(new URL('../../gateway.config.yaml', import.meta.url).pathname, {}), /PERMGATE_JWT_SECRET is not set/, 'no secret, no start');
 });
+
+t.test('a key given twice in one mapping is refused where the second stands, with its key path', async (t) => {
+  const [issue] = issuesOf(`${base}  - path: /a\n    upstream: orders\n    auth: none\nrbac:\n  subjects:\n    alice: { roles: [] }\n    bob: { roles: [] }\n    alice: { roles: [admin] }\n`);
+  t.match(issue, { location: { file: 'gw.yaml', line: 11, column: 5 }, keyPath: 'rbac.subjects.alice', message: /alice is given twice/ });
+  const [inList] = issuesOf(`${base}  - path: /a\n    upstream: orders\n    upstream: other\n    auth: none\n`);
+  t.match(inList, { location: { line: 6 }, keyPath: 'routes[0].upstream', message: /given twice/ });
+  // The same name in two different mappings is no duplicate.
+  t.doesNotThrow(() => parseConfig(`${base}  - path: /a\n    upstream: orders\n    auth: none\n  - path: /b\n    upstream: orders\n    auth: none\n`, 'gw.yaml', {}));
+});
