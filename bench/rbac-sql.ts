@@ -162,6 +162,7 @@ function announcing(store: RbacStore, onAnnounce: (change: RbacChange) => void):
       }),
     close: () => store.close(),
     isCurrent: () => store.isCurrent(),
+    confirmCurrent: () => store.confirmCurrent(),
     loadRoles: () => store.loadRoles(),
     loadSubject: (subject) => store.loadSubject(subject),
     listSubjects: (cursor, count) => store.listSubjects(cursor, count),

@@ -42,6 +42,11 @@ export interface RevocationList {
   isRevoked(token: VerifiedToken): boolean;
   /** False while the mirror cannot be known to be current (the shared store is unreachable). */
   isCurrent(): boolean;
+  /**
+   * For a route that fails closed: true when current, false when the store is unreachable, and while the mirror is
+   * only late to confirm itself (a busy store or process), the outcome of a confirmation sent now (stores/feed.ts).
+   */
+  confirmCurrent(): boolean | Promise<boolean>;
   revokeToken(entry: RevokedToken): Promise<void>;
   revokeSubject(entry: RevokedSubject): Promise<void>;
   /** Undoes a subject-wide revocation; false when there was none. */

@@ -61,6 +61,8 @@ const MAX_VARIANTS = 32;
 const TOUCH_INTERVAL = 1_000;
 const RETRY = { 'retry-after': '1' };
 
+const notCurrent = (): GatewayError => new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'permissions cannot be confirmed current; this route fails closed', headers: RETRY });
+
 export interface RbacAuthorizerOptions {
   readonly now?: () => number;
   readonly onResync?: (reason: string) => void;
@@ -175,10 +177,17 @@ export class RbacAuthorizer implements Authorizer {
   }
 
   authorize(request: AuthorizationRequest): Decision | Promise<Decision> {
-    const now = this.#now();
     if (request.sensitive && !this.#store.isCurrent()) {
-      throw new GatewayError('PG_STORE_UNAVAILABLE', { detail: 'permissions cannot be confirmed current; this route fails closed', headers: RETRY });
+      // Late to confirm itself under a burst is not an outage: wait for the confirmation, then decide as usual.
+      const confirmed = this.#store.confirmCurrent();
+      if (confirmed === false) throw notCurrent();
+      if (confirmed !== true) return confirmed.then((current) => (current ? this.#authorize(request) : Promise.reject(notCurrent())));
     }
+    return this.#authorize(request);
+  }
+
+  #authorize(request: AuthorizationRequest): Decision | Promise<Decision> {
+    const now = this.#now();
     const subject = request.identity.subject;
     const entry = this.#subjects.peek(subject);
     if (entry !== undefined && entry.resyncs === this.#resyncs && this.#usable(entry, now)) {

@@ -29,6 +29,11 @@ export interface RbacStore {
   close(): Promise<void>;
   /** False while missed changes cannot be ruled out (the shared store is unreachable). */
   isCurrent(): boolean;
+  /**
+   * For a route that fails closed: true when current, false when the store is unreachable, and while the store is
+   * only late to confirm it missed nothing (a busy store or process), the outcome of a confirmation sent now.
+   */
+  confirmCurrent(): boolean | Promise<boolean>;
   /** Every dynamic role; the stamp covers them all, so a role write conflicts with any other role write. */
   loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>>;
   loadSubject(subject: string): Promise<Stamped<SubjectRecord>>;

@@ -49,6 +49,12 @@ export interface Feed<C> {
   start(listener: FeedListener<C>): Promise<void>;
   /** False while changes may have been missed: the store is unreachable, or a resync is owed. */
   isCurrent(): boolean;
+  /**
+   * For a decision that must not rest on a stale feed: true when current; false at once when the store is
+   * unreachable or a resync is owed; when the feed is only late to confirm itself (connected, nothing owed: a busy
+   * store or a busy process), the outcome of a confirmation sent now, false if it takes too long.
+   */
+  confirmCurrent(): boolean | Promise<boolean>;
   /** Stops every connection and timer of the feed's own; the listener hears nothing more. */
   close(): Promise<void>;
 }

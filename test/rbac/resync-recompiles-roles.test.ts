@@ -18,6 +18,7 @@ class GatedStore implements RbacStore {
   }
   close = () => this.inner.close();
   isCurrent = () => true;
+  confirmCurrent = () => true;
   async loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>> {
     await this.gate;
     return this.inner.loadRoles();

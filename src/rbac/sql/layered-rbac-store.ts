@@ -43,6 +43,11 @@ export class LayeredRbacStore implements RbacStore {
     return this.#store.isCurrent() && this.#sql.isCurrent();
   }
 
+  /** The SQL source has no late state of its own: it is current or it is not. */
+  confirmCurrent(): boolean | Promise<boolean> {
+    return this.#sql.isCurrent() && this.#store.confirmCurrent();
+  }
+
   async loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>> {
     const stored = await this.#store.loadRoles();
     return { value: mergeRoleMaps(this.#sql.roles(), stored.value ?? new Map()), stamp: stored.stamp };

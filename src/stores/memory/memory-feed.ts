@@ -14,6 +14,10 @@ export class MemoryFeed<C extends object> implements Feed<C> {
     return true;
   }
 
+  confirmCurrent(): boolean {
+    return true;
+  }
+
   async close(): Promise<void> {
     this.#listener = undefined;
   }

@@ -25,6 +25,10 @@ export class MemoryRbacStore implements RbacStore {
     return this.#feed.isCurrent();
   }
 
+  confirmCurrent(): boolean | Promise<boolean> {
+    return this.#feed.confirmCurrent();
+  }
+
   async loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>> {
     const roles = new Map<string, RoleDefinition>();
     for (const [name, text] of this.#roles) roles.set(name, JSON.parse(text) as RoleDefinition);

@@ -18,6 +18,10 @@ export class MemoryRevocationList implements RevocationList {
     return true;
   }
 
+  confirmCurrent(): boolean {
+    return true;
+  }
+
   async revokeToken(entry: RevokedToken): Promise<void> {
     this.#mirror.addToken(entry);
     this.#mirror.version++;

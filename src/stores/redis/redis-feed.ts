@@ -8,6 +8,7 @@
 // node of the cluster, as a classic PUBLISH is. One node and Sentinel keep classic pub/sub.
 import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
+import { MAX_WAIT_MS } from './adaptive-deadline.js';
 import { subscriberClient, type RedisClient } from './redis-connection.js';
 import type { Announced, Feed, FeedListener, ResyncReason } from '../feed.js';
 import type { FeedScript } from './feed-script.js';
@@ -38,6 +39,12 @@ export interface RedisFeedOptions {
 
 /** How long start() waits for the first sync: with Redis up a gateway starts current, with Redis down it starts. */
 const FIRST_SYNC_WAIT_MS = 2_000;
+
+/**
+ * How long a decision waits for a late confirmation (confirmCurrent) before it takes the feed for stale: as long as a
+ * late answer is waited for on the request path.
+ */
+const CONFIRM_WAIT_MS = MAX_WAIT_MS;
 
 interface Announcement<C> {
   readonly change: Announced<C>;
@@ -86,6 +93,16 @@ export class RedisFeed<C extends object> implements Feed<C> {
   /** A version the check saw ahead of ours: resync if it is still missing at the next check. */
   #suspect: number | undefined;
   #lastSync = -Infinity;
+  /** The check in flight, from the timer or from a confirmation asked for. */
+  #checking: Promise<void> | undefined;
+  /** The confirmation decisions wait for while the feed is late (one for all of them). */
+  #confirming: Promise<boolean> | undefined;
+  #confirmed: ((current: boolean) => void) | undefined;
+  /**
+   * A confirmation took longer than CONFIRM_WAIT_MS: until one succeeds, decisions do not wait again (a Redis that
+   * holds replies without closing the connection would otherwise cost every decision the whole wait).
+   */
+  #confirmTimedOut = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #synced: () => void = () => {};
@@ -121,13 +138,53 @@ export class RedisFeed<C extends object> implements Feed<C> {
   }
 
   isCurrent(): boolean {
-    return (
-      this.#owed === undefined &&
-      !this.#shardLost &&
-      this.#subscriber?.status === 'ready' &&
-      this.#client.status === 'ready' &&
-      this.#now() - this.#lastSync < this.#syncInterval * 3
-    );
+    return this.#connectedOwingNothing() && this.#now() - this.#lastSync < this.#syncInterval * 3;
+  }
+
+  /**
+   * A burst on two cores can hold the periodic check past 3 × syncInterval while Redis and the subscription are fine:
+   * a late confirmation, not a lost feed. Decisions then wait for one check sent now (shared by all of them), up to
+   * CONFIRM_WAIT_MS, instead of refusing: bursts are not outages. A feed that is disconnected or owes a resync is
+   * stale at once, as before.
+   */
+  confirmCurrent(): boolean | Promise<boolean> {
+    if (this.isCurrent()) return true;
+    if (!this.#connectedOwingNothing() || this.#confirmTimedOut || this.#closed) return false;
+    if (this.#confirming !== undefined) return this.#confirming;
+    const confirming = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => this.#settleConfirm(false, true), CONFIRM_WAIT_MS);
+      timer.unref();
+      this.#confirmed = (current) => {
+        clearTimeout(timer);
+        resolve(current);
+      };
+    });
+    this.#confirming = confirming;
+    if (this.#checking === undefined && !this.#resyncing && !this.#connecting) {
+      clearTimeout(this.#timer);
+      void this.#runCheck();
+    }
+    return confirming;
+  }
+
+  /** Nothing stands between the feed and the store but the age of its last confirmation. */
+  #connectedOwingNothing(): boolean {
+    return this.#owed === undefined && !this.#shardLost && this.#subscriber?.status === 'ready' && this.#client.status === 'ready';
+  }
+
+  /** The store's position was read and matched (or a resync read it whole): decisions waiting may go on. */
+  #confirmedNow(): void {
+    this.#lastSync = this.#now();
+    this.#confirmTimedOut = false;
+    this.#settleConfirm(true, false);
+  }
+
+  #settleConfirm(current: boolean, timedOut: boolean): void {
+    if (timedOut) this.#confirmTimedOut = true;
+    const confirmed = this.#confirmed;
+    this.#confirmed = undefined;
+    this.#confirming = undefined;
+    confirmed?.(current);
   }
 
   async close(): Promise<void> {
@@ -135,6 +192,7 @@ export class RedisFeed<C extends object> implements Feed<C> {
     this.#listener = undefined;
     clearTimeout(this.#timer);
     this.#release(true);
+    this.#settleConfirm(false, false);
     this.#synced();
     this.#subscriber?.disconnect();
   }
@@ -292,7 +350,7 @@ export class RedisFeed<C extends object> implements Feed<C> {
       this.#owed = undefined;
       this.#suspect = undefined;
       this.#resyncs++;
-      this.#lastSync = this.#now();
+      this.#confirmedNow();
       this.#pending = this.#pending.filter((a) => a.change.version > version && (a.epoch === undefined || epoch === null || a.epoch === epoch));
       this.#synced();
     } catch {
@@ -300,6 +358,7 @@ export class RedisFeed<C extends object> implements Feed<C> {
       this.#owed = reason;
       this.#pending = [];
       this.#release(true);
+      this.#settleConfirm(false, false);
     }
   }
 
@@ -311,8 +370,20 @@ export class RedisFeed<C extends object> implements Feed<C> {
   #schedule(): void {
     if (this.#closed) return;
     const delay = this.#syncInterval * (0.8 + Math.random() * 0.4);
-    this.#timer = setTimeout(() => void this.#check().finally(() => this.#schedule()), delay);
+    this.#timer = setTimeout(() => void this.#runCheck(), delay);
     this.#timer.unref();
+  }
+
+  /** One check at a time, whoever asked for it; the next is scheduled from its end. */
+  #runCheck(): Promise<void> {
+    this.#checking ??= this.#check().finally(() => {
+      this.#checking = undefined;
+      // A check that confirmed nothing (unreachable, a resync started or owed) leaves waiting decisions to the
+      // resync's outcome or to their timeout; with nothing left to wait for, they are answered now.
+      if (this.#confirming !== undefined && !this.#resyncing && !this.#connecting && this.#now() - this.#lastSync >= this.#syncInterval * 3) this.#settleConfirm(false, false);
+      this.#schedule();
+    });
+    return this.#checking;
   }
 
   /** Compares the store's position with ours: the catch-all for announcements lost without a trace. */
@@ -343,7 +414,7 @@ export class RedisFeed<C extends object> implements Feed<C> {
       if (this.#suspect !== undefined && this.#version < this.#suspect) return void this.#resync('version check');
       this.#suspect = version;
     } else this.#suspect = undefined;
-    this.#lastSync = this.#now();
+    this.#confirmedNow();
   }
 }
 

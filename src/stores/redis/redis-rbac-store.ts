@@ -154,6 +154,10 @@ export class RedisRbacStore implements RbacStore {
     return this.#feed.isCurrent();
   }
 
+  confirmCurrent(): boolean | Promise<boolean> {
+    return this.#feed.confirmCurrent();
+  }
+
   async loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>> {
     const results = await this.#admin.multi().get(ROLES_REVISION).hgetall(ROLES).exec().catch(storeUnavailable);
     if (!results || results.some(([err]) => err !== null)) throw new Error('RBAC roles could not be read');

@@ -112,6 +112,10 @@ export class RedisRevocationList implements RevocationList {
     return this.#feed.isCurrent();
   }
 
+  confirmCurrent(): boolean | Promise<boolean> {
+    return this.#feed.confirmCurrent();
+  }
+
   async revokeToken(entry: RevokedToken): Promise<void> {
     await this.#write('token', entry.jti, entry.exp, Math.floor(this.#now() / 1000));
   }

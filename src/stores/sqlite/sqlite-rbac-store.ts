@@ -54,6 +54,10 @@ export class SqliteRbacStore implements RbacStore {
     return this.#feed.isCurrent();
   }
 
+  confirmCurrent(): boolean | Promise<boolean> {
+    return this.#feed.confirmCurrent();
+  }
+
   async loadRoles(): Promise<Stamped<ReadonlyMap<string, RoleDefinition>>> {
     const roles = new Map<string, RoleDefinition>();
     for (const row of this.#sql.roles.all() as { name: string; definition: string }[]) roles.set(row.name, JSON.parse(row.definition) as RoleDefinition);

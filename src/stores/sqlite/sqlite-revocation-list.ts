@@ -56,6 +56,10 @@ export class SqliteRevocationList implements RevocationList {
     return true;
   }
 
+  confirmCurrent(): boolean {
+    return true;
+  }
+
   async revokeToken(entry: RevokedToken): Promise<void> {
     this.#store.write(() => this.#sql.putToken.run(entry.jti, entry.exp));
     this.#mirror.addToken(entry);
