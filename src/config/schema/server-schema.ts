@@ -121,6 +121,12 @@ export const ServerSchema = mapping({
     description: 'Worker processes sharing the data-plane listener (auto: one per available core); more than 1 needs store.redis',
     default: 1,
   })),
+  // The default is false until the fleet bench shows SO_REUSEPORT serving better (bench/fleet.ts, part reuseport);
+  // then it becomes 'auto'.
+  reusePort: optional(Type.Union([Type.Boolean(), Type.Literal('auto')], {
+    description: 'Workers listen on sockets of their own (SO_REUSEPORT, Node 22.12+/23.1+) instead of sharing the primary\'s; auto: where this Node has it, in a fleet only; true with one process: a new process may bind the port before the old one drains',
+    default: false,
+  })),
 }, 'The data plane listener, its limits and timeouts, identity headers and logging', { default: {} });
 
 export type ServerDocument = Static<typeof ServerSchema>;
