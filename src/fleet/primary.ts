@@ -4,7 +4,8 @@
 // worker follows. Its /readyz lists every worker (pid, ready, restarts) and is 503 while none is ready, from the
 // readiness each worker reports. It validates every reload before any worker sees it and reloads them in two phases;
 // merges their metrics into one scrape; restarts a dead worker with backoff (restart-policy.ts) and gives up, exit 1,
-// when workers keep dying at start; on SIGTERM drains them all and exits 0.
+// when workers keep dying at start; on SIGTERM drains them all, stopping them from accepting at one moment, and
+// exits 0.
 import cluster, { type Worker } from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -236,7 +237,15 @@ export async function runPrimary(loaded: LoadedConfig, options: FleetOptions): P
     const { drainDelay, drainTimeout } = gateway!.config.config.server;
     log().info({ signal, workers: serving().length, drainDelay, drainTimeout }, 'draining every worker and stopping');
     const running = slots.filter(alive);
-    for (const slot of running) slot.worker.process.kill('SIGTERM');
+    // One moment for every worker to stop accepting. With reusePort each worker owns a listening socket, and Linux
+    // resets the connections waiting in a socket's accept queue when it closes: a worker closing before the others
+    // would lose those while the others still serve. (The shared socket passed them on to a worker still open.)
+    const stopAcceptingAt = Date.now() + drainDelay;
+    for (const slot of running) {
+      // A worker not serving yet gets the signal, as before: it ends at once (or drains, if it has just begun to serve).
+      if (slot.served && slot.worker.isConnected()) post(slot, { kind: 'drain', stopAcceptingAt });
+      else slot.worker.process.kill('SIGTERM');
+    }
     const exits = running.map((slot) => new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         slot.worker.process.kill('SIGKILL');
