@@ -4,11 +4,12 @@
 // case; the one this suite runs on is checked through parseConfig as well.
 import t from 'tap';
 import { Checker } from '../../src/config/checker.js';
-import { ConfigError, formatIssue } from '../../src/config/config-error.js';
+import { formatIssue } from '../../src/config/config-error.js';
 import { parseConfig } from '../../src/config/load.js';
 import { restartOnlyChanges } from '../../src/config/reload-check.js';
 import { checkReusePort } from '../../src/config/validate-reuse-port.js';
 import { reusePortChoice, reusePortSupported } from '../../src/server/reuse-port.js';
+import { configProblems as problems } from '../helpers/config-problems.js';
 
 const config = (reusePort: string, { workers = '2', port = '8080' } = {}): string => `server:
   listen: { host: 127.0.0.1, port: ${port} }
@@ -28,16 +29,6 @@ function problemsOnNode(text: string, version: string): string[] {
   const c = new Checker(loaded.locate);
   checkReusePort(c, { ...loaded.config.server, reusePort: true }, version);
   return c.issues.map(formatIssue);
-}
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 'gw.yaml');
-    return [];
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return err.issues.map(formatIssue);
-  }
 }
 
 t.test('reusePort is known from Node 22.12 in the 22 line, 23.1 in the 23 line, and every 24 and later', async (t) => {
