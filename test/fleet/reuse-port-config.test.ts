@@ -7,6 +7,7 @@ import { Checker } from '../../src/config/checker.js';
 import { formatIssue } from '../../src/config/config-error.js';
 import { parseConfig } from '../../src/config/load.js';
 import { restartOnlyChanges } from '../../src/config/reload-check.js';
+import { REUSE_PORT_DEFAULT } from '../../src/config/schema/server-schema.js';
 import { checkReusePort } from '../../src/config/validate-reuse-port.js';
 import { reusePortChoice, reusePortSupported } from '../../src/server/reuse-port.js';
 import { configProblems as problems } from '../helpers/config-problems.js';
@@ -48,7 +49,7 @@ t.test(`on this Node (${process.versions.node}) parseConfig ${reusePortSupported
   else t.match(found, [new RegExp(`^gw\\.yaml:4:14: server\\.reusePort: needs Node .*; this is Node ${process.versions.node.replaceAll('.', '\\.')}`)]);
   t.equal(parseConfig(config('auto'), 'gw.yaml').config.server.reusePort, 'auto');
   t.equal(parseConfig(config('false'), 'gw.yaml').config.server.reusePort, false);
-  t.equal(parseConfig(config('auto').replace('  reusePort: auto\n', ''), 'gw.yaml').config.server.reusePort, false, 'the default is false');
+  t.equal(parseConfig(config('auto').replace('  reusePort: auto\n', ''), 'gw.yaml').config.server.reusePort, REUSE_PORT_DEFAULT, `the default (${REUSE_PORT_DEFAULT})`);
   t.match(problems(config('sometimes')).join('\n'), /server\.reusePort/, 'anything else is refused by the schema');
 });
 

@@ -67,7 +67,7 @@ t.test(`reusePort auto on Node ${process.versions.node}: ${supported ? 'each wor
   t.equal(said[0]?.worker, undefined, 'not by a worker');
 });
 
-t.test('reusePort false (the default): the primary owns the one listening socket, the workers none', async (t) => {
+t.test('reusePort false: the primary owns the one listening socket, the workers none', async (t) => {
   const fleet = await fleetWith(t, 'false');
   t.same(await owners(fleet), { sockets: 1, primary: 1, workers: [0, 0] }, 'one LISTEN socket, in the primary');
   t.notOk(fleet.lines().some((line) => 'reusePort' in line), 'nothing is logged about it');
