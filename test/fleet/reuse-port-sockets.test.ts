@@ -1,22 +1,24 @@
-// `server.reusePort` in a fleet (issue 12) decides who owns the data port's listening socket, as Linux reports it
-// (/proc/net/tcp matched to each process's fds): with it every worker owns one of its own and the primary none, and
-// the kernel spreads fresh connections over both workers; without it the primary owns the one socket. On a Node
+// `server.reusePort` in a fleet (issue 12) decides who owns the data ports' listening sockets, as Linux reports it
+// (/proc/net/tcp matched to each process's fds): with it every worker owns one of its own on each data port (plain,
+// TLS, redirect) and the primary none (it keeps the admin listener), and the kernel spreads fresh connections over
+// both workers; without it the primary owns the one socket. On a Node
 // without `listen({ reusePort })` (before 22.12 / 23.1) `true` is refused at start, and `auto` keeps the shared
 // socket. Each Node runs the branch that applies to it.
 import t, { type Test } from 'tap';
 import { reusePortSupported } from '../../src/server/reuse-port.js';
 import { fresh, startFleet, type FleetProcess } from '../helpers/fleet-process.js';
 import { listeningOwners } from '../helpers/listening-sockets.js';
-import { startPrivateRedis } from '../helpers/private-redis.js';
+import { freePorts, startPrivateRedis } from '../helpers/private-redis.js';
 import { startProcessUpstream } from '../helpers/process-upstream.js';
+import { siteCertificate } from '../helpers/test-certificates.js';
 import { fleetConfig } from './fleet-config.js';
 
 const supported = reusePortSupported();
 
-async function fleetWith(t: Test, reusePort: string, options: { expectExit?: boolean } = {}): Promise<FleetProcess> {
+async function fleetWith(t: Test, reusePort: string, options: { expectExit?: boolean; listen?: string } = {}): Promise<FleetProcess> {
   const redis = await startPrivateRedis();
   const upstream = await startProcessUpstream();
-  const fleet = await startFleet(fleetConfig({ redis: redis.url, upstream: upstream.url, server: `  reusePort: ${reusePort}\n  accessLog: true\n` }), options);
+  const fleet = await startFleet(fleetConfig({ redis: redis.url, upstream: upstream.url, listen: options.listen, server: `  reusePort: ${reusePort}\n  accessLog: true\n` }), options);
   t.teardown(async () => {
     await fleet.close();
     await upstream.close();
@@ -25,10 +27,10 @@ async function fleetWith(t: Test, reusePort: string, options: { expectExit?: boo
   return fleet;
 }
 
-/** The listening sockets of the data port: how many, and how many the primary and each worker hold. */
-async function owners(fleet: FleetProcess): Promise<{ sockets: number; primary: number; workers: number[] }> {
+/** The listening sockets of a data port: how many, and how many the primary and each worker hold. */
+async function owners(fleet: FleetProcess, port = fleet.port): Promise<{ sockets: number; primary: number; workers: number[] }> {
   const workers = fleet.workers();
-  const { inodes, byPid } = await listeningOwners(fleet.port, [fleet.child.pid!, ...workers]);
+  const { inodes, byPid } = await listeningOwners(port, [fleet.child.pid!, ...workers]);
   return { sockets: inodes.length, primary: byPid.get(fleet.child.pid!)!.length, workers: workers.map((pid) => byPid.get(pid)!.length) };
 }
 
@@ -42,10 +44,17 @@ async function servedBy(fleet: FleetProcess, count: number): Promise<Set<unknown
 }
 
 if (supported) {
-  t.test('reusePort true: each worker owns a listening socket of its own on the data port, the primary none, and both answer fresh connections', async (t) => {
-    const fleet = await fleetWith(t, 'true');
+  t.test('reusePort true: each worker owns a listening socket of its own on every data port (plain, TLS, redirect), the primary none, and both answer fresh connections', async (t) => {
+    const [tlsPort, redirectPort] = await freePorts(2);
+    const { tls } = siteCertificate(t);
+    const listen = `[{ host: 127.0.0.1, port: \${PORT} }, { host: 127.0.0.1, port: ${tlsPort}, tls: ${tls}, http2: true }, { host: 127.0.0.1, port: ${redirectPort}, redirect: https }]`;
+    const fleet = await fleetWith(t, 'true', { listen });
     t.equal(fleet.workers().length, 2, 'two workers serve');
-    t.same(await owners(fleet), { sockets: 2, primary: 0, workers: [1, 1] }, 'two LISTEN sockets on the port, one in each worker');
+    t.same(await owners(fleet), { sockets: 2, primary: 0, workers: [1, 1] }, 'two LISTEN sockets on the plain port, one in each worker');
+    t.same(await owners(fleet, tlsPort), { sockets: 2, primary: 0, workers: [1, 1] }, 'and on the TLS port');
+    t.same(await owners(fleet, redirectPort), { sockets: 2, primary: 0, workers: [1, 1] }, 'and on the redirect port');
+    t.equal((await fresh(`http://127.0.0.1:${redirectPort}/public/x`)).status, 308, 'the redirect listener answers');
+    t.same(await owners(fleet, fleet.adminPort), { sockets: 1, primary: 1, workers: [0, 0] }, 'the admin listener stays the primary\'s');
     t.equal((await servedBy(fleet, 40)).size, 2, '40 fresh connections were answered by both workers (the kernel spread them)');
     t.ok(fleet.lines().some((line) => line.reusePort === true && String(line.msg).includes('each worker listens on a socket of its own')), 'the primary said which it uses');
   });
