@@ -50,6 +50,11 @@ export function withWorkers(yaml: string, workers: number): string {
   return edit(yaml, /^(server:\n)/m, `$1  workers: ${workers}\n`, 'set server.workers');
 }
 
+/** @example withReusePort('server:\n  listen: x') // 'server:\n  reusePort: true\n  listen: x' */
+export function withReusePort(yaml: string): string {
+  return edit(yaml, /^(server:\n)/m, '$1  reusePort: true\n', 'set server.reusePort');
+}
+
 export type RedisTopology = { readonly cluster: readonly string[] } | { readonly sentinels: readonly string[]; readonly name: string };
 
 /**

@@ -1,6 +1,6 @@
 // Which parts of `npm run bench:fleet` to run: each takes minutes, so each can be run alone.
 
-export const PARTS = ['users', 'workers', 'latency', 'topologies'] as const;
+export const PARTS = ['users', 'workers', 'reuseport', 'latency', 'topologies'] as const;
 export type Part = (typeof PARTS)[number];
 
 /**

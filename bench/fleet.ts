@@ -2,12 +2,14 @@
 // part runnable alone because the whole run is long (BENCH_FLEET=users,workers or arguments):
 //   users       the full pipeline on Redis against the bare proxy, CPU per request with and without Redis's own CPU;
 //   workers     server.workers 2 against 1 (on Redis), and against nginx with as many workers;
+//   reuseport   2 workers sharing the primary's socket against 2 with server.reusePort (a socket each), with kept-alive
+//               connections and with a new connection per request (skipped on a Node without reusePort);
 //   latency     added p99 over the bare proxy at half of the bare proxy's maximum rate;
 //   topologies  the same pipeline on one Redis, a 3-master cluster and through Sentinel: Redis round-trips per request.
 // Prints tables and ratios and writes bench/results/fleet.json for bench/RESULTS.md.
 import { startRedisCluster } from '../test/helpers/redis-cluster.js';
 import { startRedisSentinel } from '../test/helpers/redis-sentinel.js';
-import { raisedLimits, trustLoopbackProxy, withRedisTopology, withSubjects, withWorkers, type RedisTopology } from './config-variants.js';
+import { raisedLimits, trustLoopbackProxy, withRedisTopology, withReusePort, withSubjects, withWorkers, type RedisTopology } from './config-variants.js';
 import { startBareProxy, startNginx, startOrigin, startPermgate, startRedis, type Contender } from './contenders.js';
 import { cpuMicros, treeCpuMicros } from './cpu-time.js';
 import { formatFleetRatios, formatFleetRows, meterSum, ratio, summarizeFleet, type FleetRatio, type FleetRow } from './fleet-report.js';
@@ -20,6 +22,7 @@ import { benchUsers, manyUsersScenario, userHeaders } from './users.js';
 import { selectParts, type Part } from './fleet-parts.js';
 import { preflight } from './preflight.js';
 import { writeResultsFile } from './results-file.js';
+import { REUSE_PORT_NODE, reusePortSupported } from '../src/server/reuse-port.js';
 
 
 const USER_COUNTS = [1, 100, 10_000] as const;
@@ -67,7 +70,7 @@ function redisMeters(bench: Bench, addresses: readonly string[], redisPid?: numb
 }
 
 /** A permgate on Redis with the bench's many users bound to `viewer` (order:read) and 127.0.0.1 trusted as a proxy. */
-function permgateOn(bench: Bench, originUrl: string, name: string, redis: string | RedisTopology, workers = 1): Promise<Contender> {
+function permgateOn(bench: Bench, originUrl: string, name: string, redis: string | RedisTopology, workers = 1, { reusePort = false } = {}): Promise<Contender> {
   const env: Record<string, string> = { PERMGATE_JWT_SECRET: BENCH_JWT_SECRET, PERMGATE_DRAIN_DELAY: '0s' };
   if (typeof redis === 'string') env.REDIS_URL = redis;
   return startPermgate(originUrl, {
@@ -78,6 +81,7 @@ function permgateOn(bench: Bench, originUrl: string, name: string, redis: string
     editConfig: (yaml) => {
       let edited = withSubjects(trustLoopbackProxy(raisedLimits(yaml)), bench.subjects, 'viewer');
       if (typeof redis !== 'string') edited = withRedisTopology(edited, redis);
+      if (reusePort) edited = withReusePort(edited);
       return workers === 1 ? edited : withWorkers(edited, workers);
     },
   });
@@ -149,6 +153,38 @@ async function workersPart(bench: Bench): Promise<PartResult> {
   return { rows, ratios, notes };
 }
 
+/**
+ * Who accepts: with the shared socket the primary accepts every connection and passes it to a worker over IPC; with
+ * reusePort each worker accepts on its own socket. Kept-alive connections show the steady state; a new connection
+ * per request shows what accepting costs each way. CPU is the whole process tree's (the primary's included).
+ */
+async function reusePortPart(bench: Bench): Promise<PartResult> {
+  if (!reusePortSupported()) return { rows: [], ratios: [], notes: [`skipped: Node ${process.versions.node} has no listen({ reusePort }) (${REUSE_PORT_NODE}); run this part on such a Node`] };
+  const keptAlive = bench.scenarios.get(100)!;
+  const fresh = { ...keptAlive, name: `${keptAlive.name}, new connection per request` };
+  const origin = keep(bench, await startOrigin());
+  const redis = keep(bench, requireRedis(await startRedis()));
+  const shared = keep(bench, await permgateOn(bench, origin.url, 'permgate, 2 workers, shared socket', redis.url, 2));
+  const own = keep(bench, await permgateOn(bench, origin.url, 'permgate, 2 workers, reusePort', redis.url, 2, { reusePort: true }));
+  const pairs = [shared, own].flatMap((contender): FleetPair[] => [
+    { scenario: keptAlive, contender, meters: [treeCpu(contender)] },
+    { scenario: fresh, contender, meters: [treeCpu(contender)], shape: { newConnectionPerRequest: true } },
+  ]);
+  const rows = await measure(bench, pairs);
+  const ratios = [keptAlive, fresh].flatMap((scenario): FleetRatio[] => {
+    const [r, s] = [row(rows, scenario.name, own.name), row(rows, scenario.name, shared.name)];
+    return [
+      { label: 'reusePort / shared socket, req/s', scenario: scenario.name, value: ratio(r?.requestsPerSecond, s?.requestsPerSecond), aim: '> 1.0' },
+      { label: 'reusePort / shared socket, CPU per request, process tree', scenario: scenario.name, value: ratio(r?.perRequest[CPU], s?.perRequest[CPU]), aim: '< 1.0' },
+    ];
+  });
+  return {
+    rows,
+    ratios,
+    notes: [`new connection per request: node:http with agent: false, ${bench.settings.connections} at a time (the load generator's own CPU per connection competes for the same cores)`],
+  };
+}
+
 async function latencyPart(bench: Bench): Promise<PartResult> {
   const scenario = bench.scenarios.get(100)!;
   const origin = keep(bench, await startOrigin());
@@ -216,7 +252,7 @@ async function topologiesPart(bench: Bench): Promise<PartResult> {
   };
 }
 
-const RUNNERS: Record<Part, (bench: Bench) => Promise<PartResult>> = { users: usersPart, workers: workersPart, latency: latencyPart, topologies: topologiesPart };
+const RUNNERS: Record<Part, (bench: Bench) => Promise<PartResult>> = { users: usersPart, workers: workersPart, reuseport: reusePortPart, latency: latencyPart, topologies: topologiesPart };
 
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
@@ -232,7 +268,8 @@ async function main(): Promise<void> {
     try {
       const result = await RUNNERS[part](bench);
       results[part] = result;
-      out(`\n${formatFleetRows(result.rows)}\n${formatFleetRatios(result.ratios)}${result.notes.map((n) => `note: ${n}\n`).join('')}`);
+      const tables = result.rows.length === 0 ? '' : `\n${formatFleetRows(result.rows)}\n${formatFleetRatios(result.ratios)}`;
+      out(`${tables}${result.notes.map((n) => `note: ${n}\n`).join('')}`);
     } finally {
       // The proxies before the origin they drain to; each Redis after the permgate that uses it.
       for (const thing of bench.started.splice(0).reverse()) await thing.stop();

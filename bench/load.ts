@@ -1,5 +1,6 @@
 // One measured autocannon run against one target (after a warm-up), reduced to the numbers the bench reports.
 import autocannon from 'autocannon';
+import { freshConnectionLoad } from './fresh-connections.js';
 import type { Scenario } from './scenarios.js';
 import type { BenchSettings } from './settings.js';
 import { connectionShare } from './users.js';
@@ -24,6 +25,8 @@ export interface LoadShape {
   readonly overallRate?: number;
   /** Keep every response's time to compute `p99Exact`. */
   readonly exactLatency?: boolean;
+  /** Every request on a connection of its own (fresh-connections.ts) instead of autocannon's kept-alive ones. */
+  readonly newConnectionPerRequest?: boolean;
 }
 
 /**
@@ -65,6 +68,11 @@ export function quantile(samples: readonly number[], fraction: number): number {
 
 /** `beforeMeasure` runs between the warm-up and the measured run, e.g. to read the server's CPU counter. */
 export async function load(url: string, scenario: Scenario, settings: BenchSettings, beforeMeasure?: () => Promise<void>, shape: LoadShape = {}): Promise<LoadResult> {
+  if (shape.newConnectionPerRequest === true) {
+    if (settings.warmupSeconds > 0) await freshConnectionLoad(url, scenario, settings.connections, settings.warmupSeconds);
+    await beforeMeasure?.();
+    return freshConnectionLoad(url, scenario, settings.connections, settings.durationSeconds);
+  }
   if (settings.warmupSeconds > 0) await run(url, scenario, settings, settings.warmupSeconds, shape);
   await beforeMeasure?.();
   const measured = run(url, scenario, settings, settings.durationSeconds, shape);

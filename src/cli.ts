@@ -24,6 +24,7 @@ import { fleetSize, isFleetWorker } from './fleet/fleet-role.js';
 import { runPrimary } from './fleet/primary.js';
 import { runWorker } from './fleet/worker.js';
 import { isGatewayError } from './errors.js';
+import { reusePortChoice } from './server/reuse-port.js';
 
 const HELP = `permgate: an edge API gateway that decides, per request, whether the caller may do this thing on this object.
 
@@ -282,6 +283,9 @@ async function main(argv: string[]): Promise<number> {
   const log = gateway.app.log;
   for (const backend of backends) log.info({ upstream: backend.name, url: backend.url }, 'example backend started');
   const { url, urls, adminUrl, statusUrl } = await gateway.listen();
+  const { server } = loaded.config;
+  const sharing = reusePortChoice(server.reusePort, { fleet: false, listeners: server.listeners });
+  if (server.reusePort !== false) log.info({ reusePort: sharing.reusePort }, sharing.reason);
   log.info({ url, ...(urls.length > 1 ? { urls } : {}), adminUrl, statusUrl, config: values.config, store: gateway.store.kind, routes: loaded.routes.routes.length }, 'permgate listening');
 
   // Not ready at once, still serving for drainDelay (load balancers stop sending meanwhile), then the drain.

@@ -17,14 +17,16 @@ export interface DrainAndExitOptions {
 
 /**
  * Drains `gateway` and exits on SIGTERM or SIGINT; returns the same stop for other causes (a worker whose primary
- * is gone). Only the first cause counts.
+ * is gone, or whose primary drains the fleet). Only the first cause counts. `stopAcceptingAt` (ms since the epoch)
+ * replaces server.drainDelay by a moment the caller chose: a fleet's workers then close their listeners together.
  */
-export function drainAndExit(gateway: Gateway, options: DrainAndExitOptions): (cause: string) => void {
+export function drainAndExit(gateway: Gateway, options: DrainAndExitOptions): (cause: string, stopAcceptingAt?: number) => void {
   let stopping = false;
-  const stop = (cause: string): void => {
+  const stop = (cause: string, stopAcceptingAt?: number): void => {
     if (stopping) return;
     stopping = true;
-    const { drainDelay, drainTimeout } = gateway.config.config.server;
+    const { drainTimeout } = gateway.config.config.server;
+    const drainDelay = stopAcceptingAt === undefined ? gateway.config.config.server.drainDelay : Math.max(0, stopAcceptingAt - Date.now());
     gateway.app.log.info({ [options.field]: cause, drainDelay, drainTimeout }, options.message);
     // close() cuts what is left at the drain deadline; this is the last resort if something still hangs after it.
     setTimeout(() => process.exit(1), drainDelay + drainTimeout + LAST_RESORT).unref();

@@ -37,6 +37,8 @@ import { ShadowReport } from './shadow/shadow-report.js';
 import { retirePool } from './upstream/upstream-pool.js';
 import { buildDataPlane } from './server/data-plane.js';
 import { DataListeners } from './server/data-listeners.js';
+import { reusePortChoice } from './server/reuse-port.js';
+import { isFleetWorker } from './fleet/fleet-role.js';
 import { SharedConnectionCounts } from './websocket/shared-connection-counts.js';
 import { SocketRegistry } from './websocket/socket-registry.js';
 
@@ -345,7 +347,8 @@ export async function buildGateway(loaded: LoadedConfig, deps: GatewayDeps = {})
       if (planes.dataPlane) {
         await app.ready();
         listeners = new DataListeners(current!.config.server, plane.handler, plane.upgrade, metrics, log);
-        urls = await listeners.listen();
+        const { reusePort } = reusePortChoice(server.reusePort, { fleet: isFleetWorker(), listeners: server.listeners });
+        urls = await listeners.listen({ reusePort });
       }
       const url = urls[0] ?? '';
       const adminUrl = planes.admin ? await admin.listen({ host: server.admin.host, port: server.admin.port }) : '';

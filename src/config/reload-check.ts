@@ -1,5 +1,6 @@
-// What a reload cannot change: the listeners (their certificates can), the header-size limit the HTTP parser was created with, and the
-// shared store and its sync intervals. A new config that changes them is refused (the old one stays), naming each.
+// What a reload cannot change: the listeners (their certificates can) and how they are opened (reusePort), the
+// header-size limit the HTTP parser was created with, and the shared store and its sync intervals. A new config that
+// changes them is refused (the old one stays), naming each.
 import { createHash } from 'node:crypto';
 import type { ConfigIssue } from './config-error.js';
 import type { LoadedConfig } from './load.js';
@@ -47,6 +48,8 @@ export function restartOnlyChanges(current: GatewayConfig, next: LoadedConfig): 
     [['server', 'status'], listenerText(current.server.status), listenerText(n.server.status)],
     [['server', 'limits', 'headerSize'], current.server.limits.headerSize, n.server.limits.headerSize],
     [['server', 'workers'], current.server.workers, n.server.workers],
+    // Who owns the listening socket (the primary, or each worker its own) is settled when the listeners open.
+    [['server', 'reusePort'], current.server.reusePort, n.server.reusePort],
     [['store', 'redis'], ...redisTexts(current.store.redis, n.store.redis)],
     [['store', 'commandTimeout'], current.store.commandTimeout, n.store.commandTimeout],
     [['store', 'path'], current.store.path, n.store.path],

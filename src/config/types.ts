@@ -86,6 +86,11 @@ export interface ServerConfig {
   readonly drainTimeout: Milliseconds;
   /** Worker processes sharing the data-plane listener under one supervising primary (src/fleet/); 1: no primary. */
   readonly workers: number | 'auto';
+  /**
+   * SO_REUSEPORT on the data listeners (server/reuse-port.ts): in a fleet each worker then binds a socket of its own
+   * instead of sharing the primary's; `auto`: in a fleet, where this Node has it.
+   */
+  readonly reusePort: boolean | 'auto';
   /** Names of the identity headers the gateway sets for the upstream (and strips from every client request). */
   readonly identityHeaders: { readonly subject: string; readonly roles: string; readonly tenant: string };
   /** More client header names to strip, on top of the built-in list (see upstream/request-headers.ts). */

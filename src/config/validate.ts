@@ -23,6 +23,7 @@ import {
 } from './types.js';
 import { checkAdmin } from './validate-admin.js';
 import { checkListeners } from './validate-listeners.js';
+import { checkReusePort } from './validate-reuse-port.js';
 import { checkAuth } from './validate-auth.js';
 import { checkRbac } from './validate-rbac.js';
 import { checkTracing } from './validate-tracing.js';
@@ -77,6 +78,7 @@ function checkServer(c: Checker, s: Server, file: string): ServerConfig {
     drainDelay: ms(s.drainDelay)!,
     drainTimeout: ms(s.drainTimeout)!,
     workers: s.workers!,
+    reusePort: s.reusePort!,
     identityHeaders,
     stripHeaders: strings(s.stripHeaders).map(lower),
     upstreamHeaders: checkUpstreamHeaders(c, ['server', 'upstreamHeaders'], s.upstreamHeaders, Object.values(identityHeaders)) ?? new Map(),
@@ -288,6 +290,7 @@ export function validateConfig(file: string, value: unknown, locate: Locate): Va
   if (server && store && server.workers !== 1 && store.redis === undefined) {
     c.fail(['server', 'workers'], 'more than one worker needs store.redis', 'each worker would keep its own rate-limit budgets and revocations; the embedded store is single-process');
   }
+  if (server) checkReusePort(c, server);
   const shadow = checkShadow(c, isPlain(top.shadow) ? top.shadow : {});
   const upstreams = checkUpstreams(c, top.upstreams, file);
   const routes: RouteConfig[] = [];

@@ -1,16 +1,18 @@
 // The fleet primary (issue 12, `server.workers` > 1): supervises N node:cluster workers that share the data-plane
-// listener, and serves the admin (and status) listener once, on a gateway of its own that never listens on the data
-// plane. Its admin writes go to the shared store, whose feed every worker follows. Its /readyz lists every worker
-// (pid, ready, restarts) and is 503 while none is ready, from the readiness each worker reports. It validates every reload before
-// any worker sees it and reloads them in two phases; merges their metrics into one scrape; restarts a dead worker
-// with backoff (restart-policy.ts) and gives up, exit 1, when workers keep dying at start; on SIGTERM drains them
-// all and exits 0.
+// listener (or, with server.reusePort, each bind their own), and serves the admin (and status) listener once, on a
+// gateway of its own that never listens on the data plane. Its admin writes go to the shared store, whose feed every
+// worker follows. Its /readyz lists every worker (pid, ready, restarts) and is 503 while none is ready, from the
+// readiness each worker reports. It validates every reload before any worker sees it and reloads them in two phases;
+// merges their metrics into one scrape; restarts a dead worker with backoff (restart-policy.ts) and gives up, exit 1,
+// when workers keep dying at start; on SIGTERM drains them all, stopping them from accepting at one moment, and
+// exits 0.
 import cluster, { type Worker } from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig, parseConfig, type LoadedConfig } from '../config/load.js';
 import { buildGateway, type FleetHooks, type Gateway } from '../gateway.js';
+import { reusePortChoice } from '../server/reuse-port.js';
 import { FleetMetrics, FleetRegistry, type MetricsJson } from './fleet-metrics.js';
 import { RestartPolicy, RESTART_POLICY, type RestartPolicyOptions } from './restart-policy.js';
 import { READINESS_STALE, toPrimary, wrap, type ConfigText, type ToPrimary, type ToWorker } from './worker-link.js';
@@ -213,6 +215,10 @@ export async function runPrimary(loaded: LoadedConfig, options: FleetOptions): P
   }
 
   gateway = await buildGateway(first, { fleet: hooks });
+  // Workers open the data listeners, each deciding the same (gateway.ts); the instance says once which it is.
+  const { server: settings } = first.config;
+  const sharing = reusePortChoice(settings.reusePort, { fleet: true, listeners: settings.listeners });
+  if (settings.reusePort !== false) log().info({ reusePort: sharing.reusePort }, sharing.reason);
   // Workers run the permgate command (cli.ts), which sees cluster.isWorker and runs worker.ts; the config reaches
   // them over IPC, so `-c` is only for their process listing.
   cluster.setupPrimary({ exec: fileURLToPath(new URL('../cli.js', import.meta.url)), args: ['start', '-c', options.file] });
@@ -231,7 +237,15 @@ export async function runPrimary(loaded: LoadedConfig, options: FleetOptions): P
     const { drainDelay, drainTimeout } = gateway!.config.config.server;
     log().info({ signal, workers: serving().length, drainDelay, drainTimeout }, 'draining every worker and stopping');
     const running = slots.filter(alive);
-    for (const slot of running) slot.worker.process.kill('SIGTERM');
+    // One moment for every worker to stop accepting. With reusePort each worker owns a listening socket, and Linux
+    // resets the connections waiting in a socket's accept queue when it closes: a worker closing before the others
+    // would lose those while the others still serve. (The shared socket passed them on to a worker still open.)
+    const stopAcceptingAt = Date.now() + drainDelay;
+    for (const slot of running) {
+      // A worker not serving yet gets the signal, as before: it ends at once (or drains, if it has just begun to serve).
+      if (slot.served && slot.worker.isConnected()) post(slot, { kind: 'drain', stopAcceptingAt });
+      else slot.worker.process.kill('SIGTERM');
+    }
     const exits = running.map((slot) => new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         slot.worker.process.kill('SIGKILL');

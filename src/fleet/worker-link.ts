@@ -20,7 +20,12 @@ export type ToWorker =
   /** Another worker could not prepare (or the primary gave up): drop the held Runtime. */
   | { readonly kind: 'discard'; readonly id: number }
   /** Send this process's metrics (prom-client JSON). */
-  | { readonly kind: 'gather'; readonly id: number };
+  | { readonly kind: 'gather'; readonly id: number }
+  /**
+   * Drain and exit: not ready now, stop accepting at `stopAcceptingAt` (ms since the epoch), the same moment for
+   * every worker. Each worker timing its own delay from when it got a signal would let them close their sockets apart.
+   */
+  | { readonly kind: 'drain'; readonly stopAcceptingAt: number };
 
 export type ToPrimary =
   | { readonly kind: 'want-config' }
@@ -37,7 +42,7 @@ export type ToPrimary =
   /** About to exit on an uncaught error: the reason the supervisor logs. */
   | { readonly kind: 'crashed'; readonly reason: string };
 
-const TO_WORKER: ReadonlySet<string> = new Set<ToWorker['kind']>(['start', 'prepare', 'commit', 'discard', 'gather']);
+const TO_WORKER: ReadonlySet<string> = new Set<ToWorker['kind']>(['start', 'prepare', 'commit', 'discard', 'gather', 'drain']);
 const TO_PRIMARY: ReadonlySet<string> = new Set<ToPrimary['kind']>(['want-config', 'serving', 'start-failed', 'prepared', 'committed', 'gathered', 'readiness', 'crashed']);
 
 /** How often a worker reports its readiness to the primary. */

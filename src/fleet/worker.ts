@@ -1,7 +1,8 @@
 // A fleet worker (issue 12): serves the data plane only, on the config text the primary hands it (never the file on
 // disk, which may have changed since it was validated); reloads in two phases when the primary says so; answers the
-// primary's metrics gathers; reports its readiness to the primary; drains on SIGTERM as a single process does. Revocations and RBAC reach it through the
-// store's own feed (each worker subscribes), not through the primary.
+// primary's metrics gathers; reports its readiness to the primary; drains as a single process does, on SIGTERM or
+// when the primary says (stopping to accept at the moment it names, as every other worker). Revocations and RBAC
+// reach it through the store's own feed (each worker subscribes), not through the primary.
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { parseConfig } from '../config/load.js';
 import { drainAndExit } from '../drain-and-exit.js';
@@ -87,6 +88,8 @@ export async function runWorker(): Promise<number> {
       case 'gather':
         void gateway.metrics.own.getMetricsAsJSON().then((metrics) => send({ kind: 'gathered', id: message.id, metrics }));
         return;
+      case 'drain':
+        return stop('the primary drains the fleet', message.stopAcceptingAt);
     }
   });
 

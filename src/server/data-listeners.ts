@@ -3,7 +3,7 @@
 import type { IncomingMessage, RequestListener, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Http2SecureServer } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, ListenOptions, Socket } from 'node:net';
 import type { LogPort } from '../observability/log-port.js';
 import type { ServerConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
@@ -64,14 +64,20 @@ export class DataListeners {
       this.#parts.flatMap((part) => (part.certificates?.served() ?? []).map((cert) => ({ listener: addressOf(part.config), certFile: cert.certFile, validTo: cert.validTo })));
   }
 
-  /** Opens every listener; returns their base URLs in config order (port 0 resolved). */
-  async listen(): Promise<string[]> {
+  /**
+   * Opens every listener; returns their base URLs in config order (port 0 resolved). `reusePort` (reuse-port.ts
+   * decides): each is opened with SO_REUSEPORT, which in a fleet worker also means a socket of its own rather than
+   * the primary's shared one (Node makes such a listen exclusive).
+   */
+  async listen({ reusePort = false }: { readonly reusePort?: boolean } = {}): Promise<string[]> {
     const urls: string[] = [];
     try {
       for (const part of this.#parts) {
+        // Node 20's types lack `reusePort`; the option is only ever true on a Node that has it (validate-reuse-port.ts).
+        const options: ListenOptions & { reusePort?: boolean } = { port: part.config.port, host: part.config.host, ...(reusePort ? { reusePort } : {}) };
         await new Promise<void>((resolve, reject) => {
           part.server.once('error', reject);
-          part.server.listen(part.config.port, part.config.host, () => {
+          part.server.listen(options, () => {
             part.server.off('error', reject);
             resolve();
           });

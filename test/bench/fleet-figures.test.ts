@@ -135,7 +135,7 @@ t.test('the exact p99 is the nearest-rank quantile of every response time', asyn
 });
 
 t.test('each part of the fleet bench can be run alone, by argument or by BENCH_FLEET', async (t) => {
-  t.same(selectParts([], undefined), ['users', 'workers', 'latency', 'topologies']);
+  t.same(selectParts([], undefined), ['users', 'workers', 'reuseport', 'latency', 'topologies']);
   t.same(selectParts(['topologies'], 'users'), ['users', 'topologies']);
   t.same(selectParts([], 'latency, workers'), ['workers', 'latency']);
   t.throws(() => selectParts(['nginx'], undefined), /unknown part "nginx"/);

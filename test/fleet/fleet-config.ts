@@ -2,12 +2,12 @@
 // shared state in a private Redis, and whatever routes and settings a test adds.
 export const ADMIN_TOKEN = 'a-fleet-admin-token-of-at-least-32-bytes';
 
-export function fleetConfig(options: { redis: string; upstream: string; workers?: number; server?: string; store?: string; routes?: string; extra?: string }): string {
+export function fleetConfig(options: { redis: string; upstream: string; workers?: number; listen?: string; drainDelay?: string; server?: string; store?: string; routes?: string; extra?: string }): string {
   return `server:
   workers: ${options.workers ?? 2}
-  listen: { host: 127.0.0.1, port: \${PORT} }
+  listen: ${options.listen ?? '{ host: 127.0.0.1, port: ${PORT} }'}
   admin: { host: 127.0.0.1, port: \${ADMIN_PORT}, token: "${ADMIN_TOKEN}" }
-  drainDelay: 0s
+  drainDelay: ${options.drainDelay ?? '0s'}
 ${options.server ?? ''}store:
   redis: ${options.redis}
 ${options.store ?? ''}upstreams:

@@ -1,9 +1,9 @@
 // `server.workers` (issue 12): more than one worker without a shared store is refused at load, naming store.redis
 // and pointing at the line of server.workers; with store.redis it loads; a reload cannot change it.
 import t from 'tap';
-import { ConfigError, formatIssue } from '../../src/config/config-error.js';
 import { parseConfig } from '../../src/config/load.js';
 import { restartOnlyChanges } from '../../src/config/reload-check.js';
+import { configProblems as problems } from '../helpers/config-problems.js';
 
 const config = (workers: string, store = ''): string => `server:
   listen: { host: 127.0.0.1, port: 8080 }
@@ -13,16 +13,6 @@ ${store}upstreams:
 routes:
   - { path: /public/**, upstream: svc, auth: none }
 `;
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 'gw.yaml');
-    return [];
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return err.issues.map(formatIssue);
-  }
-}
 
 t.test('two workers (or auto) on the embedded store are a config error naming store.redis, at server.workers', async (t) => {
   for (const workers of ['2', 'auto']) {

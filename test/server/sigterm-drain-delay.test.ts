@@ -4,37 +4,17 @@
 // completes, and the process exits 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request, type IncomingHttpHeaders } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startProcessUpstream } from '../helpers/process-upstream.js';
 import { freePort } from '../helpers/private-redis.js';
+import { timedGet as get, type TimedAnswer as Answer } from '../helpers/timed-get.js';
 
 const cli = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 const DRAIN_DELAY = 3_000;
-
-interface Answer {
-  readonly sentAt: number;
-  readonly answeredAt: number;
-  readonly status: number;
-  readonly connection: string | undefined;
-  readonly error?: string;
-}
-
-/** One GET through `agent`; a failure (reset, refused) is an answer with `error`, not a throw. */
-function get(agent: Agent | undefined, url: string): Promise<Answer> {
-  const sentAt = performance.now();
-  return new Promise((resolve) => {
-    const req = request(url, { agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ sentAt, answeredAt: performance.now(), status: res.statusCode ?? 0, connection: (res.headers as IncomingHttpHeaders).connection }));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ sentAt, answeredAt: performance.now(), status: 0, connection: undefined, error: err.code ?? err.message }));
-    req.end();
-  });
-}
 
 const exited = (child: ChildProcess): Promise<number | null> =>
   new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));

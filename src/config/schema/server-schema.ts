@@ -63,6 +63,12 @@ export const AdminSchema = mapping({
   console: optional(flag('The browser console at /console/ on this listener (log in with the admin token or an admin JWT); off whenever the admin API is', true)),
 }, 'The admin listener and who may call the admin API; off while the token is empty and jwt is false', { default: {} });
 
+/**
+ * `server.reusePort` when the file says nothing: false until the fleet bench shows SO_REUSEPORT serving better
+ * (`npm run bench:fleet -- reuseport`); then 'auto' here, `npm run schema`, and the README's Workers section.
+ */
+export const REUSE_PORT_DEFAULT: boolean | 'auto' = false;
+
 export const ServerSchema = mapping({
   listen: optional(Type.Union([ListenerSchema, list(ListenerSchema, 'Several listeners', { minItems: 1, errorMessage: 'names no listener' })], {
     description: 'Where the data plane listens: one listener, or a list (plain HTTP, TLS, HTTP/2)',
@@ -120,6 +126,10 @@ export const ServerSchema = mapping({
   workers: optional(Type.Union([integer(1, 1024, 'This many worker processes'), Type.Literal('auto')], {
     description: 'Worker processes sharing the data-plane listener (auto: one per available core); more than 1 needs store.redis',
     default: 1,
+  })),
+  reusePort: optional(Type.Union([Type.Boolean(), Type.Literal('auto')], {
+    description: 'Workers listen on sockets of their own (SO_REUSEPORT, Node 22.12+/23.1+) instead of sharing the primary\'s; auto: where this Node has it, in a fleet only; true with one process: a new process may bind the port before the old one drains',
+    default: REUSE_PORT_DEFAULT,
   })),
 }, 'The data plane listener, its limits and timeouts, identity headers and logging', { default: {} });
 
