@@ -64,10 +64,11 @@ export const AdminSchema = mapping({
 }, 'The admin listener and who may call the admin API; off while the token is empty and jwt is false', { default: {} });
 
 /**
- * `server.reusePort` when the file says nothing: false until the fleet bench shows SO_REUSEPORT serving better
- * (`npm run bench:fleet -- reuseport`); then 'auto' here, `npm run schema`, and the README's Workers section.
+ * `server.reusePort` when the file says nothing: 'auto', since `npm run bench:fleet -- reuseport` (bench/RESULTS.md)
+ * measured SO_REUSEPORT at 1.4–1.75× the requests per second of the shared socket with a new connection per request,
+ * and no difference beyond the machine's swing with kept-alive connections.
  */
-export const REUSE_PORT_DEFAULT: boolean | 'auto' = false;
+export const REUSE_PORT_DEFAULT: boolean | 'auto' = 'auto';
 
 export const ServerSchema = mapping({
   listen: optional(Type.Union([ListenerSchema, list(ListenerSchema, 'Several listeners', { minItems: 1, errorMessage: 'names no listener' })], {
