@@ -5,11 +5,11 @@
 // once, and refuses only when it does not come: a Redis that answers nothing, or a closed connection.
 // Redis is real; a proxy in front of it makes every reply late (the checks last longer than 3 × syncInterval), or
 // holds them all.
-import t from 'tap';
-import { startDelayingProxy } from '../helpers/delaying-proxy.js';
+import t, { type Test } from 'tap';
+import { startDelayingProxy, type DelayingProxy } from '../helpers/delaying-proxy.js';
 import { startGateway } from '../helpers/gateway-under-test.js';
 import { startPrivateRedis } from '../helpers/private-redis.js';
-import { startRecordingUpstream } from '../helpers/recording-upstream.js';
+import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
 import { hsAuth, token } from '../helpers/tokens.js';
 
 const SYNC_MS = 100;
@@ -18,7 +18,8 @@ const LATE_MS = 400;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-t.test('a feed late to confirm itself is waited for on routes that fail closed; a silent Redis is still refused', async (t) => {
+/** A real Redis behind a proxy that can make its replies late, and an upstream; all stopped at the test's end. */
+async function lateRedisRig(t: Test): Promise<{ proxy: DelayingProxy; upstream: RecordingUpstream }> {
   const redis = await startPrivateRedis();
   const proxy = await startDelayingProxy({ host: '127.0.0.1', port: redis.port });
   const upstream = await startRecordingUpstream();
@@ -27,6 +28,11 @@ t.test('a feed late to confirm itself is waited for on routes that fail closed; 
     await upstream.close();
     await redis.close();
   });
+  return { proxy, upstream };
+}
+
+t.test('a feed late to confirm itself is waited for on routes that fail closed; a silent Redis is still refused', async (t) => {
+  const { proxy, upstream } = await lateRedisRig(t);
   const gw = await startGateway(`
 server:
   listen: { host: 127.0.0.1, port: 0 }
@@ -105,4 +111,48 @@ routes:
   }
   t.equal(back, 5, 'both routes serve again once Redis answers');
   t.match(await get('/api/back-mallory', mallory), { status: 401 }, 'the revoked subject stays refused');
+});
+
+// The RBAC feed on its own: revocations checked rarely (always current here), permissions every 100 ms, so only the
+// sensitive route's RBAC decision can find its feed late.
+t.test('a sensitive route waits for a late RBAC feed to confirm itself rather than answer 503', async (t) => {
+  const { proxy, upstream } = await lateRedisRig(t);
+  const gw = await startGateway(`
+server:
+  listen: { host: 127.0.0.1, port: 0 }
+  admin: { host: 127.0.0.1, port: 0 }
+store:
+  redis: "${proxy.url}"
+  commandTimeout: 50ms
+${hsAuth({ revocation: '{ syncInterval: 10s }' })}rbac:
+  syncInterval: ${SYNC_MS}ms
+  roles:
+    viewer: { grants: [order:read] }
+  subjects:
+    alice: { roles: [viewer] }
+upstreams:
+  svc: { url: "${upstream.url}" }
+routes:
+  - { path: /vault/**, upstream: svc, permission: order:read, sensitive: true }
+`);
+  t.teardown(() => gw.close());
+  const alice = await token({ sub: 'alice' });
+  const get = async (path: string): Promise<number> => {
+    const res = await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${alice}` } });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  t.equal(await get('/vault/warm'), 200, 'served while Redis is prompt');
+  proxy.late(LATE_MS);
+  await sleep(LATE_MS + 3 * SYNC_MS);
+  const statuses: number[] = [];
+  const until = performance.now() + 2_000;
+  while (performance.now() < until) {
+    statuses.push(await get(`/vault/late-${statuses.length}`));
+    await sleep(40);
+  }
+  t.comment(`late Redis, RBAC feed only: ${statuses.length} requests, ${statuses.filter((s) => s !== 200).length} refused`);
+  t.ok(statuses.length >= 10, `${statuses.length} requests while Redis was late`);
+  t.same([...new Set(statuses)], [200], 'every one served: the sensitive route waited for the RBAC feed\'s confirmation');
+  proxy.prompt();
 });
